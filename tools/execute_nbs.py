@@ -1,0 +1,24 @@
+"""Execute notebooks in place so their stored outputs are fresh: `python tools/execute_nbs.py [nbs/NN_x.ipynb ...]`.
+
+Runs each notebook top to bottom in its own folder with execnb (nbdev's executor) and writes the outputs back;
+stops with a non-zero exit on the first failing cell. Run `nbdev-clean` afterwards."""
+import os, sys
+from pathlib import Path
+from fastcore.nbio import read_nb, write_nb
+from execnb.shell import CaptureShell
+
+def execute(path):
+    path = Path(path).resolve()
+    nb = read_nb(path)
+    cwd = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        sh = CaptureShell()
+        sh.run_all(nb, exc_stop=True)
+    finally: os.chdir(cwd)
+    write_nb(nb, path)
+    print(f"executed {path.name}")
+
+if __name__ == "__main__":
+    paths = sys.argv[1:] or sorted(str(p) for p in Path("nbs").glob("*.ipynb"))
+    for p in paths: execute(p)
