@@ -69,9 +69,11 @@ def test_objective(case):
     assert m.objective_at(m.theta) == pytest.approx(m.objective, rel=1e-12)
 
 
-def test_feval(case):
+def test_feval(case, record_property):
     r, m = case
     feval = m.optsum['feval']
+    record_property('feval', feval)
+    record_property('feval_lme4', r.get('feval'))
     print(f"{r['id']}: feval {feval} (lme4 {r.get('feval')})")
     assert isinstance(feval, (int, np.integer)) and feval > 0
 
