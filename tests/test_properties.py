@@ -127,7 +127,7 @@ def test_relabel_levels(key, as_category):
 # ---------------------------------------------------------------- y -> a*y + c
 
 _a = st.one_of(st.floats(0.1, 100), st.floats(-100, -0.1))
-_k = st.floats(-10, 10)   # c = k·|a|·max|y|: any shift up to ten times the (scaled) data's magnitude
+_k = st.floats(-1e4, 1e4)   # c = k·|a|·max|y|: shifts up to 10⁴ times the (scaled) data's magnitude (Blocks fits y − Xβ₀)
 
 
 def _affine_case(key, REML):
