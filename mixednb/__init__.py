@@ -3,4 +3,6 @@ __version__ = "0.0.1"
 from .formula import MixedModelError
 from .fit import lmer, LinearMixedModel, MixedModelWarning
 from .datasets import load, names as dataset_names
-from . import summary as _summary  # adds LinearMixedModel.summary and the lme4-style printout
+# modules that add methods to LinearMixedModel: summary(), confint()/profile(), coef_table()/anova_type3(),
+# check_convergence()/explain_singular()
+from . import summary as _summary, confint as _confint, satterthwaite as _satterthwaite, diagnostics as _diagnostics
