@@ -3,6 +3,8 @@ __version__ = "0.0.1"
 from .formula import MixedModelError
 from .fit import lmer, LinearMixedModel, MixedModelWarning
 from .datasets import load, names as dataset_names
-# modules that add methods to LinearMixedModel: summary(), confint()/profile(), coef_table()/anova_type3(),
-# check_convergence()/explain_singular()
-from . import summary as _summary, confint as _confint, satterthwaite as _satterthwaite, diagnostics as _diagnostics
+# modules that add methods to LinearMixedModel: summary(); predict()/simulate()/refit()/bootstrap(); anova()/refit_ml();
+# confint()/profile(); coef_table()/anova_type3(); check_convergence()/explain_singular()
+from . import summary as _summary, predict as _predict, anova as _anova, confint as _confint
+from . import satterthwaite as _satterthwaite, diagnostics as _diagnostics
+from .anova import anova

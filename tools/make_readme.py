@@ -1,7 +1,7 @@
 """Write README.md from nbs/index.ipynb without Quarto: `python tools/make_readme.py [--check]`.
 
 Markdown cells are copied; code cells become ```python blocks (cells marked `#| hide` are skipped, `#|` directives
-dropped) followed by their stored text output. With --check, exit 1 if README.md differs from what would be written."""
+dropped) followed by their stored text output (stdout and results; stderr, e.g. warnings, is left out). With --check, exit 1 if README.md differs from what would be written."""
 import json, sys
 from pathlib import Path
 
@@ -11,7 +11,7 @@ def _src(cell): return ''.join(cell['source']) if isinstance(cell['source'], lis
 
 def _output(out):
     "Plain-text rendering of one stored output, or None."
-    if out.get('output_type') == 'stream': return ''.join(out['text'])
+    if out.get('output_type') == 'stream': return ''.join(out['text']) if out.get('name') == 'stdout' else None   # warnings stay in the notebook
     data = out.get('data', {})
     if 'text/plain' in data: return ''.join(data['text/plain'])
     return None
