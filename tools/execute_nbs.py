@@ -1,11 +1,21 @@
 """Execute notebooks in place so their stored outputs are fresh: `python tools/execute_nbs.py [nbs/NN_x.ipynb ...]`.
 
 Runs each notebook top to bottom in its own folder with execnb (nbdev's executor) and writes the outputs back;
-stops with a non-zero exit on the first failing cell. Run `nbdev-clean` afterwards."""
+stops with a non-zero exit on the first failing cell. The state of any ipywidgets is saved in the notebook's metadata
+(the docs site renders widgets from it). Run `nbdev-clean` afterwards."""
 import os, sys
 from pathlib import Path
 from fastcore.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
+
+def _save_widget_state(nb):
+    "Store the ipywidgets state of the run in the notebook's metadata, so a rendered page can show the widgets."
+    try: from ipywidgets import Widget
+    except ImportError: return
+    st = Widget.get_manager_state(drop_defaults=True)
+    nb.metadata.pop('widgets', None)
+    if st['state']: nb.metadata['widgets'] = {'application/vnd.jupyter.widget-state+json': st}
+    Widget.close_all()
 
 def execute(path):
     path = Path(path).resolve()
@@ -16,6 +26,7 @@ def execute(path):
         sh = CaptureShell()
         sh.run_all(nb, exc_stop=True)
     finally: os.chdir(cwd)
+    _save_widget_state(nb)
     write_nb(nb, path)
     print(f"executed {path.name}")
 

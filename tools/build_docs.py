@@ -1,0 +1,358 @@
+"""Build the documentation site into _docs/ without Quarto: `python tools/build_docs.py`.
+
+`nbdev-docs` (Quarto) stays the project's nbdev renderer where Quarto exists; this is a second renderer that
+needs only the `docs` extra (Sphinx, MyST-NB, Furo) and, once, npm for two JavaScript bundles. Nothing is
+executed but what nbdev itself runs to write the API reference, and nothing is fetched when a page is viewed.
+
+1. nbdev's doc processors (`nbdev.processors.FilterDefaults`, the ones `nbdev-proc-nbs`/`nbdev-docs` run:
+   front matter, `show_doc` for every exported function and class, doc links, hidden cells removed) on every
+   notebook that `nbglob` finds under nbs/, two at a time. Two deviations: each notebook is processed in its
+   own folder (as Jupyter runs it; nbdev-docs runs from the project root, so relative paths break), and where
+   a cell mixes imports with other code (nbdev warns about these) only its import statements run (nbdev runs
+   the whole cell, which fails when the cell needs state from cells nbdev never runs).
+2. The processed notebooks are turned from Quarto's dialect into MyST-NB's (small and local: see `myst_nb`):
+   the YAML front matter becomes the `# Title` and its description; each `show_doc` cell becomes a markdown
+   cell (so every API entry is a section, listed in the page's table of contents, with nbdev's anchor);
+   `#| echo/output/include/code-fold` become MyST-NB cell tags; widget outputs without saved widget state
+   are dropped (the notebook's static fallback stays). Pages are named as nbdev names them (03_fit ->
+   fit.html), so nbdev's doc links (absolute, to the configured doc host) are made relative after the build.
+   The staged Sphinx source is docs/_build/src: index (nbs/index.ipynb plus the navigation: "Tutorials" =
+   nbs/tutorials/*.ipynb, "API" = nbs/NN_*.ipynb in order, "More" = any other notebook).
+3. MathJax 3 and @jupyter-widgets/html-manager (pinned, integrity-checked `npm pack` tarballs) are unpacked
+   into docs/_vendor once; later builds reuse them offline.
+4. `sphinx-build -W --keep-going` (docs/conf.py) into docs/_build/html, copied to _docs/; then the pages
+   are checked for remote scripts, stylesheets or images (there must be none).
+
+Options: --no-proc reuses docs/_build/src as staged (CSS/conf tweaks); -j N sets nbdev's worker count.
+Check the result in a browser with `python tools/check_site.py`.
+"""
+import argparse, ast, base64, contextlib, hashlib, io, json, os, re, shutil, subprocess, sys, tarfile, tempfile, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / 'docs'
+BUILD = DOCS / '_build'
+SRC = BUILD / 'src'
+VENDOR = DOCS / '_vendor'
+OUT = ROOT / '_docs'
+WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
+WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
+
+# npm tarballs: spec, its sha512 integrity, and (path in the tarball, path under docs/_vendor, suffixes) rows:
+# a path ending in '/' copies that folder's files (those ending in `suffixes` only, if given; not its subfolders then).
+NPM = [
+    ('mathjax@3.2.2',
+     'sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==',
+     [('package/es5/tex-chtml-full.js', 'mathjax/tex-chtml-full.js', None),
+      ('package/es5/output/chtml/fonts/woff-v2/', 'mathjax/output/chtml/fonts/woff-v2/', None),
+      ('package/LICENSE', 'mathjax/LICENSE', None)]),
+    ('@jupyter-widgets/html-manager@1.0.15',
+     'sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==',
+     [('package/dist/embed.js', 'html-manager/embed.js', None),
+      ('package/dist/embed.js.LICENSE.txt', 'html-manager/embed.js.LICENSE.txt', None),
+      ('package/dist/', 'html-manager/', ('.woff2', '.woff', '.ttf')),   # Font Awesome etc., fetched next to embed.js
+      ('package/LICENSE', 'html-manager/LICENSE', None)]),
+]
+
+def log(*a): print('[build_docs]', *a, flush=True)
+
+# ---------------------------------------------------------------- 1. nbdev's processors (in worker processes)
+_EXEC_DIRS = {'export', 'exports', 'exporti', 'exec_doc'}
+
+def _import_only(trees):
+    "Source of the top-level imports of a cell that mixes imports with other code, else None."
+    imps = [t for t in trees if isinstance(t, (ast.Import, ast.ImportFrom))]
+    return '\n'.join(ast.unparse(t) for t in imps) if imps and len(imps) < len(trees) else None
+
+def _filter():
+    "nbdev's FilterDefaults, its exec_show_docs running only the imports of mixed import/code cells."
+    import nbdev.processors as P
+
+    class exec_show_docs(P.exec_show_docs):
+        def __call__(self, cell):
+            if (cell.cell_type == 'code' and cell.source and P.cell_lang(cell) == 'python' and hasattr(self, 'k')
+                    and self.nb.has_docs_ and not (cell.directives_.keys() & _EXEC_DIRS)
+                    and str(cell.directives_.get('eval', '')).lower() != 'false'):
+                src = _import_only(cell.parsed_() or [])
+                if src is not None:
+                    self.k.run_cell(src)
+                    if self.k.exc: raise Exception(f"Error in cell {cell.idx_} (its imports):\n{src}\n{self.k.exc!r}")
+                    return
+            return super().__call__(cell)
+
+    class Filter(P.FilterDefaults):
+        def base_procs(self): return [exec_show_docs if p is P.exec_show_docs else p for p in super().base_procs()]
+    return Filter()
+
+def nbdev_process(src):
+    "Run nbdev's doc processors on notebook `src` in its own folder; the processed notebook as a dict."
+    import warnings
+    from fastcore.nbio import read_nb, nb2str
+    os.environ['IN_TEST'] = '1'
+    os.chdir(Path(src).parent)
+    try:
+        from ipywidgets import Widget
+        Widget.close_all()                       # widget state from the previous notebook in this worker
+    except ImportError: pass
+    nb = read_nb(src)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):   # prints of the cells nbdev runs
+        warnings.simplefilter('ignore')          # "cells containing imports and other code": handled above
+        _filter()(nb)
+    return json.loads(nb2str(nb))
+
+# ---------------------------------------------------------------- 2. Quarto dialect -> MyST-NB
+def _src(cell): return ''.join(cell['source']) if isinstance(cell.get('source'), list) else cell.get('source', '')
+def _text(v): return ''.join(v) if isinstance(v, list) else v
+
+def pandoc_id(text):
+    "The id Pandoc/Quarto gives a heading (what nbdev's doc links point at): 'LinearMixedModel.fit' -> 'linearmixedmodel.fit'."
+    t = re.sub(r'<[^>]+>|[`*]', '', text)
+    t = re.sub(r'[^\w\s.\-]', '', t, flags=re.UNICODE).strip().lower()
+    t = re.sub(r'\s+', '-', t)
+    t = re.sub(r'^[^a-z]+', '', t)
+    return t or 'section'
+
+_re_source = re.compile(r'\[source\]\((\S+?)\)\{[^}]*\}')
+_re_heading = re.compile(r'^(#{1,6})\s+(.+?)\s*$', re.M)
+
+def show_doc_md(md):
+    "nbdev's show_doc markdown (Quarto flavour) as MyST markdown: the rule dropped, a Pandoc-style anchor, a plain source link."
+    from docutils.nodes import make_id
+    md = re.sub(r'^\s*---\s*\n', '', md, count=1)
+    links = _re_source.findall(md)
+    md = _re_source.sub('', md)
+    m = _re_heading.search(md)
+    if not m: return md.strip()
+    head, rest = md[:m.end()], md[m.end():]
+    name = m.group(2)
+    anchor = pandoc_id(name)
+    pre = '' if make_id(name) == anchor else f'<div id="{anchor}" class="nbdev-anchor"></div>\n\n'
+    src = ''.join(f'<a class="nbdev-source" href="{u}" target="_blank" rel="noopener">source</a>' for u in links)
+    return (pre + head.strip() + '\n\n' + (src + '\n\n' if src else '') + rest.strip()).strip()
+
+_CALLOUT = re.compile(r'^:::+\s*\{\.callout-(note|tip|warning|important|caution)[^}]*\}\s*$', re.M)
+_DIRECTIVE = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
+
+def _directives(src):
+    "Split Quarto's leading `#| key: value` lines off a code cell's source."
+    lines, d = src.splitlines(), {}
+    while lines and (m := _DIRECTIVE.match(lines[0])):
+        d[m.group(1)] = m.group(2).strip().strip('"\'').lower(); lines.pop(0)
+    return d, '\n'.join(lines).strip('\n')
+
+def _md_cell(src): return {'cell_type': 'markdown', 'metadata': {}, 'source': src}
+
+def myst_nb(nb, fallback_title, rel, notes):
+    "The nbdev-processed notebook `nb` (a dict) in MyST-NB's dialect, in place; `notes` collects what was dropped."
+    meta = nb.setdefault('metadata', {})
+    meta.setdefault('kernelspec', {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'})
+    meta.setdefault('language_info', {'name': 'python', 'pygments_lexer': 'ipython3'})   # nbdev-clean strips both
+    state = (meta.get('widgets') or {}).get(WIDGET_STATE, {}).get('state') or {}
+    fm, cells = {}, []
+    for i, cell in enumerate(nb['cells']):
+        src = _src(cell)
+        cell.get('metadata', {}).pop('execution', None)         # nbdev's run timings (not valid nbformat)
+        if cell['cell_type'] == 'raw' and i == 0 and src.lstrip().startswith('---'):
+            import yaml
+            fm = yaml.safe_load(src.strip().strip('-')) or {}
+            continue
+        if cell['cell_type'] == 'markdown':
+            if src.strip().startswith('<!-- WARNING: THIS FILE WAS AUTOGENERATED'): continue
+            cell['source'] = _CALLOUT.sub(lambda m: ':::{' + m.group(1) + '}', src)
+            cells.append(cell); continue
+        if cell['cell_type'] != 'code': cells.append(cell); continue
+        d, body = _directives(src)
+        if d.get('include') == 'false': continue
+        if body.startswith('show_doc(') or 'show_doc(' in body and d.get('output') == 'asis':
+            mds = [_text(o['data']['text/markdown']) for o in cell.get('outputs', []) if 'text/markdown' in o.get('data', {})]
+            if mds: cells.append(_md_cell('\n\n'.join(show_doc_md(m) for m in mds)))
+            continue
+        tags = set(cell.setdefault('metadata', {}).get('tags', []))
+        if d.get('echo') == 'false': tags.add('remove-input')
+        if d.get('output') == 'false': tags.add('remove-output')
+        if d.get('code-fold') in ('true', 'hide'): tags.add('hide-input')
+        outs = []
+        for o in cell.get('outputs', []):
+            data = o.get('data')
+            if o.get('output_type') in ('execute_result', 'display_data'):
+                if not data: continue                        # an empty result (e.g. an object that displayed itself)
+                if WIDGET_VIEW in data:
+                    mid = (data[WIDGET_VIEW] if isinstance(data[WIDGET_VIEW], dict) else json.loads(_text(data[WIDGET_VIEW]))).get('model_id')
+                    if mid not in state:
+                        notes.append(f'{rel}: widget output (cell {i}) has no saved widget state: not shown')
+                        continue
+            outs.append(o)
+        cell['outputs'] = outs
+        cell['source'] = body
+        if tags: cell['metadata']['tags'] = sorted(tags)
+        if not body and not outs: continue
+        cells.append(cell)
+    title = fm.get('title') or fallback_title
+    head = f'# {title}'
+    if fm.get('description'): head += '\n\n{.lead}\n' + str(fm['description']).strip()
+    nb['cells'] = [_md_cell(head)] + cells
+    return fm, title
+
+# ---------------------------------------------------------------- staging
+def _strip_num(name): return re.sub(r'^\d+[a-z]?_', '', name)
+
+def page_name(fm, nb_path):
+    "nbdev's page name: the front matter's output-file, else the file name without its number prefix."
+    of = fm.get('output-file')
+    return Path(of).stem if of else _strip_num(nb_path.stem)
+
+def classify(rel):
+    "'index', 'tutorial', 'api' or 'more' for a notebook path relative to nbs/."
+    if rel.parts == ('index.ipynb',): return 'index'
+    if rel.parts[0] == 'tutorials': return 'tutorial'
+    if len(rel.parts) == 1 and re.match(r'^\d+', rel.name): return 'api'
+    return 'more'
+
+def _write_if_changed(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text: path.write_text(text)
+
+def _worker_fn():
+    "nbdev_process from this file imported as a module (spawned workers cannot unpickle functions of a __main__ script)."
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import build_docs
+    return build_docs.nbdev_process
+
+def _link_notebooks(pages, target):
+    "Links in markdown to a notebook by its repository path (`nbs/tutorials/01_archers.ipynb`, as the README has them) become links to its page."
+    pat = re.compile(r'\]\((nbs/[^)#\s]+\.ipynb)(#[^)\s]*)?\)')
+    for kind in pages:
+        for docname, nb in pages[kind]:
+            here = os.path.dirname(docname)
+            def sub(mt):
+                if mt.group(1) not in target: return mt.group(0)
+                return f"]({os.path.relpath(target[mt.group(1)] + '.ipynb', here or '.')}{mt.group(2) or ''})"
+            for c in nb['cells']:
+                if c['cell_type'] == 'markdown':
+                    src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
+                    c['source'] = pat.sub(sub, src)
+
+def stage(n_workers):
+    import nbformat
+    from nbdev.config import get_config
+    from nbdev.doclinks import nbglob
+    cfg = get_config()
+    nbs_path = Path(cfg.nbs_path)                       # doc links come from mixednb/_modidx.py as nbdev-export left it
+    paths = sorted(nbglob(nbs_path, func=Path))
+    if not paths: sys.exit('build_docs: no notebooks found under ' + str(nbs_path))
+    t = time.time()
+    with ProcessPoolExecutor(max_workers=max(1, min(n_workers, len(paths))), mp_context=get_context('spawn')) as ex:
+        processed = list(ex.map(_worker_fn(), [str(p) for p in paths]))
+    log(f'nbdev processed {len(paths)} notebooks in {time.time() - t:.1f}s')
+    notes, pages, written, target = [], {'index': [], 'tutorial': [], 'api': [], 'more': []}, set(), {}
+    for p, nb in zip(paths, processed):
+        rel = p.relative_to(nbs_path)
+        kind = classify(rel)
+        fm, title = myst_nb(nb, _strip_num(p.stem).replace('_', ' ').capitalize(), f'nbs/{rel}', notes)
+        name = 'index' if kind == 'index' else page_name(fm, p)
+        docname = str(rel.parent / name) if len(rel.parts) > 1 else name
+        if docname in written: sys.exit(f'build_docs: two notebooks make the page {docname}.html ({rel})')
+        written.add(docname); target[f'nbs/{rel}'] = docname
+        pages[kind].append((docname, nb))
+    if not pages['index']: sys.exit('build_docs: nbs/index.ipynb is missing (the landing page)')
+    _link_notebooks(pages, target)
+    _, index = pages['index'][0]
+    toc = []
+    for caption, kind in (('Tutorials', 'tutorial'), ('API', 'api'), ('More', 'more')):
+        if pages[kind]:
+            toc.append(f'```{{toctree}}\n:caption: {caption}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(d for d, _ in pages[kind]) + '\n```')
+    index['cells'].append(_md_cell('\n\n'.join(toc)))
+    keep = set()
+    for kind in pages:
+        for docname, nb in pages[kind]:
+            f = SRC / f'{docname}.ipynb'
+            keep.add(f)
+            for k, c in enumerate(nb['cells']): c['id'] = f'c{k}'     # nbdev-clean drops cell ids; nbformat 4.5 wants them
+            nbformat.validate(nbformat.from_dict(nb))                  # what MyST-NB would only log
+            _write_if_changed(f, json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    for f in SRC.rglob('*.ipynb'):
+        if f not in keep: f.unlink()
+    for n in notes: log('note:', n)
+    return cfg, pages
+
+# ---------------------------------------------------------------- 3. offline JavaScript
+def vendor():
+    "Unpack the pinned npm tarballs into docs/_vendor (once; later builds are offline)."
+    stamp = VENDOR / '.stamp'
+    want = json.dumps([[s, i] for s, i, _ in NPM])
+    if stamp.exists() and stamp.read_text() == want: return
+    npm = shutil.which('npm')
+    if not npm: sys.exit('build_docs: docs/_vendor is missing and npm is not installed (apt-get install npm): '
+                         'MathJax and the widget manager come from npm once, then builds are offline')
+    shutil.rmtree(VENDOR, ignore_errors=True); VENDOR.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec, integrity, files in NPM:
+            log(f'npm pack {spec}')
+            r = subprocess.run([npm, 'pack', spec, '--json', '--pack-destination', tmp], capture_output=True, text=True)
+            if r.returncode: sys.exit(f'build_docs: npm pack {spec} failed:\n{r.stderr}')
+            tgz = Path(tmp) / json.loads(r.stdout)[0]['filename']
+            got = 'sha512-' + base64.b64encode(hashlib.sha512(tgz.read_bytes()).digest()).decode()
+            if got != integrity: sys.exit(f'build_docs: {spec}: integrity {got} != pinned {integrity}')
+            with tarfile.open(tgz) as tf:
+                for m in tf.getmembers():
+                    if not m.isfile(): continue
+                    for frm, to, suffixes in files:
+                        if frm.endswith('/') and m.name.startswith(frm):
+                            rest = m.name[len(frm):]
+                            if suffixes and ('/' in rest or not rest.endswith(suffixes)): continue
+                            dest = VENDOR / to / rest
+                        elif m.name == frm: dest = VENDOR / to
+                        else: continue
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        dest.write_bytes(tf.extractfile(m).read())
+    stamp.write_text(want)
+
+# ---------------------------------------------------------------- 4. Sphinx, links, offline check
+_REMOTE = re.compile(r'<(script|link|img|iframe|source)\b[^>]*?\b(src|href)="(https?:)?//[^"]*"[^>]*>', re.I)
+
+def postprocess(cfg):
+    "nbdev's absolute doc links made relative; fail on any asset a page would fetch from the web."
+    base = (cfg.get('doc_host', '') + cfg.get('doc_baseurl', '/')).rstrip('/') + '/'
+    bad = []
+    for f in OUT.rglob('*.html'):
+        depth = len(f.relative_to(OUT).parts) - 1
+        up = '../' * depth
+        html = f.read_text()
+        new = html.replace(f'href="{base}"', f'href="{up}index.html"').replace(f'href="{base}', f'href="{up}')
+        for m in _REMOTE.finditer(new):
+            tag = m.group(0)
+            if m.group(1).lower() == 'link' and not re.search(r'rel="(stylesheet|preload|modulepreload|icon)"', tag): continue
+            bad.append(f'{f.relative_to(OUT)}: {tag[:160]}')
+        if new != html: f.write_text(new)
+    if bad: sys.exit('build_docs: pages load remote assets:\n  ' + '\n  '.join(bad))
+
+def sphinx():
+    "sphinx-build into docs/_build/html (MyST-NB writes its image files beside the output folder), then to _docs/."
+    html = BUILD / 'html'
+    shutil.rmtree(html, ignore_errors=True)
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-c', str(DOCS), '-d', str(BUILD / 'doctrees'),
+           '-E', '-W', '--keep-going', '-q', '-j', 'auto', str(SRC), str(html)]
+    r = subprocess.run(cmd, cwd=ROOT)
+    if r.returncode: sys.exit(f'build_docs: sphinx-build failed (warnings are errors), exit {r.returncode}')
+    shutil.rmtree(OUT, ignore_errors=True)
+    shutil.copytree(html, OUT)
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--no-proc', action='store_true', help='reuse the staged source in docs/_build/src')
+    ap.add_argument('-j', type=int, default=2, help="processes running nbdev's processors (default 2)")
+    a = ap.parse_args()
+    t0 = time.time()
+    os.chdir(ROOT)
+    from nbdev.config import get_config
+    if a.no_proc and SRC.exists(): cfg = get_config()
+    else: cfg, _ = stage(a.j)
+    vendor()
+    t = time.time(); sphinx(); log(f'sphinx-build {time.time() - t:.1f}s')
+    postprocess(cfg)
+    log(f'built in {time.time() - t0:.1f}s')
+    print(OUT / 'index.html')
+
+if __name__ == '__main__': main()

@@ -1,0 +1,158 @@
+"""Check the built site (_docs/, from `python tools/build_docs.py`) in headless Chromium: `python tools/check_site.py`.
+
+Serves _docs/ on 127.0.0.1 (a random port, in a thread) and opens, with Playwright driving Debian's Chromium
+(/usr/bin/chromium, or $CHROMIUM; never `playwright install`):
+  - the front page (nbs/index.ipynb),
+  - the fit notebook's API page: nbdev's show_doc reference must be there (`lmer(` in a signature),
+  - the first tutorial (nbs/tutorials/*.ipynb), if any, and the plots page (NN_plots), if any,
+  - the θ sliders page (NN_widgets): a plot image, and the widgets drawn from saved state if the notebook has any,
+  - the objective page: its LaTeX typeset by the bundled MathJax.
+On each page: HTTP 200, no console errors, no failed request and no request leaving 127.0.0.1, the main heading
+is the notebook's title, every <img> loaded (naturalWidth > 0), the theme's navigation present, and (on the
+pages named above) at least one plot image. Full-page screenshots go to _docs_check/ (not in git).
+Exits 1 with the list of failures.
+"""
+import json, os, re, sys, threading, time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / '_docs'
+SHOTS = ROOT / '_docs_check'
+NBS = ROOT / 'nbs'
+CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync']
+
+def _strip_num(name): return re.sub(r'^\d+[a-z]?_', '', name)
+
+def nb_title(path):
+    "The notebook's first `# Title` heading (what nbdev makes the page title)."
+    for c in json.loads(Path(path).read_text())['cells']:
+        src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
+        if c['cell_type'] == 'markdown' and (m := re.search(r'^#\s+(.+?)\s*$', src, re.M)): return m.group(1)
+    return None
+
+def nb_page(path):
+    "The page nbdev makes of a notebook: nbs/03_fit.ipynb -> fit.html, nbs/tutorials/01_x.ipynb -> tutorials/x.html."
+    rel = Path(path).relative_to(NBS)
+    return str(rel.parent / (_strip_num(rel.stem) + '.html')) if len(rel.parts) > 1 else _strip_num(rel.stem) + '.html'
+
+def has_widget_state(path):
+    meta = json.loads(Path(path).read_text()).get('metadata', {})
+    return bool((meta.get('widgets') or {}).get('application/vnd.jupyter.widget-state+json', {}).get('state'))
+
+def numbered(stem):
+    return next(iter(sorted(NBS.glob(f'[0-9]*_{stem}.ipynb'))), None)
+
+def pages():
+    "(name, url path, expected title, checks) for each page to visit."
+    out = [('front', 'index.html', nb_title(NBS / 'index.ipynb'), {'nav'})]
+    fit = numbered('fit')
+    if not fit: sys.exit('check_site: no nbs/NN_fit.ipynb')
+    out.append(('api-fit', nb_page(fit), nb_title(fit), {'nav', 'showdoc'}))
+    tuts = sorted((NBS / 'tutorials').glob('*.ipynb'))
+    if tuts: out.append(('tutorial', nb_page(tuts[0]), nb_title(tuts[0]), {'nav'}))
+    if (p := numbered('plots')): out.append(('plots', nb_page(p), nb_title(p), {'nav', 'plot'}))
+    if (w := numbered('widgets')):
+        out.append(('widgets', nb_page(w), nb_title(w), {'nav', 'plot'} | ({'widgets'} if has_widget_state(w) else set())))
+    if (o := numbered('objective')): out.append(('objective', nb_page(o), nb_title(o), {'nav', 'math'}))
+    return out
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+
+def serve():
+    srv = ThreadingHTTPServer(('127.0.0.1', 0), partial(Quiet, directory=str(SITE)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+def check_page(browser, base, name, path, title, checks):
+    "Visit one page; return (failures, facts)."
+    fails, facts, console, requests, failed = [], {}, [], [], []
+    page = browser.new_page(viewport={'width': 1280, 'height': 900})
+    page.on('console', lambda m: console.append(m.text) if m.type == 'error' else None)
+    page.on('pageerror', lambda e: console.append(f'uncaught: {e}'))
+    page.on('request', lambda r: requests.append(r.url))
+    page.on('requestfailed', lambda r: failed.append(f'{r.url} ({r.failure})'))
+    page.on('response', lambda r: failed.append(f'{r.url} (HTTP {r.status})') if r.status >= 400 else None)
+    resp = page.goto(f'{base}/{path}', wait_until='load')
+    if resp is None or resp.status != 200:
+        page.close(); return [f'{path}: HTTP {resp.status if resp else "no response"}'], facts
+    # MathJax typesets after load; the widget manager renders asynchronously.
+    page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null")
+    if 'widgets' in checks:
+        try: page.wait_for_selector('.jupyter-widgets .widget-slider, .jupyter-widgets.widget-slider', timeout=15000)
+        except Exception: pass
+    page.wait_for_load_state('networkidle')
+    # every image: wait for those still loading, then read their sizes
+    imgs = page.evaluate("""async () => {
+        const ims = Array.from(document.images);
+        await Promise.all(ims.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+        return ims.map(i => ({src: i.currentSrc || i.src, w: i.naturalWidth, h: i.naturalHeight,
+                              inWidget: !!i.closest('.jupyter-widgets')}));
+    }""")
+    facts['images'] = len(imgs)
+    for i in imgs:
+        if i['w'] == 0: fails.append(f'{path}: image not loaded: {i["src"][:120]}')
+    h1 = page.evaluate("() => { const h = document.querySelector('article h1'); return h ? h.innerText.replace(/[¶#]\\s*$/, '').trim() : null; }")
+    facts['h1'] = h1
+    if title and h1 != title: fails.append(f'{path}: main heading {h1!r}, expected {title!r}')
+    if 'nav' in checks:
+        nav = page.evaluate("() => Array.from(document.querySelectorAll('.sidebar-tree a.reference')).map(a => a.innerText.trim())")
+        caps = page.evaluate("() => Array.from(document.querySelectorAll('.sidebar-tree p.caption')).map(p => p.innerText.trim())")
+        facts['nav'] = f'{len(nav)} links, sections {caps}'
+        if 'API' not in [c.upper() for c in caps] or len(nav) < 3: fails.append(f'{path}: navigation missing (sections {caps}, {len(nav)} links)')
+    if 'showdoc' in checks:
+        sigs = page.evaluate("() => Array.from(document.querySelectorAll('article pre')).map(p => p.innerText)")
+        ok = any(re.search(r'^def lmer\(', s, re.M) for s in sigs)
+        facts['show_doc lmer('] = ok
+        if not ok: fails.append(f'{path}: no show_doc signature "def lmer(" in the API reference')
+        anchor = page.evaluate("() => !!document.getElementById('lmer')")
+        if not anchor: fails.append(f'{path}: no #lmer anchor for nbdev doc links')
+    if 'plot' in checks:
+        plots = [i for i in imgs if i['w'] >= 200 and i['h'] >= 150]
+        facts['plot images'] = len(plots)
+        if not plots: fails.append(f'{path}: no plot image (>= 200x150) on the page')
+    if 'widgets' in checks:
+        n = page.evaluate("() => document.querySelectorAll('.jupyter-widgets .widget-slider, .widget-slider').length")
+        facts['widget sliders'] = n
+        if not n: fails.append(f'{path}: the notebook has widget state but no slider was drawn')
+    if 'math' in checks:
+        m = page.evaluate("() => ({typeset: document.querySelectorAll('mjx-container').length, "
+                          "raw: Array.from(document.querySelectorAll('article .math')).filter(e => !e.querySelector('mjx-container')).length})")
+        facts['math'] = m
+        if not m['typeset']: fails.append(f'{path}: no typeset math (MathJax did not run)')
+        if m['raw']: fails.append(f'{path}: {m["raw"]} math elements left untypeset')
+    host = base.split('//', 1)[1]
+    outside = sorted({u for u in requests if not u.startswith(('data:', 'blob:', 'about:')) and u.split('//', 1)[-1].split('/', 1)[0] != host})
+    if outside: fails.append(f'{path}: requests leaving the site: {outside[:5]}')
+    if console: fails.append(f'{path}: console errors: {console[:5]}')
+    if failed: fails.append(f'{path}: failed requests: {failed[:5]}')
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f'{name}.png'), full_page=True)
+    page.close()
+    return fails, facts
+
+def main():
+    if not (SITE / 'index.html').exists(): sys.exit('check_site: _docs/index.html missing: run python tools/build_docs.py first')
+    if not Path(CHROMIUM).exists(): sys.exit(f'check_site: no Chromium at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)')
+    from playwright.sync_api import sync_playwright
+    t0, srv, all_fails = time.time(), serve(), []
+    base = f'http://127.0.0.1:{srv.server_address[1]}'
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for name, path, title, checks in pages():
+                fails, facts = check_page(browser, base, name, path, title, checks)
+                print(f"[check_site] {'FAIL' if fails else 'ok  '} {path}: " + ', '.join(f'{k}={v}' for k, v in facts.items()))
+                all_fails += fails
+            browser.close()
+    finally: srv.shutdown()
+    print(f'[check_site] screenshots in {SHOTS.relative_to(ROOT)}/ ({time.time() - t0:.1f}s)')
+    if all_fails:
+        print('check_site: FAILED\n  ' + '\n  '.join(all_fails), file=sys.stderr); sys.exit(1)
+    print('check_site: all pages OK')
+
+if __name__ == '__main__': main()
