@@ -15,7 +15,7 @@ from matplotlib.transforms import blended_transform_factory
 from .fit import LinearMixedModel, _group_names
 from .design import Design, theta_positions
 from .objective import lambdas, blockdiag
-from .summary import r_format, abbreviate, coef_table, satterthwaite_table, _pval, _stars, _resid_lines
+from .summary import r_format, abbreviate, coef_table, satterthwaite_table, _pval, _stars, _resid_lines, re_rows
 from .diagnostics import explain_singular
 
 # %% auto #0
@@ -80,20 +80,9 @@ def _resid_html(m):
 
 # %% ../nbs/13_display.ipynb #aabbcb16
 def _re_rows(m):
-    "Header and rows of the random-effects table (Groups, Name, Variance, Std.Dev., Corr), as strings."
-    ncor = max(t.p for t in m.design.terms) - 1
-    s2, names, var, sd, cor = m.sigma ** 2, [], [], [], []
-    for g, t, lam in zip(_group_names(m.design.terms), m.design.terms, lambdas(m.design, m.theta)):
-        S = s2 * lam @ lam.T
-        d = np.sqrt(np.diag(S))
-        C = S / np.outer(d, d) if np.all(d > 0) else np.full_like(S, np.nan)
-        for i, c in enumerate(t.cnames):
-            names.append([g if i == 0 else '', c]); var.append(S[i, i]); sd.append(d[i])
-            cor.append([f"{C[i, j]:.2f}" if np.isfinite(C[i, j]) else 'NaN' for j in range(i)])
-    names.append(['Residual', '']); var.append(s2); sd.append(m.sigma); cor.append([])
-    rows = [r + [v.strip(), s.strip()] + c + [''] * (ncor - len(c)) for r, v, s, c in zip(names, r_format(var), r_format(sd), cor)]
-    head = ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else [])
-    return head, rows
+    "Header and rows of the random-effects table (Groups, Name, Variance, Std.Dev., Corr): the text summary's, unpadded."
+    head, rows = re_rows(m)
+    return head, [[c.strip() for c in r] for r in rows]
 
 def _re_html(m):
     "The random-effects section."

@@ -14,7 +14,7 @@ from .satterthwaite import Satterthwaite, coef_table_satt
 from .diagnostics import explain_singular
 
 # %% auto #0
-__all__ = ['r_format', 'abbreviate', 'coef_table', 'satterthwaite_table', 'Summary', 'summary']
+__all__ = ['r_format', 'abbreviate', 're_rows', 'coef_table', 'satterthwaite_table', 'Summary', 'summary']
 
 # %% ../nbs/05_summary.ipynb #84845d0e
 def _decimals(x, digits):
@@ -76,23 +76,25 @@ def _resid_lines(m):
     return ['', 'Scaled residuals: '] + _named(['Min', '1Q', 'Median', '3Q', 'Max'], r_format(q, 4))
 
 # %% ../nbs/05_summary.ipynb #1e730ca9
-def _re_lines(m):
-    "The random-effects table: groups, names, variances, standard deviations and correlations."
+def re_rows(m):
+    "Header and rows (strings in R's format) of the random-effects table: Groups, Name, Variance, Std.Dev., Corr."
     ncor = max(t.p for t in m.design.terms) - 1
-    vc, rows = [], [['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else [])]
-    s2, width = m.sigma ** 2, len(rows[0])
-    var, sd, cor = [], [], []
+    s2, names, var, sd, cor = m.sigma ** 2, [], [], [], []
     for g, t, lam in zip(_group_names(m.design.terms), m.design.terms, lambdas(m.design, m.theta)):
         S = s2 * lam @ lam.T
         d = np.sqrt(np.diag(S))
         C = S / np.outer(d, d) if np.all(d > 0) else np.full_like(S, np.nan)
         for i, c in enumerate(t.cnames):
-            vc.append([g if i == 0 else '', c]); var.append(S[i, i]); sd.append(d[i])
+            names.append([g if i == 0 else '', c]); var.append(S[i, i]); sd.append(d[i])
             cor.append([f"{C[i, j]:.2f}" if np.isfinite(C[i, j]) else 'NaN' for j in range(i)])
-    vc.append(['Residual', '']); var.append(s2); sd.append(m.sigma); cor.append([])
-    for r, v, s, c in zip(vc, r_format(var), r_format(sd), cor):
-        rows.append(r + [v, s] + c + [''] * (width - 4 - len(c)))
-    lines = ['', 'Random effects:'] + [' ' + l for l in _table(rows, 'l' * width)]
+    names.append(['Residual', '']); var.append(s2); sd.append(m.sigma); cor.append([])
+    rows = [r + [v, s] + c + [''] * (ncor - len(c)) for r, v, s, c in zip(names, r_format(var), r_format(sd), cor)]
+    return ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else []), rows
+
+def _re_lines(m):
+    "The random-effects table, as lines of text, and the numbers of observations and groups."
+    head, rows = re_rows(m)
+    lines = ['', 'Random effects:'] + [' ' + l for l in _table([head] + rows, 'l' * len(head))]
     grp = '; '.join(f"{g}, {n}" for g, n in m.ngroups.items())
     return lines + [f"Number of obs: {m.nobs}, groups:  {grp}"]
 
