@@ -6,13 +6,13 @@ Docs: https://mixednb.github.io/mixednb/confint.html.md"""
 
 # %% ../nbs/09_confint.ipynb #af8ea188
 from __future__ import annotations
-import dataclasses, warnings
+import warnings
 import numpy as np, pandas as pd
 from scipy.optimize import brentq
 from scipy.stats import norm
 from .formula import MixedModelError
 from .design import theta_positions
-from .objective import Blocks, update_L, logdet, pwrss, objective
+from .objective import update_L, logdet, pwrss, objective
 from .fit import LinearMixedModel, optimize, MixedModelWarning
 from .anova import refit_ml
 
@@ -87,9 +87,7 @@ def _beta_dev(m, j, b, start):
     "Minimal ML deviance with β_j = b (σ profiled), and the minimising θ."
     d = m.design
     keep = [i for i in range(d.p) if i != j]
-    d2 = dataclasses.replace(d, y=d.y - d.X[:, j] * b, X=d.X[:, keep], xnames=[d.xnames[i] for i in keep])
-    A2 = Blocks(d2)
-    if '_plans' in m.A.__dict__: A2._plans = m.A._plans     # the sparsity pattern does not depend on X or y
+    A2 = m.A.with_xy(d.X[:, keep], d.y - d.X[:, j] * b)      # Z's blocks and plans are shared
     f = lambda th: objective(A2, th, reml=False)
     th, _ = optimize(f, start, d.theta_lower)
     return f(th), th

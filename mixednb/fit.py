@@ -17,8 +17,8 @@ from .objective import Blocks, update_L, criterion, beta_hat, u_hat, lambdas, co
 
 # %% auto #0
 __all__ = ['MixedModelWarning', 'optimize', 'LinearMixedModel', 'lmer', 'at_theta', 'sigma', 'npar', 'loglik', 'is_singular',
-           'singular_terms', 'fixef', 'vcov', 'varcorr', 'pars', 'condvar', 'ranef', 'coef', 'fitted', 'residuals',
-           'ngroups']
+           'singular_terms', 'fixef', 'vcov', 'term_covariances', 'varcorr', 'pars', 'condvar', 'ranef', 'coef',
+           'fitted', 'residuals', 'ngroups']
 
 # %% ../nbs/03_fit.ipynb #9e5960ef
 class MixedModelWarning(UserWarning):
@@ -192,19 +192,24 @@ def _group_names(terms):
         out.append(t.group if k == 0 else f"{t.group}.{k}")
     return out
 
+def term_covariances(m):
+    "Per term: (lme4's group name, the term, covariance σ̂²λλ', standard deviations, correlations — NaN where an sd is 0)."
+    out = []
+    for g, t, lam in zip(_group_names(m.design.terms), m.design.terms, lambdas(m.design, m.theta)):
+        S = m.sigma ** 2 * lam @ lam.T
+        sd = np.sqrt(np.diag(S))
+        with np.errstate(invalid='ignore', divide='ignore'): C = S / np.outer(sd, sd)
+        out.append((g, t, S, sd, C))
+    return out
+
 @_prop
 def varcorr(self):
     "Variance components as lme4's `as.data.frame(VarCorr(m))`: grp, var1, var2, vcov, sdcor."
-    rows, s2 = [], self.sigma ** 2
-    for g, t, lam in zip(_group_names(self.design.terms), self.design.terms, lambdas(self.design, self.theta)):
-        S = s2 * lam @ lam.T
-        sd = np.sqrt(np.diag(S))
+    rows = []
+    for g, t, S, sd, C in term_covariances(self):
         rows += [(g, c, None, S[i, i], sd[i]) for i, c in enumerate(t.cnames)]
-        for j in range(t.p):
-            for i in range(j + 1, t.p):
-                cor = S[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
-                rows.append((g, t.cnames[j], t.cnames[i], S[i, j], cor))
-    rows.append(('Residual', None, None, s2, self.sigma))
+        rows += [(g, t.cnames[j], t.cnames[i], S[i, j], C[i, j]) for j in range(t.p) for i in range(j + 1, t.p)]
+    rows.append(('Residual', None, None, self.sigma ** 2, self.sigma))
     return pd.DataFrame(rows, columns=['grp', 'var1', 'var2', 'vcov', 'sdcor'])
 
 LinearMixedModel.varcorr = varcorr
@@ -212,14 +217,11 @@ LinearMixedModel.varcorr = varcorr
 # %% ../nbs/03_fit.ipynb #c19efa8c
 def _vc_pars(self):
     "(name, value) of each term's standard deviations and correlations, in θ's order."
-    out, s2 = [], self.sigma ** 2
-    for g, t, lam in zip(_group_names(self.design.terms), self.design.terms, lambdas(self.design, self.theta)):
-        S = s2 * lam @ lam.T
-        sd = np.sqrt(np.diag(S))
+    out = []
+    for g, t, S, sd, C in term_covariances(self):
         for j in range(t.p):
             out.append((f"sd_{t.cnames[j]}|{g}", sd[j]))
-            for i in range(j + 1, t.p):
-                out.append((f"cor_{t.cnames[i]}.{t.cnames[j]}|{g}", S[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan))
+            out += [(f"cor_{t.cnames[i]}.{t.cnames[j]}|{g}", C[i, j]) for i in range(j + 1, t.p)]
     return out
 
 @_prop

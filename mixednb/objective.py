@@ -31,13 +31,25 @@ def block_crossprod(term):
 class Blocks:
     "The blocks of A = [Z X y]'[Z X y], computed once per model."
     def __init__(self, d: Design):
-        self.beta0 = np.linalg.lstsq(d.X, d.y, rcond=None)[0] if d.p else np.zeros(0)   # see "A large offset" below
-        Zs, Xy = [Z_of(t) for t in d.terms], np.column_stack([d.X, d.y - d.X @ self.beta0])
-        self.terms, self.n, self.p = d.terms, d.n, d.p
+        self.terms, self.n, self.Zs = d.terms, d.n, [Z_of(t) for t in d.terms]
         self.diag = [block_crossprod(t) for t in d.terms]                              # Z_j'Z_j, (ℓ, p, p)
-        self.off = {(i, j): (Zs[i].T @ Zs[j]).tocsr() for i in range(len(Zs)) for j in range(i)}  # Z_i'Z_j
-        self.xz = [np.asarray((Z.T @ Xy).T) for Z in Zs]                                # [X y]'Z_j, dense
+        self.off = {(i, j): (self.Zs[i].T @ self.Zs[j]).tocsr() for i in range(len(self.Zs)) for j in range(i)}  # Z_i'Z_j
+        self._set_xy(d.X, d.y)
+
+    def _set_xy(self, X, y):
+        "The blocks that involve X and y: [X y]'Z_j and [X y]'[X y], for y shifted by its least-squares fit on X."
+        self.p = X.shape[1]
+        self.beta0 = np.linalg.lstsq(X, y, rcond=None)[0] if self.p else np.zeros(0)   # see "A large offset" below
+        Xy = np.column_stack([X, y - X @ self.beta0])
+        self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [X y]'Z_j, dense
         self.xx = Xy.T @ Xy                                                            # [X y]'[X y]
+
+    def with_xy(self, X, y):
+        "The blocks for the same Z with another X and y (Z's blocks and the downdate plans are shared, not recomputed)."
+        import copy
+        new = copy.copy(self)
+        new._set_xy(np.asarray(X, float), np.asarray(y, float))
+        return new
 
 # %% ../nbs/02_objective.ipynb #8332251b
 def _ranges(starts, counts):
@@ -227,7 +239,7 @@ def u_hat(L, k, beta):
         LXj = L['X', j]
         r = LXj[-1] - LXj[:-1].T @ beta
         for i in range(j + 1, k): r = r - L[i, j].T @ u[i]
-        u[j] = _ut_solve(L[j, j] if j else L[0, 0], np.asarray(r).ravel())
+        u[j] = _ut_solve(L[j, j], np.asarray(r).ravel())
     return u
 
 # %% ../nbs/02_objective.ipynb #bcb64342

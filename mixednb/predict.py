@@ -11,7 +11,7 @@ import numpy as np, pandas as pd
 from formulaic.errors import DataMismatchWarning
 from .formula import MixedModelError, parse_formula, formula_terms
 from .design import lme4_name, _codes
-from .objective import Blocks, lambdas
+from .objective import lambdas
 from .fit import LinearMixedModel, MixedModelWarning
 
 # %% auto #0
@@ -165,8 +165,7 @@ def refit(self, y, **kw):
     y, d = _response(self, y), self.design
     frame = d.frame.assign(**{d.formula.response: y}) if d.formula.response in d.frame.columns else d.frame
     new_d = dataclasses.replace(d, y=y, frame=frame)
-    A = Blocks(new_d)
-    if '_plans' in self.A.__dict__: A.__dict__['_plans'] = self.A.__dict__['_plans']   # plans depend on Z only
+    A = self.A.with_xy(d.X, y)                                   # Z's blocks and the downdate plans are shared
     return _unfitted_copy(self, design=new_d, A=A).fit(**kw)
 
 LinearMixedModel.refit = refit

@@ -13,7 +13,8 @@ from .objective import update_L, logdet, ldRX2, pwrss
 from .fit import LinearMixedModel
 
 # %% auto #0
-__all__ = ['deviance_vp', 'covbeta_vp', 'jacobian', 'hessian', 'Satterthwaite', 'coef_table_satt', 'term_columns', 'anova_type3']
+__all__ = ['deviance_vp', 'covbeta_vp', 'jacobian', 'hessian', 'Satterthwaite', 'satterthwaite', 'coef_table_satt',
+           'term_columns', 'anova_type3', 'plain_coef_table']
 
 # %% ../nbs/10_satterthwaite.ipynb #2c066f09
 def deviance_vp(m, varpar):
@@ -88,9 +89,14 @@ class Satterthwaite:
         return 2 * v ** 2 / (g @ self.A @ g)
 
 # %% ../nbs/10_satterthwaite.ipynb #124a8203
+def satterthwaite(m):
+    "The fit's `Satterthwaite` (its derivatives cost ~(2k² + 2k)r criterion evaluations), computed once per fit."
+    if getattr(m, '_satt', None) is None: m._satt = Satterthwaite(m)
+    return m._satt
+
 def coef_table_satt(m, S=None):
     "Fixed effects with Std. Error, Satterthwaite df, t value and Pr(>|t|), a DataFrame (lmerTest's summary table)."
-    S = S or Satterthwaite(m)
+    S = S or satterthwaite(m)
     se = np.sqrt(np.diag(S.C))
     df = np.array([S.df(np.eye(m.design.p)[j]) for j in range(m.design.p)])
     t = m.fixef.to_numpy() / se
@@ -121,7 +127,7 @@ def _f_test(S, L):
 # %% ../nbs/10_satterthwaite.ipynb #7861760e
 def anova_type3(self: LinearMixedModel):
     "F tests per fixed term with Satterthwaite's df, as lmerTest's `anova(m)` (Type III): a DataFrame."
-    S, rows = Satterthwaite(self), {}
+    S, rows = satterthwaite(self), {}
     for term, cols in term_columns(self).items():
         L = np.array([[1.0 if x == c else 0.0 for x in self.design.xnames] for c in cols])
         F, q, ddf = _f_test(S, L)
@@ -130,9 +136,9 @@ def anova_type3(self: LinearMixedModel):
     return pd.DataFrame.from_dict(rows, orient='index')
 
 LinearMixedModel.anova_type3 = anova_type3
-LinearMixedModel.coef_table = lambda self, ddf='Satterthwaite': coef_table_satt(self) if ddf == 'Satterthwaite' else _plain(self)
+LinearMixedModel.coef_table = lambda self, ddf='Satterthwaite': coef_table_satt(self) if ddf == 'Satterthwaite' else plain_coef_table(self)
 
-def _plain(m):
-    "Estimates, SEs and t values without df (ddf=None)."
+def plain_coef_table(m):
+    "Estimates, SEs and t values without df (lme4's table; ddf=None)."
     se = np.sqrt(np.diag(m.vcov))
     return pd.DataFrame({'Estimate': m.fixef, 'Std. Error': se, 't value': m.fixef / se})

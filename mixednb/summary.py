@@ -8,13 +8,12 @@ Docs: https://mixednb.github.io/mixednb/summary.html.md"""
 from __future__ import annotations
 import re
 import numpy as np, pandas as pd
-from .fit import LinearMixedModel, lmer, _group_names
-from .objective import lambdas
-from .satterthwaite import Satterthwaite, coef_table_satt
+from .fit import LinearMixedModel, lmer, term_covariances
+from .satterthwaite import coef_table_satt as satterthwaite_table, plain_coef_table as coef_table
 from .diagnostics import explain_singular
 
 # %% auto #0
-__all__ = ['r_format', 'abbreviate', 're_rows', 'coef_table', 'satterthwaite_table', 'Summary', 'summary']
+__all__ = ['r_format', 'abbreviate', 're_rows', 'Summary', 'summary']
 
 # %% ../nbs/05_summary.ipynb #84845d0e
 def _decimals(x, digits):
@@ -79,15 +78,12 @@ def _resid_lines(m):
 def re_rows(m):
     "Header and rows (strings in R's format) of the random-effects table: Groups, Name, Variance, Std.Dev., Corr."
     ncor = max(t.p for t in m.design.terms) - 1
-    s2, names, var, sd, cor = m.sigma ** 2, [], [], [], []
-    for g, t, lam in zip(_group_names(m.design.terms), m.design.terms, lambdas(m.design, m.theta)):
-        S = s2 * lam @ lam.T
-        d = np.sqrt(np.diag(S))
-        C = S / np.outer(d, d) if np.all(d > 0) else np.full_like(S, np.nan)
+    names, var, sd, cor = [], [], [], []
+    for g, t, S, d, C in term_covariances(m):
         for i, c in enumerate(t.cnames):
             names.append([g if i == 0 else '', c]); var.append(S[i, i]); sd.append(d[i])
             cor.append([f"{C[i, j]:.2f}" if np.isfinite(C[i, j]) else 'NaN' for j in range(i)])
-    names.append(['Residual', '']); var.append(s2); sd.append(m.sigma); cor.append([])
+    names.append(['Residual', '']); var.append(m.sigma ** 2); sd.append(m.sigma); cor.append([])
     rows = [r + [v, s] + c + [''] * (ncor - len(c)) for r, v, s, c in zip(names, r_format(var), r_format(sd), cor)]
     return ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else []), rows
 
@@ -99,15 +95,7 @@ def _re_lines(m):
     return lines + [f"Number of obs: {m.nobs}, groups:  {grp}"]
 
 # %% ../nbs/05_summary.ipynb #a03ecd96
-def coef_table(m):
-    "Fixed effects with Std. Error and t value, a DataFrame."
-    se = np.sqrt(np.diag(m.vcov))
-    return pd.DataFrame({'Estimate': m.fixef, 'Std. Error': se, 't value': m.fixef / se})
-
-def satterthwaite_table(m):
-    "lmerTest's table (Estimate, Std. Error, df, t value, Pr(>|t|)), computed once per fit."
-    if getattr(m, '_satt', None) is None: m._satt = coef_table_satt(m)
-    return m._satt
+# `coef_table` (lme4's) and `satterthwaite_table` (lmerTest's) come from the Satterthwaite notebook.
 
 def _pval(p):
     "R's `format.pval(p, digits = 3)` with the machine epsilon as floor."
