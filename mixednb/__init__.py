@@ -1,11 +1,13 @@
 __version__ = "0.0.1"
 
-from .formula import MixedModelError
-from .fit import lmer, LinearMixedModel, MixedModelWarning
+# The public names, and every module of the package: each module that defines methods of LinearMixedModel with
+# fastcore's @patch (summary, predict, anova, confint, satterthwaite, diagnostics, plots, display, widgets) is part of
+# the package's API, so `import mixednb` gives a model with all of its methods.
+from .core import MixedModelError, MixedModelWarning
+from .fit import lmer, LinearMixedModel
 from .datasets import load, names as dataset_names
-# modules that add methods to LinearMixedModel: summary(); predict()/simulate()/refit()/bootstrap(); anova()/refit_ml();
-# confint()/profile(); coef_table()/anova_type3(); check_convergence()/explain_singular(); plot_*(); explore_theta()
-from . import summary as _summary, predict as _predict, anova as _anova, confint as _confint
-from . import satterthwaite as _satterthwaite, diagnostics as _diagnostics, plots as _plots, widgets as _widgets
-from . import display as _display  # _repr_html_, plot_Z, plot_Lambda, plot_L_blocks
 from .anova import anova
+from .predict import boot_ci
+from .confint import Profile
+from .summary import Summary
+from . import satterthwaite, diagnostics, plots, display, widgets

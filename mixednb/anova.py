@@ -9,12 +9,13 @@ from __future__ import annotations
 import warnings
 import numpy as np, pandas as pd
 from scipy.stats import chi2
-from .formula import MixedModelError
-from .fit import LinearMixedModel, MixedModelWarning
-from .predict import _unfitted_copy
+from .core import MixedModelError, MixedModelWarning
+from fastcore.basics import patch
+from .core import NOT_FITTED
+from .fit import LinearMixedModel
 
 # %% auto #0
-__all__ = ['refit_ml', 'anova']
+__all__ = ['anova']
 
 # %% ../nbs/08_anova.ipynb #9f840531
 def _named(models, named):
@@ -26,15 +27,14 @@ def _named(models, named):
     if len(out) < 2: raise MixedModelError(f"anova compares at least 2 models; got {len(out)}")
     for k, mod in out.items():
         if not isinstance(mod, LinearMixedModel): raise MixedModelError(f"model {k!r} is a {type(mod).__name__}, not a LinearMixedModel")
-        if mod.optsum is None: raise MixedModelError(f"model {k!r} is not fitted: call fit() first")
+        if not mod.is_fitted: raise MixedModelError(f"model {k!r}: {NOT_FITTED}")
     return out
 
 # %% ../nbs/08_anova.ipynb #96579b99
-def refit_ml(m):
+@patch
+def refit_ml(self: LinearMixedModel):
     "The model refitted by maximum likelihood (itself if it already is), with the same design."
-    return m if not m.REML else _unfitted_copy(m, REML=False).fit()
-
-LinearMixedModel.refit_ml = refit_ml
+    return self if not self.REML else self._unfitted_copy(REML=False).fit()
 
 # %% ../nbs/08_anova.ipynb #886a70dc
 def _check_comparable(mods):
@@ -54,11 +54,16 @@ def _check_comparable(mods):
         if extra: raise MixedModelError(f"model {a!r} is not nested in {b!r}: its grouping factors {extra} are not in {b!r}")
 
 # %% ../nbs/08_anova.ipynb #15ce3a62
+@patch
+def anova(self: LinearMixedModel, *models, **named):
+    "Likelihood-ratio tests of this model against others: `m.anova(m0)` is `anova(m, m0)` (the function below)."
+    return anova(self, *models, **named)
+
 def anova(*models, **named):
     "Likelihood-ratio tests between nested models (REML fits refitted by ML), as lme4's `anova.merMod`."
     mods = _named(models, named)
     if any(m.REML for m in mods.values()): warnings.warn("refitting model(s) with ML (instead of REML)", MixedModelWarning, stacklevel=2)
-    mods = {k: refit_ml(m) for k, m in mods.items()}
+    mods = {k: m.refit_ml() for k, m in mods.items()}
     mods = dict(sorted(mods.items(), key=lambda kv: kv[1].npar))     # stable: ties keep their order
     _check_comparable(mods)
     npar = np.array([m.npar for m in mods.values()])
@@ -71,5 +76,3 @@ def anova(*models, **named):
                         'Chisq': chisq, 'Df': df, 'Pr(>Chisq)': chi2.sf(chisq, df)}, index=pd.Index(list(mods), name='model'))
     out.attrs['formulas'] = {k: m.formula for k, m in mods.items()}
     return out
-
-LinearMixedModel.anova = anova

@@ -10,9 +10,8 @@ import argparse, sys, warnings
 from pathlib import Path
 import pandas as pd
 from . import datasets
-from .formula import MixedModelError
+from .core import MixedModelError
 from .fit import lmer
-import mixednb.summary  # noqa: F401  (adds LinearMixedModel.summary)
 
 # %% auto #0
 __all__ = ['read_data', 'main']

@@ -10,14 +10,15 @@ import warnings
 import numpy as np, pandas as pd
 from scipy.optimize import brentq
 from scipy.stats import norm
-from .formula import MixedModelError
+from .core import MixedModelError, MixedModelWarning
 from .design import theta_positions
-from .objective import update_L, logdet, pwrss, objective
-from .fit import LinearMixedModel, optimize, MixedModelWarning
-from .anova import refit_ml
+from .objective import update_L, logdet, pwrss, objective, deviance
+from .fit import LinearMixedModel, optimize
+from fastcore.basics import patch
+from .core import needs_fit
 
 # %% auto #0
-__all__ = ['wald_ci', 'theta_sigma', 'ml_deviance', 'as_ml', 'Profiler', 'profile_ci', 'Profile', 'confint']
+__all__ = ['wald_ci', 'theta_sigma', 'ml_deviance', 'as_ml', 'Profiler', 'profile_ci', 'Profile']
 
 # %% ../nbs/09_confint.ipynb #23c06f18
 def _labels(level):
@@ -52,14 +53,14 @@ def theta_sigma(terms, psi):
 def ml_deviance(A, theta, sigma):
     "The ML deviance at (θ, σ), β profiled out, σ not."
     L = update_L(A, theta)
-    return logdet(L, len(A.terms)) + A.n * np.log(2 * np.pi * sigma ** 2) + pwrss(L) / sigma ** 2
+    return deviance(logdet(L, len(A.terms)), 0.0, pwrss(L), A.n, A.p, reml=False, sigma=sigma)
 
 # %% ../nbs/09_confint.ipynb #de055784
 def as_ml(m):
     "The model fitted by maximum likelihood (m itself if it is), via `refit_ml`, its warnings silenced."
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', MixedModelWarning)
-        return refit_ml(m)
+        return m.refit_ml()
 
 # %% ../nbs/09_confint.ipynb #852ce846
 def _kinds(m):
@@ -180,6 +181,8 @@ class Profile:
     def __repr__(self): return f"Profile of {len(self.parm)} parameters ({len(self.table)} points)"
 
 # %% ../nbs/09_confint.ipynb #2317a44d
+@patch
+@needs_fit
 def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsim=1000, seed=None, progress=True):
     "Confidence intervals for lme4's parameters (`pars`): method 'profile', 'wald' or 'boot'."
     if not 0 < level < 1: raise MixedModelError(f"level must be between 0 and 1, not {level}")
@@ -190,11 +193,13 @@ def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsi
     if method == 'wald': out = wald_ci(self, level)
     elif method == 'profile': out = profile_ci(self, level, parm)
     elif method == 'boot':
-        from mixednb.predict import bootstrap, boot_ci
-        out = boot_ci(bootstrap(self, nsim=nsim, seed=seed, progress=progress), level)
+        from mixednb.predict import boot_ci
+        out = boot_ci(self.bootstrap(nsim=nsim, seed=seed, progress=progress), level)
     else: raise MixedModelError(f"unknown method {method!r}: use 'profile', 'wald' or 'boot'")
     return out if parm is None else out.loc[parm]
 
-LinearMixedModel.confint = confint
-LinearMixedModel.profile = lambda self, alphamax=0.01, parm=None: Profile(self, alphamax, parm=parm)
-LinearMixedModel.profile.__doc__ = "The likelihood profile (ζ against each parameter) as a `Profile`."
+@patch
+@needs_fit
+def profile(self: LinearMixedModel, alphamax=0.01, parm=None):
+    "The likelihood profile (ζ against each parameter) as a `Profile`."
+    return Profile(self, alphamax, parm=parm)

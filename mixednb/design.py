@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np, pandas as pd
 import scipy.sparse as sp
 from formulaic import Formula, model_matrix
-from .formula import MixedModelError, parse_formula, ParsedFormula
+from .core import MixedModelError
+from .formula import parse_formula, ParsedFormula
 
 # %% auto #0
 __all__ = ['used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'full_rank_columns', 'grouping_factor',

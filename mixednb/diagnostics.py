@@ -7,14 +7,18 @@ Docs: https://mixednb.github.io/mixednb/diagnostics.html.md"""
 # %% ../nbs/11_diagnostics.ipynb #2c247ea8
 from __future__ import annotations
 import numpy as np, pandas as pd
+from fastcore.basics import patch
+from .core import needs_fit
 from .fit import LinearMixedModel
 from .objective import lambdas
 from .satterthwaite import hessian, jacobian
 
 # %% auto #0
-__all__ = ['check_convergence', 'explain_singular']
+__all__ = []
 
 # %% ../nbs/11_diagnostics.ipynb #a757c2bf
+@patch
+@needs_fit
 def check_convergence(self: LinearMixedModel, tol=1e-6):
     "Gradient, Hessian and Newton step of the criterion in θ at the optimum, and whether the fit has converged."
     th, lo = self.theta, self.design.theta_lower
@@ -34,9 +38,9 @@ def _embed(x, free, th):
     out = np.array(th, float); out[free] = x
     return out
 
-LinearMixedModel.check_convergence = check_convergence
-
 # %% ../nbs/11_diagnostics.ipynb #4c2ea7a3
+@patch
+@needs_fit
 def explain_singular(self: LinearMixedModel, tol=1e-4):
     "Sentences explaining each term whose covariance matrix is singular (empty list if none)."
     out = []
@@ -58,5 +62,3 @@ def explain_singular(self: LinearMixedModel, tol=1e-4):
                    f"dimension{'s' if rank > 1 else ''} of random effects per {t.group}, and a simpler term (uncorrelated "
                    f"`||`, or fewer columns) fits as well.")
     return out
-
-LinearMixedModel.explain_singular = explain_singular

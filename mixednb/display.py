@@ -14,12 +14,13 @@ from matplotlib.patches import Rectangle, Patch
 from matplotlib.transforms import blended_transform_factory
 from .fit import LinearMixedModel, _group_names
 from .design import Design, theta_positions
-from .objective import lambdas, blockdiag
-from .summary import r_format, abbreviate, coef_table, satterthwaite_table, _pval, _stars, _resid_lines, re_rows
-from .diagnostics import explain_singular
+from .objective import lambdas, blockdiag, block_kind, dense
+from .summary import Table, resid_table, re_table, fe_table, corr_table
+from fastcore.basics import patch
+from .core import needs_fit
 
 # %% auto #0
-__all__ = ['summary_html', 'design_html', 'plot_Z', 'plot_Lambda', 'plot_L_blocks']
+__all__ = ['plot_Z', 'plot_Lambda', 'plot_L_blocks', 'summary_html', 'design_html']
 
 # %% ../nbs/13_display.ipynb #8a658f21
 _FONT = "font-family:var(--jp-content-font-family,system-ui,-apple-system,'Segoe UI',Roboto,sans-serif)"
@@ -74,54 +75,32 @@ def _header_html(m, ddf):
     return ''.join(out)
 
 def _resid_html(m):
-    "Quantiles of the scaled residuals, formatted as the text summary formats them."
-    vals = _resid_lines(m)[-1].split()
-    return _section('Scaled residuals', _table_html(['Min', '1Q', 'Median', '3Q', 'Max'], [vals], 'rrrrr'))
+    "Quantiles of the scaled residuals."
+    return resid_table(m).html()
 
 # %% ../nbs/13_display.ipynb #aabbcb16
-def _re_rows(m):
-    "Header and rows of the random-effects table (Groups, Name, Variance, Std.Dev., Corr): the text summary's, unpadded."
-    head, rows = re_rows(m)
-    return head, [[c.strip() for c in r] for r in rows]
+@patch
+def html(self: Table):
+    "The section as an HTML fragment: its title and the table (and footer) in the summary's style."
+    rows = [[c.strip() for c in r] for r in self.rows]
+    body = _table_html(self.head, rows, self.html_align or self.align)
+    foot = ''.join(f'<div style="{_MUTED};font-size:.9em">{_e(f)}</div>' for f in self.footer)
+    return _section(self.title.strip().rstrip(':').capitalize(), body + foot)
 
+# %% ../nbs/13_display.ipynb #11feb616
 def _re_html(m):
     "The random-effects section."
-    head, rows = _re_rows(m)
-    return _section('Random effects', _table_html(head, rows, 'llrr' + 'r' * (len(head) - 4)))
-
-# %% ../nbs/13_display.ipynb #8995a8af
-def _fe_rows(m, ddf):
-    "Header and rows of the fixed-effects table, rounded as lme4's printCoefmat (digits = 4) rounds them."
-    ct = satterthwaite_table(m) if ddf else coef_table(m)
-    block = ['Estimate', 'Std. Error'] + (['df'] if ddf else [])
-    cs = ct[['Estimate', 'Std. Error']].to_numpy()
-    acs = np.abs(cs[np.isfinite(cs) & (cs != 0)])
-    digmin = 1 + int(np.floor(np.log10(acs.min()))) if acs.size else 1
-    vals = np.round(ct[block].to_numpy(), max(1, 4 - digmin))
-    cells = np.array([s.strip() for s in r_format(vals.ravel(), 4)]).reshape(vals.shape)
-    tv = [s.strip() for s in r_format(np.round(ct['t value'].to_numpy(), 3), 4)]
-    rows = []
-    for i, n in enumerate(ct.index):
-        pv = ct['Pr(>|t|)'].iloc[i] if ddf else None
-        rows.append([n] + list(cells[i]) + [tv[i]] + ([_pval(pv), _stars(pv).strip()] if ddf else []))
-    return [''] + block + ['t value'] + (['Pr(>|t|)', ''] if ddf else []), rows
+    return re_table(m).html()
 
 def _fe_html(m, ddf):
     "The fixed-effects section, with the significance codes under lmerTest's table."
-    if m.design.p == 0: return _section('Fixed effects', '<div>No fixed effects</div>')
-    head, rows = _fe_rows(m, ddf)
-    codes = (f'<div style="{_MUTED};font-size:.9em">Signif. codes: 0 ‘***’ 0.001 ‘**’ 0.01 ‘*’ 0.05 ‘.’ 0.1 ‘ ’ 1'
-             f'{"; Satterthwaite df" if ddf else ""}</div>') if ddf else ''
-    return _section('Fixed effects', _table_html(head, rows, 'l' + 'r' * (len(head) - 2) + 'l') + codes)
+    t = fe_table(m, ddf)
+    return _section('Fixed effects', '<div>No fixed effects</div>') if t is None else t.html()
 
 def _corr_html(m, max_p=10):
     "Correlation of the fixed effects, lower triangle, for 2 ≤ p ≤ max_p."
-    p = m.design.p
-    if p < 2 or p > max_p: return ''
-    V = m.vcov.to_numpy(); d = np.sqrt(np.diag(V)); C = V / np.outer(d, d)
-    xn = m.design.xnames
-    rows = [[xn[i]] + [f"{C[i, j]:.3f}" for j in range(i)] + [''] * (p - 1 - i) for i in range(1, p)]
-    return _section('Correlation of fixed effects', _table_html([''] + [abbreviate(n) for n in xn[:-1]], rows, 'l' + 'r' * (p - 1)))
+    t = corr_table(m)
+    return '' if t is None or m.design.p > max_p else t.html()
 
 # %% ../nbs/13_display.ipynb #c6d6692b
 def _notes_html(m):
@@ -129,7 +108,7 @@ def _notes_html(m):
     out = [_note(f"optimizer ({m.optsum['optimizer']}): {m.optsum['feval']} evaluations, {m.optsum['seconds']:.2g} s")]
     out += [_note(n, 'warn') for n in m.notes if 'singular' not in n]
     if m.is_singular:
-        out += [_note(e, 'warn', 'Boundary (singular) fit:') for e in (explain_singular(m) or ['a variance parameter is at its bound'])]
+        out += [_note(e, 'warn', 'Boundary (singular) fit:') for e in (m.explain_singular() or ['a variance parameter is at its bound'])]
     return _section('Notes', ''.join(out))
 
 def summary_html(m: LinearMixedModel, ddf='Satterthwaite'):
@@ -139,11 +118,10 @@ def summary_html(m: LinearMixedModel, ddf='Satterthwaite'):
     return (f'<div class="mixednb-summary" style="{_FONT};font-size:13px;line-height:1.4;color:inherit;'
             f'max-width:60em;text-align:left">' + ''.join(parts) + '</div>')
 
-def _model_repr_html(self):
+@patch
+def _repr_html_(self: LinearMixedModel):
     "HTML summary in Jupyter (None for an unfitted model: Jupyter then shows the text repr)."
-    return summary_html(self) if self.optsum else None
-
-LinearMixedModel._repr_html_ = _model_repr_html
+    return summary_html(self) if self.is_fitted else None
 
 # %% ../nbs/13_display.ipynb #967b95cf
 def _lambda_html(p, k0):
@@ -185,7 +163,10 @@ def design_html(d: Design):
             f'<table style="border-collapse:collapse;margin:6px 0;color:inherit;background:transparent;border:none"><thead><tr style="background:transparent">{th}</tr></thead><tbody>{body}</tbody></table>'
             f'<div>Λθ = {lam}: {d.q}×{d.q}, block-diagonal, {nnz} structural nonzeros</div></div>')
 
-Design._repr_html_ = design_html
+@patch
+def _repr_html_(self: Design):
+    "The design as an HTML table in Jupyter (`design_html`)."
+    return design_html(self)
 
 # %% ../nbs/13_display.ipynb #aee4fc6d
 def _z_blocks(d):
@@ -272,9 +253,10 @@ def _z_binned(ax, d, Z, blocks, pos, bins=(600, 400)):
     return np.r_[0, np.cumsum(w)]
 
 # %% ../nbs/13_display.ipynb #86de4170
-def plot_Z(m, ax=None, max_rows=2000, max_cols=600):
+@patch
+def plot_Z(self: LinearMixedModel, ax=None, max_rows=2000, max_cols=600):
     "Picture of Z (model or Design): cell values when small, binned nonzero density when large; labelled per term."
-    d = getattr(m, 'design', m)
+    d = getattr(self, 'design', self)
     ax, out = _axes(ax, (7.5, 6))
     blocks, pos, Z = *_z_blocks(d), d.Z
     dense = d.n <= max_rows and d.q <= max_cols
@@ -295,6 +277,8 @@ def _axes(ax, figsize):
     fig = plt.figure(figsize=figsize, layout='constrained')
     plt.close(fig)                                  # shown once, as the returned value, not again by pyplot
     return fig.add_subplot(), fig
+
+plot_Z = LinearMixedModel.plot_Z   # also a function, of a model or a Design
 
 # %% ../nbs/13_display.ipynb #eaf1f095
 def _lambda_text(d, theta):
@@ -327,10 +311,11 @@ def _sym_norm(v):
     return TwoSlopeNorm(0, -a or -1, a or 1)
 
 # %% ../nbs/13_display.ipynb #fa812c5d
-def plot_Lambda(m, theta=None, ax=None, max_q=300):
+@patch
+def plot_Lambda(self: LinearMixedModel, theta=None, ax=None, max_q=300):
     "Picture of the block-diagonal Λθ (θ̂ by default): values when q is small, the pattern by term when large."
-    d = getattr(m, 'design', m)
-    theta = np.asarray(theta if theta is not None else getattr(m, 'theta', None) if getattr(m, 'theta', None) is not None else d.theta0, float)
+    d = getattr(self, 'design', self)
+    theta = np.asarray(theta if theta is not None else getattr(self, 'theta', None) if getattr(self, 'theta', None) is not None else d.theta0, float)
     ax, out = _axes(ax, (6.5, 5.8))
     blocks = _term_blocks(d)
     if d.q <= max_q:
@@ -350,6 +335,8 @@ def plot_Lambda(m, theta=None, ax=None, max_q=300):
     ax.set_title(f"Λθ: {d.q} × {d.q}, block-diagonal by term", fontsize=11)
     return out
 
+plot_Lambda = LinearMixedModel.plot_Lambda   # also a function, of a model or a Design
+
 # %% ../nbs/13_display.ipynb #1c91d0c9
 _KINDS = {'block-diagonal': '#4C72B0', 'sparse': '#DD8452', 'dense': '#C44E52', 'X|y rows': '#55A868'}
 
@@ -358,14 +345,14 @@ def _l_blocks(m):
     k, out = len(m.design.terms), []
     for key, B in m.L.items():
         i, j = (k if x == 'X' else x for x in key)
-        kind = 'X|y rows' if i == k else 'block-diagonal' if i == j == 0 else 'sparse' if sp.issparse(B) else 'dense'
+        kind = 'X|y rows' if i == k else block_kind(B)
         out.append((i, j, kind, B))
     return out
 
 def _block_text(kind, B, shape):
     "The label inside one block: kind, size and for sparse blocks the fill."
     txt = f"{'X|y' if kind == 'X|y rows' else kind}\n{shape[0]}×{shape[1]}"
-    if kind == 'block-diagonal': txt += f"\n({B.shape[0]} blocks {B.shape[1]}×{B.shape[2]})"
+    if kind == 'block-diagonal': txt += f"\n({B.d.shape[0]} blocks {B.d.shape[1]}×{B.d.shape[2]})"
     if kind == 'sparse': txt += f"\nnnz {B.nnz} ({100 * B.nnz / max(1, shape[0] * shape[1]):.3g}%)"
     return txt
 
@@ -374,7 +361,7 @@ def _l_kinds(m, sizes):
     off, kinds = np.r_[0, np.cumsum(sizes)], list(_KINDS)
     M = np.full((off[-1], off[-1]), np.nan)
     for i, j, kind, B in _l_blocks(m):
-        B = blockdiag(B).toarray() if kind == 'block-diagonal' else B.toarray() if sp.issparse(B) else B
+        B = dense(B)
         M[off[i]:off[i + 1], off[j]:off[j + 1]] = np.where(np.abs(B) > 1e-12, kinds.index(kind), np.nan)
     return M
 
@@ -384,21 +371,22 @@ def _l_label(ax, e, i, j, text, corner):
     ax.text(x, y, text, ha='center', va='center', fontsize=7, gid='L-label', bbox=dict(fc='white', ec='none', alpha=0.75, pad=1.5))
 
 # %% ../nbs/13_display.ipynb #d998b500
-def plot_L_blocks(m, ax=None, max_q=300):
+@patch
+@needs_fit
+def plot_L_blocks(self: LinearMixedModel, ax=None, max_q=300):
     "The blocked structure of the Cholesky factor L at θ̂: one rectangle per block coloured by kind, with sizes; nonzeros when small."
-    if getattr(m, 'L', None) is None: raise ValueError("plot_L_blocks needs a fitted model: call fit() first")
-    d = m.design
+    d = self.design
     names, sizes = _group_names(d.terms) + ['X|y'], [t.q for t in d.terms] + [d.p + 1]
     small = sum(sizes) <= max_q
     ax, out = _axes(ax, (6.5, 6.2))
     e = np.r_[0, np.cumsum(sizes if small else _widths(sizes))]
-    for i, j, kind, B in _l_blocks(m):
+    for i, j, kind, B in _l_blocks(self):
         ax.add_patch(Rectangle((e[j], e[i]), e[j + 1] - e[j], e[i + 1] - e[i], fc=_KINDS[kind], alpha=0.22 if small else 0.55,
                                ec=_KINDS[kind], lw=1.2, gid=f'L-block-{kind}'))
         if kind == 'block-diagonal' and not small: ax.plot([e[0], e[1]], [e[0], e[1]], color=_KINDS[kind], lw=2)
         if not small or (e[j + 1] - e[j]) * (e[i + 1] - e[i]) > 0.02 * e[-1] ** 2: _l_label(ax, e, i, j, _block_text(kind, B, (sizes[i], sizes[j])), small)
     if small:
-        ax.imshow(np.ma.masked_invalid(_l_kinds(m, sizes)), cmap=ListedColormap(list(_KINDS.values())), vmin=-0.5, vmax=len(_KINDS) - 0.5,
+        ax.imshow(np.ma.masked_invalid(_l_kinds(self, sizes)), cmap=ListedColormap(list(_KINDS.values())), vmin=-0.5, vmax=len(_KINDS) - 0.5,
                   interpolation='nearest', extent=(0, e[-1], e[-1], 0))
     for x in e[1:-1]: ax.axvline(x, color='0.4', lw=0.6, gid='separator'); ax.axhline(x, color='0.4', lw=0.6, gid='separator-h')
     ticks = [f"{n}\n{s}" for n, s in zip(names, sizes)]
@@ -411,5 +399,4 @@ def plot_L_blocks(m, ax=None, max_q=300):
     ax.set_title(f"Blocks of L at θ̂: {' | '.join(map(str, sizes[:-1]))} | X" + (' (solid cells: nonzeros)' if small else ''), fontsize=11)
     return out
 
-# %% ../nbs/13_display.ipynb #4c2ee71f
-LinearMixedModel.plot_Z, LinearMixedModel.plot_Lambda, LinearMixedModel.plot_L_blocks = plot_Z, plot_Lambda, plot_L_blocks
+plot_L_blocks = LinearMixedModel.plot_L_blocks   # also a function, of a model or a Design

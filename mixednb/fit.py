@@ -6,24 +6,49 @@ Docs: https://mixednb.github.io/mixednb/fit.html.md"""
 
 # %% ../nbs/03_fit.ipynb #2fcc445e
 from __future__ import annotations
-import time, warnings
+import copy, time, warnings
 import numpy as np, pandas as pd
 import nlopt
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
-from .formula import MixedModelError
+from fastcore.basics import patch
+from .core import MixedModelError, MixedModelWarning, needs_fit
 from .design import Design, design
 from .objective import Blocks, update_L, criterion, beta_hat, u_hat, lambdas, cond_cov_u, pwrss
 
 # %% auto #0
-__all__ = ['MixedModelWarning', 'optimize', 'LinearMixedModel', 'lmer', 'at_theta', 'sigma', 'npar', 'loglik', 'is_singular',
-           'singular_terms', 'fixef', 'vcov', 'term_covariances', 'varcorr', 'pars', 'condvar', 'ranef', 'coef',
-           'fitted', 'residuals', 'ngroups']
+__all__ = ['lmer', 'optimize', 'LinearMixedModel', 'term_covariances']
+
+# %% ../nbs/03_fit.ipynb #d1278576
+def lmer(formula, data, REML=True, optimizer='bobyqa', data_name=None, blas_threads=1, **kw):
+    """Fit a linear mixed model by REML (default) or maximum likelihood, as lme4's `lmer`.
+
+    Parameters
+    ----------
+    formula : str
+        An lme4 formula, e.g. ``"Reaction ~ Days + (Days | Subject)"``: the fixed part as formulaic reads it, and
+        random-effects terms ``(expr | group)``, ``(expr || group)``, ``(1 | a/b)``, ``(1 | a:b)``.
+    data : pandas.DataFrame
+        The data; rows with missing values in the columns used are dropped, with a note. It is not modified.
+    REML : bool
+        True (default) for the REML criterion, False for maximum likelihood.
+    optimizer : {'bobyqa', 'cobyqa'}
+        NLopt's BOBYQA (default) or scipy's COBYQA.
+    data_name : str, optional
+        The name printed as ``Data:`` in the summary.
+    blas_threads : int or None
+        BLAS threads during the fit (default 1, measured fastest here); None leaves BLAS as it is.
+    **kw
+        Passed to `optimize`: ``ftol_rel``, ``ftol_abs``, ``xtol_abs``, ``maxeval``, ``initial_step``.
+
+    Returns
+    -------
+    LinearMixedModel
+        The fitted model.
+    """
+    return LinearMixedModel(formula, data, REML=REML, data_name=data_name).fit(optimizer=optimizer, blas_threads=blas_threads, **kw)
 
 # %% ../nbs/03_fit.ipynb #9e5960ef
-class MixedModelWarning(UserWarning):
-    "A note about the data or the fit that is not an error (rows dropped, columns aliased, a singular fit)."
-
 def _nlopt(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step=1.0):
     "Minimise f with NLopt's BOBYQA from theta0 within the lower bounds."
     opt = nlopt.opt(nlopt.LN_BOBYQA, len(theta0))
@@ -59,12 +84,29 @@ def optimize(f, theta0, lower, optimizer='bobyqa', ftol_rel=1e-12, ftol_abs=0.0,
 
 # %% ../nbs/03_fit.ipynb #ad7c0374
 class LinearMixedModel:
-    "A linear mixed model y = Xβ + Zb + ε from an lme4 formula; `fit()` it, or use `lmer`."
+    """A linear mixed model y = Xβ + Zb + ε from an lme4 formula, factored at its starting θ; `fit()` it, or use `lmer`.
+
+    Parameters
+    ----------
+    formula : str
+        An lme4 formula (see `lmer`).
+    data : pandas.DataFrame
+        The data; not modified.
+    REML : bool
+        REML criterion (True, default) or maximum likelihood.
+    data_name : str, optional
+        The name printed as ``Data:`` in the summary.
+    """
     def __init__(self, formula, data, REML=True, data_name=None):
         self.design = design(formula, data)
         self.formula, self.REML, self.data_name = self.design.formula.formula, bool(REML), data_name
         self.A = Blocks(self.design)
-        self.notes, self.optsum, self.L = [], None, None
+        self.notes, self.optsum = [], None
+        self._design_notes()
+        self._set_theta(self.design.theta0)
+
+    def _design_notes(self):
+        "Notes on rows dropped for missing values and on aliased fixed-effect columns."
         d = self.design
         if d.n_dropped: self._note(f"{d.n_dropped} row{'s' if d.n_dropped > 1 else ''} with missing values dropped ({d.n} used)")
         if d.dropped_columns:
@@ -72,17 +114,74 @@ class LinearMixedModel:
             self._note(f"fixed-effect model matrix is rank deficient so dropping {k} column{'s' if k > 1 else ''} / coefficient{'s' if k > 1 else ''}: {d.dropped_columns}")
 
     def _note(self, msg):
+        "Keep `msg` in `notes` and warn with it (a `MixedModelWarning`)."
         self.notes.append(msg); warnings.warn(msg, MixedModelWarning, stacklevel=3)
 
+    @property
+    def is_fitted(self):
+        "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted)."
+        return self.optsum is not None
+
+    def _set_theta(self, theta):
+        "Factor at θ, read the criterion, β̂ and û off the factor, and start a fresh cache."
+        self.theta = np.asarray(theta, float)
+        self.L = update_L(self.A, self.theta)
+        self.objective = criterion(self.L, self.A.n, self.A.p, len(self.A.terms), self.REML)
+        shifted = beta_hat(self.L)                       # β̂ − β₀ for the shifted response y − Xβ₀
+        self._u = u_hat(self.L, len(self.A.terms), shifted)
+        self._beta = shifted + self.A.beta0
+        self._cache = {}
+
+    def _cached(self, key, make):
+        "`make()`, computed once per θ and kept in `_cache`."
+        if key not in self._cache: self._cache[key] = make()
+        return self._cache[key]
+
+    def _unfitted_copy(self, **changes):
+        "A copy of the model with `changes` set (design, blocks, REML), factored at the starting θ, not fitted."
+        new = copy.copy(self)
+        new.__dict__.update(changes)
+        new.optsum, new.notes = None, list(self.notes)
+        new._set_theta(new.design.theta0)
+        return new
+
+    def _singular_terms(self, tol=1e-4):
+        "The terms (and their columns) whose diagonal element of λ is below `tol`: at the boundary θ = 0."
+        out = []
+        for t, lam in zip(self.design.terms, lambdas(self.design, self.theta)):
+            zero = [c for c, v in zip(t.cnames, np.diag(lam)) if v < tol]
+            if zero: out.append(f"{t.bar} ({', '.join(zero)})")
+        return out
+
     def objective_at(self, theta):
-        "The criterion (REML or deviance, as the model) at θ, without changing the fit."
+        "The criterion (REML or deviance, as the model) at θ, without changing the model."
         return criterion(update_L(self.A, np.asarray(theta, float)), self.A.n, self.A.p, len(self.A.terms), self.REML)
 
-    def __repr__(self): return str(self) if self.optsum else f"LinearMixedModel({self.formula!r}, unfitted)"
+    def __repr__(self):
+        d = self.design
+        grp = ', '.join(f"{t.group} {t.nlev}" for t in d.terms)
+        what = f"{'REML criterion' if self.REML else 'deviance'} {self.objective:.2f}" if self.is_fitted else "unfitted"
+        return f"LinearMixedModel({self.formula!r}, {d.n} obs, groups: {grp}; {what})"
 
-# %% ../nbs/03_fit.ipynb #d06881f2
-def _fit(self: LinearMixedModel, optimizer='bobyqa', blas_threads=1, **kw):
-    "Minimise the criterion over θ and store the optimum; returns the model."
+# %% ../nbs/03_fit.ipynb #2f2f0e67
+@patch
+def fit(self: LinearMixedModel, optimizer='bobyqa', blas_threads=1, **kw):
+    """Minimise the criterion over θ and store the optimum.
+
+    Parameters
+    ----------
+    optimizer : {'bobyqa', 'cobyqa'}
+        The optimizer (see `optimize`).
+    blas_threads : int or None
+        BLAS threads during the fit (default 1); None leaves BLAS as it is.
+    **kw
+        Passed to `optimize` (``ftol_rel``, ``ftol_abs``, ``xtol_abs``, ``maxeval``, ``initial_step``).
+
+    Returns
+    -------
+    LinearMixedModel
+        The model itself, fitted; notes on an evaluation limit or a singular fit are warned and kept in `notes`.
+    """
     d = self.design
     with threadpool_limits(limits=blas_threads, user_api='blas'):
         theta, self.optsum = optimize(self.objective_at, d.theta0, d.theta_lower, optimizer, **kw)
@@ -91,97 +190,111 @@ def _fit(self: LinearMixedModel, optimizer='bobyqa', blas_threads=1, **kw):
     if self.optsum['status'] in (nlopt.MAXEVAL_REACHED, 'maxeval') or self.optsum['feval'] >= kw.get('maxeval', 100_000):
         self._note(f"the optimizer stopped at its evaluation limit ({self.optsum['feval']} evaluations) before converging: "
                    "the estimates may be off; see `check_convergence()`")
-    if self.is_singular: self._note(f"boundary (singular) fit: {self.singular_terms()} at the boundary (θ = 0); see the summary")
+    singular = self._singular_terms()
+    if singular: self._note(f"boundary (singular) fit: {singular} at the boundary (θ = 0); see the summary")
     return self
 
-def _set_theta(self: LinearMixedModel, theta):
-    "Factor at θ and cache the estimates read off it."
-    self.theta = np.asarray(theta, float)
-    self.L = update_L(self.A, self.theta)
-    self.objective = criterion(self.L, self.A.n, self.A.p, len(self.A.terms), self.REML)
-    shifted = beta_hat(self.L)                       # β̂ − β₀ for the shifted response y − Xβ₀
-    self._u = u_hat(self.L, len(self.A.terms), shifted)
-    self._beta = shifted + self.A.beta0
-    self._condcov = self._satt = None
-
-LinearMixedModel.fit, LinearMixedModel._set_theta = _fit, _set_theta
-
-# %% ../nbs/03_fit.ipynb #c0fff4bf
-def lmer(formula, data, REML=True, optimizer='bobyqa', data_name=None, blas_threads=1, **kw):
-    "Fit a linear mixed model by REML (default) or maximum likelihood, as lme4's `lmer`."
-    return LinearMixedModel(formula, data, REML=REML, data_name=data_name).fit(optimizer=optimizer, blas_threads=blas_threads, **kw)
-
 # %% ../nbs/03_fit.ipynb #f67e9ead
+@patch
+@needs_fit
 def at_theta(self: LinearMixedModel, theta):
-    "A copy of the fitted model with its estimates at θ (β̂, σ̂, b̂ and the criterion given θ)."
-    import copy
+    """A copy of the fitted model with its estimates at θ (β̂, σ̂, b̂ and the criterion given θ).
+
+    Parameters
+    ----------
+    theta : array-like
+        The covariance parameters (raised to their lower bounds where below them).
+
+    Returns
+    -------
+    LinearMixedModel
+        A new model; this one is unchanged.
+    """
     new = copy.copy(self)
     new.notes = list(self.notes)
     new._set_theta(np.maximum(np.asarray(theta, float), self.design.theta_lower))
     return new
 
-LinearMixedModel.at_theta = at_theta
-
 # %% ../nbs/03_fit.ipynb #a476a378
-def _prop(f):
-    "A read-only property with f's docstring."
-    return property(f, doc=f.__doc__)
+@patch(as_prop=True)
+def nobs(self: LinearMixedModel):
+    "Number of observations used (rows with missing values dropped)."
+    return self.design.n
 
-LinearMixedModel.nobs = _prop(lambda self: self.design.n)
-LinearMixedModel.nobs.__doc__ = "Number of observations used"
-
-@_prop
-def sigma(self):
+@patch(as_prop=True)
+@needs_fit
+def sigma(self: LinearMixedModel):
     "Residual standard deviation σ̂ (REML or ML estimate, as the fit)."
     return float(np.sqrt(pwrss(self.L) / (self.nobs - self.design.p if self.REML else self.nobs)))
 
-@_prop
-def npar(self):
+@patch(as_prop=True)
+def npar(self: LinearMixedModel):
     "Number of parameters: fixed effects, θ and σ."
     return self.design.p + len(self.theta) + 1
 
-@_prop
-def loglik(self):
+# %% ../nbs/03_fit.ipynb #f254e2e5
+@patch(as_prop=True)
+@needs_fit
+def loglik(self: LinearMixedModel):
     "Log-likelihood at the optimum (the REML log-likelihood for a REML fit, as lme4)."
     return -self.objective / 2
 
-LinearMixedModel.sigma, LinearMixedModel.npar, LinearMixedModel.loglik = sigma, npar, loglik
-LinearMixedModel.aic = _prop(lambda self: self.objective + 2 * self.npar)
-LinearMixedModel.bic = _prop(lambda self: self.objective + np.log(self.nobs) * self.npar)
-LinearMixedModel.deviance = _prop(lambda self: self.objective if not self.REML else None)
+@patch(as_prop=True)
+@needs_fit
+def aic(self: LinearMixedModel):
+    "Akaike's information criterion, −2 log L + 2·npar."
+    return self.objective + 2 * self.npar
+
+@patch(as_prop=True)
+@needs_fit
+def bic(self: LinearMixedModel):
+    "The Bayesian information criterion, −2 log L + log(n)·npar."
+    return self.objective + np.log(self.nobs) * self.npar
+
+@patch(as_prop=True)
+@needs_fit
+def deviance(self: LinearMixedModel):
+    "The deviance −2 log L of an ML fit (None for a REML fit, whose criterion is not a deviance)."
+    return self.objective if not self.REML else None
 
 # %% ../nbs/03_fit.ipynb #26baed79
-@_prop
-def is_singular(self, tol=1e-4):
+@patch(as_prop=True)
+@needs_fit
+def is_singular(self: LinearMixedModel):
     "Whether θ is on the boundary (a diagonal element of a λ below 1e-4), as lme4's `isSingular`."
-    lo = self.design.theta_lower
-    return bool(np.any(self.theta[lo == 0] < tol))
+    return bool(self._singular_terms())
 
-def singular_terms(self, tol=1e-4):
-    "The terms (and their columns) whose diagonal θ is at the boundary."
-    out = []
-    for t, lam in zip(self.design.terms, lambdas(self.design, self.theta)):
-        zero = [c for c, v in zip(t.cnames, np.diag(lam)) if v < tol]
-        if zero: out.append(f"{t.bar} ({', '.join(zero)})")
-    return out
+@patch
+@needs_fit
+def singular_terms(self: LinearMixedModel, tol=1e-4):
+    """The terms (and their columns) whose diagonal θ is at the boundary.
 
-LinearMixedModel.is_singular, LinearMixedModel.singular_terms = is_singular, singular_terms
+    Parameters
+    ----------
+    tol : float
+        A diagonal element of λ below `tol` counts as 0.
+
+    Returns
+    -------
+    list of str
+        One entry per singular term, e.g. ``'(1 | Batch) ((Intercept))'``.
+    """
+    return self._singular_terms(tol)
 
 # %% ../nbs/03_fit.ipynb #cfdd5c30
-@_prop
-def fixef(self):
+@patch(as_prop=True)
+@needs_fit
+def fixef(self: LinearMixedModel):
     "Fixed-effects estimates β̂, a Series named by lme4's coefficient names."
     return pd.Series(self._beta, index=self.design.xnames, name='Estimate')
 
-@_prop
-def vcov(self):
+@patch(as_prop=True)
+@needs_fit
+def vcov(self: LinearMixedModel):
     "Covariance matrix of β̂, σ̂²(R_X'R_X)⁻¹, a DataFrame."
-    Rx = self.L['X', 'X'][:-1, :-1]
-    Ri = np.linalg.inv(Rx)
+    Ri = np.linalg.inv(self.L['X', 'X'][:-1, :-1])
     V = self.sigma ** 2 * Ri.T @ Ri
     return pd.DataFrame(V, index=self.design.xnames, columns=self.design.xnames)
-
-LinearMixedModel.fixef, LinearMixedModel.vcov = fixef, vcov
 
 # %% ../nbs/03_fit.ipynb #5b363f7d
 def _group_names(terms):
@@ -193,7 +306,18 @@ def _group_names(terms):
     return out
 
 def term_covariances(m):
-    "Per term: (lme4's group name, the term, covariance σ̂²λλ', standard deviations, correlations — NaN where an sd is 0)."
+    """Each term's covariance matrix, standard deviations and correlations at the fit.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+
+    Returns
+    -------
+    list of tuple
+        Per term: (lme4's group name, the term, covariance σ̂²λλ', standard deviations, correlations — NaN where an sd is 0).
+    """
     out = []
     for g, t, lam in zip(_group_names(m.design.terms), m.design.terms, lambdas(m.design, m.theta)):
         S = m.sigma ** 2 * lam @ lam.T
@@ -202,9 +326,10 @@ def term_covariances(m):
         out.append((g, t, S, sd, C))
     return out
 
-@_prop
-def varcorr(self):
-    "Variance components as lme4's `as.data.frame(VarCorr(m))`: grp, var1, var2, vcov, sdcor."
+@patch(as_prop=True)
+@needs_fit
+def varcorr(self: LinearMixedModel):
+    "Variance components as lme4's `as.data.frame(VarCorr(m))`: a DataFrame with grp, var1, var2, vcov, sdcor."
     rows = []
     for g, t, S, sd, C in term_covariances(self):
         rows += [(g, c, None, S[i, i], sd[i]) for i, c in enumerate(t.cnames)]
@@ -212,10 +337,10 @@ def varcorr(self):
     rows.append(('Residual', None, None, self.sigma ** 2, self.sigma))
     return pd.DataFrame(rows, columns=['grp', 'var1', 'var2', 'vcov', 'sdcor'])
 
-LinearMixedModel.varcorr = varcorr
-
 # %% ../nbs/03_fit.ipynb #c19efa8c
-def _vc_pars(self):
+@patch
+@needs_fit
+def _vc_pars(self: LinearMixedModel):
     "(name, value) of each term's standard deviations and correlations, in θ's order."
     out = []
     for g, t, S, sd, C in term_covariances(self):
@@ -224,31 +349,50 @@ def _vc_pars(self):
             out += [(f"cor_{t.cnames[i]}.{t.cnames[j]}|{g}", C[i, j]) for i in range(j + 1, t.p)]
     return out
 
-@_prop
-def pars(self):
+@patch(as_prop=True)
+@needs_fit
+def pars(self: LinearMixedModel):
     "Standard deviations, correlations, σ and fixed effects with lme4's `confint` names, a Series."
-    items = _vc_pars(self) + [('sigma', self.sigma)] + list(zip(self.design.xnames, self._beta))
+    items = self._vc_pars() + [('sigma', self.sigma)] + list(zip(self.design.xnames, self._beta))
     return pd.Series(dict(items), name='estimate')
 
-LinearMixedModel._vc_pars, LinearMixedModel.pars = _vc_pars, pars
-
-# %% ../nbs/03_fit.ipynb #28bcacde
-def _b(self):
+# %% ../nbs/03_fit.ipynb #804d0e72
+@patch
+def _b(self: LinearMixedModel):
     "b̂ per term as (ℓ, p) arrays."
     return [(lam @ u.reshape(t.nlev, t.p).T).T for t, lam, u in zip(self.design.terms, lambdas(self.design, self.theta), self._u)]
 
-def condvar(self):
-    "Conditional covariances of b given y per term: a list of (ℓ, p, p) arrays (σ̂²λ (LL')⁻¹ blocks λ')."
-    if self._condcov is None:
+@patch
+@needs_fit
+def condvar(self: LinearMixedModel):
+    """Conditional covariances of the random effects given y, per term.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Per term an (ℓ, p, p) array: σ̂²λ [(LL')⁻¹]_ℓℓ λ' for each level ℓ.
+    """
+    def make():
         C = cond_cov_u(self.L, len(self.design.terms), self.design.terms)
-        self._condcov = [self.sigma ** 2 * lam @ c @ lam.T for c, lam in zip(C, lambdas(self.design, self.theta))]
-    return self._condcov
+        return [self.sigma ** 2 * lam @ c @ lam.T for c, lam in zip(C, lambdas(self.design, self.theta))]
+    return self._cached('condvar', make)
 
-LinearMixedModel._b, LinearMixedModel.condvar = _b, condvar
+# %% ../nbs/03_fit.ipynb #28bcacde
+@patch
+@needs_fit
+def ranef(self: LinearMixedModel, long=False):
+    """The conditional modes of the random effects, as lme4's `ranef`.
 
-# %% ../nbs/03_fit.ipynb #09a8e057
-def ranef(self, long=False):
-    "Conditional modes: {group: DataFrame levels × columns}, or with long=True one tidy DataFrame with condsd."
+    Parameters
+    ----------
+    long : bool
+        False (default): a dict {group: DataFrame levels × columns}. True: one tidy DataFrame with columns grpvar,
+        term, grp, condval, condsd.
+
+    Returns
+    -------
+    dict of pandas.DataFrame, or pandas.DataFrame
+    """
     if long:
         out = []
         for t, b, cv in zip(self.design.terms, self._b(), self.condvar()):
@@ -262,11 +406,17 @@ def ranef(self, long=False):
         res[t.group] = pd.concat([res[t.group], df], axis=1) if t.group in res else df
     return res
 
-LinearMixedModel.ranef = ranef
-
 # %% ../nbs/03_fit.ipynb #9fbb607b
-def coef(self):
-    "Per grouping factor, a DataFrame levels × fixed-effect names: β̂ plus the level's b̂ where the names agree."
+@patch
+@needs_fit
+def coef(self: LinearMixedModel):
+    """Per grouping factor, the fixed effects plus each level's random effects, as lme4's `coef`.
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        {group: DataFrame levels × fixed-effect names}: β̂ plus the level's b̂ where the names agree.
+    """
     out = {}
     for g, re in self.ranef().items():
         df = pd.DataFrame(np.tile(self._beta, (len(re), 1)), index=re.index, columns=self.design.xnames)
@@ -274,24 +424,30 @@ def coef(self):
         out[g] = df
     return out
 
-def fitted(self):
+@patch
+@needs_fit
+def fitted(self: LinearMixedModel):
     "Fitted values Xβ̂ + Zb̂, a Series on the rows used (the data's row labels)."
     d = self.design
     f = d.X @ self._beta
     for t, b in zip(d.terms, self._b()): f = f + (t.X * b[t.codes]).sum(axis=1)
     return pd.Series(f, index=d.frame.index, name='fitted')
 
-def residuals(self, scaled=False):
-    "Response residuals y − fitted (divided by σ̂ with scaled=True), a Series."
+@patch
+@needs_fit
+def residuals(self: LinearMixedModel, scaled=False):
+    """Response residuals y − fitted, a Series on the rows used.
+
+    Parameters
+    ----------
+    scaled : bool
+        Divide by σ̂ (lme4's scaled residuals).
+    """
     r = self.design.y - self.fitted().to_numpy()
     return pd.Series(r / self.sigma if scaled else r, index=self.design.frame.index, name='residuals')
 
-LinearMixedModel.coef, LinearMixedModel.fitted, LinearMixedModel.residuals = coef, fitted, residuals
-
-# %% ../nbs/03_fit.ipynb #bcc0431b
-@_prop
-def ngroups(self):
+# %% ../nbs/03_fit.ipynb #1341d213
+@patch(as_prop=True)
+def ngroups(self: LinearMixedModel):
     "Number of levels per grouping factor, a dict."
     return {t.group: t.nlev for t in self.design.terms}
-
-LinearMixedModel.ngroups = ngroups

@@ -9,13 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from formulaic import Formula
+from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['MixedModelError', 'Bar', 'expand_group', 'formula_terms', 'split_double_bar', 'ParsedFormula', 'parse_formula']
-
-# %% ../nbs/00_formula.ipynb #f219931e
-class MixedModelError(ValueError):
-    "A formula or data problem, with a message that names the column, term or value at fault."
+__all__ = ['Bar', 'expand_group', 'formula_terms', 'split_double_bar', 'ParsedFormula', 'parse_formula']
 
 # %% ../nbs/00_formula.ipynb #4c9a4f8f
 @dataclass(frozen=True)

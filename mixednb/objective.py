@@ -6,16 +6,18 @@ Docs: https://mixednb.github.io/mixednb/objective.html.md"""
 
 # %% ../nbs/02_objective.ipynb #29856bd2
 from __future__ import annotations
+import functools
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 from scipy.linalg.lapack import dpotrf
 from .design import Design, lambda_of, Z_of
-from .formula import MixedModelError
+from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'downdate_plan', 'lambdas', 'blockdiag', 'Lambda', 'update_L', 'logdet', 'ldRX2', 'pwrss',
-           'criterion', 'objective', 'beta_hat', 'u_hat', 'cond_cov_u']
+__all__ = ['block_crossprod', 'Blocks', 'DowndatePlan', 'downdate_plan', 'lambdas', 'blockdiag', 'Lambda', 'block_kind', 'dense',
+           'diag_of', 'solve_Lt', 'inv_L', 'level_crossprod', 'operand', 'BlockDiagonal', 'update_L', 'logdet', 'ldRX2',
+           'pwrss', 'deviance', 'criterion', 'objective', 'beta_hat', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #b0cbf898
 def block_crossprod(term):
@@ -51,15 +53,29 @@ class Blocks:
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
         return new
 
+    @functools.cached_property
+    def plans(self):
+        "The downdate plans (index structure only) for every pair of later terms i ≥ j ≥ 1, made on first use."
+        return _plans(self)
+
+    @functools.cached_property
+    def downdates(self):
+        "{(i, j): (K, flat)}: each plan with the current values of Z_i'Z_1 and Z_j'Z_1 (see `DowndatePlan.K`)."
+        return {ij: (P.K(self.off[ij[0], 0], self.off[ij[1], 0]), P.flat) for ij, P in self.plans.items()}
+
 # %% ../nbs/02_objective.ipynb #8332251b
 def _ranges(starts, counts):
     "Concatenation of the integer ranges [start, start + count)."
     return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
 
-def downdate_plan(Ai1, Aj1, p, lower=False):
-    "(K, flat): the entries of A_i1 W A_j1' at the flat positions `flat` are K @ W.ravel(), for W an (ℓ₁, p, p) block array; only r ≥ c if `lower`."
-    Ai, Aj, l1 = Ai1.tocsc(), Aj1.tocsc(), Ai1.shape[1] // p
-    r, c, v, w = [], [], [], []
+def _csc(A):
+    "A in canonical CSC form (sorted indices, no duplicates), whose `data` order the plans index."
+    A = A.tocsc(copy=True); A.sum_duplicates(); A.sort_indices()
+    return A
+
+def _pairs(Ai, Aj, p):
+    "For each a, b < p and level g: every (entry of A_i's column gp+a, entry of A_j's column gp+b) pair: rows, columns, W index, entries."
+    l1, out = Ai.shape[1] // p, []
     for a in range(p):
         for b in range(p):
             ca, cb = np.arange(l1) * p + a, np.arange(l1) * p + b
@@ -69,31 +85,42 @@ def downdate_plan(Ai1, Aj1, p, lower=False):
             rep = cj[gi]
             left, g = np.repeat(ei, rep), np.repeat(gi, rep)
             right = _ranges(Aj.indptr[cb][gi], rep)       # each paired with every entry of Aj's column
-            r.append(Ai.indices[left]); c.append(Aj.indices[right])
-            v.append(Ai.data[left] * Aj.data[right]); w.append(g * p * p + a * p + b)
-    r, c, v, w = map(np.concatenate, (r, c, v, w))
-    if lower: keep = r >= c; r, c, v, w = r[keep], c[keep], v[keep], w[keep]
-    flat = r.astype(np.int64) * Aj.shape[0] + c
-    seen = np.zeros(Ai.shape[0] * Aj.shape[0], bool); seen[flat] = True      # the dense block's size: it exists anyway
-    uniq = np.flatnonzero(seen)
-    pos = np.empty(seen.size, np.int64); pos[uniq] = np.arange(len(uniq))
-    inv = pos[flat]
-    K = sp.csr_matrix((v, (inv, w)), shape=(len(uniq), l1 * p * p))
-    return K, uniq
+            out.append((Ai.indices[left], Aj.indices[right], g * p * p + a * p + b, left, right))
+    return [np.concatenate(x) for x in zip(*out)]
+
+class DowndatePlan:
+    "Where the products of A_i1's and A_j1's stored entries go in A_i1 W A_j1' (W: (ℓ₁, p, p) blocks): structure only, no values."
+    def __init__(self, Ai1, Aj1, p, lower=False):
+        Ai, Aj = _csc(Ai1), _csc(Aj1)
+        r, c, w, left, right = _pairs(Ai, Aj, p)
+        if lower: keep = r >= c; r, c, w, left, right = r[keep], c[keep], w[keep], left[keep], right[keep]
+        flat = r.astype(np.int64) * Aj.shape[0] + c
+        seen = np.zeros(Ai.shape[0] * Aj.shape[0], bool); seen[flat] = True      # the dense block's size: it exists anyway
+        self.flat = np.flatnonzero(seen)                                        # positions written, in the dense block
+        pos = np.empty(seen.size, np.int64); pos[self.flat] = np.arange(len(self.flat))
+        row = pos[flat]
+        order = np.lexsort((w, row))                                            # K's entries in CSR order
+        idx = np.int32 if max(Ai.nnz, Aj.nnz, w.size) < 2 ** 31 else np.int64
+        self.indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=len(self.flat)))]
+        self.indices, self.left, self.right = w[order].astype(idx), left[order].astype(idx), right[order].astype(idx)
+        self.shape = (len(self.flat), Ai.shape[1] // p * p * p)
+
+    def K(self, Ai1, Aj1):
+        "The sparse K whose product with W.ravel() gives A_i1 W A_j1' at `flat`, from the current values of A_i1 and A_j1."
+        v = _csc(Ai1).data[self.left] * _csc(Aj1).data[self.right]
+        return sp.csr_matrix((v, self.indices, self.indptr), shape=self.shape)
+
+def downdate_plan(Ai1, Aj1, p, lower=False):
+    "(K, flat): the entries of A_i1 W A_j1' at the flat positions `flat` are K @ W.ravel(), for W an (ℓ₁, p, p) block array; only r ≥ c if `lower`."
+    P = DowndatePlan(Ai1, Aj1, p, lower)
+    return P.K(Ai1, Aj1), P.flat
 
 # %% ../nbs/02_objective.ipynb #7f40e025
 def _plans(A):
     "Downdate plans for every pair of later terms (i ≥ j ≥ 1)."
     k = len(A.terms)
     lower = lambda i, j: i == j and A.terms[i].p == 1   # dpotrf reads only the lower triangle of a diagonal block
-    return {(i, j): downdate_plan(A.off[i, 0], A.off[j, 0], A.terms[0].p, lower(i, j)) for i in range(1, k) for j in range(1, i + 1)}
-
-def _cached_plans(self):
-    "The plans, computed on first use."
-    if '_plans' not in self.__dict__: self._plans = _plans(self)
-    return self._plans
-
-Blocks.plans = property(_cached_plans)
+    return {(i, j): DowndatePlan(A.off[i, 0], A.off[j, 0], A.terms[0].p, lower(i, j)) for i in range(1, k) for j in range(1, i + 1)}
 
 # %% ../nbs/02_objective.ipynb #577a03e1
 def lambdas(d_or_terms, theta):
@@ -114,6 +141,109 @@ def Lambda(term, lam):
     "Λ of one term, I_ℓ ⊗ λ, sparse."
     return blockdiag(np.broadcast_to(lam, (term.nlev, term.p, term.p)))
 
+# %% ../nbs/02_objective.ipynb #2fd96b32
+@functools.singledispatch
+def block_kind(B):
+    "Name of the kind of block B: 'dense', 'sparse', 'block-diagonal'."
+    raise TypeError(f"not a block of L: {type(B).__name__}")
+
+@functools.singledispatch
+def dense(B):
+    "B as a dense numpy array."
+    raise TypeError(f"not a block of L: {type(B).__name__}")
+
+@functools.singledispatch
+def diag_of(L):
+    "The diagonal of the lower-triangular factor block L, a vector."
+    raise TypeError(f"not a factor block: {type(L).__name__}")
+
+@functools.singledispatch
+def solve_Lt(L, r):
+    "u solving L'u = r, for the lower-triangular factor block L."
+    raise TypeError(f"not a factor block: {type(L).__name__}")
+
+@functools.singledispatch
+def inv_L(L):
+    "L⁻¹ of the lower-triangular factor block L, of the same kind."
+    raise TypeError(f"not a factor block: {type(L).__name__}")
+
+@functools.singledispatch
+def level_crossprod(D, t):
+    "The ℓ diagonal p×p blocks of D'D (an (ℓ, p, p) array), for D with term t's columns (level-major)."
+    raise TypeError(f"not a block of L: {type(D).__name__}")
+
+@functools.singledispatch
+def operand(B):
+    "B as something `@` multiplies with (itself for numpy and scipy.sparse)."
+    return B
+
+# %% ../nbs/02_objective.ipynb #300e53cc
+@block_kind.register
+def _(B: np.ndarray): return 'dense'
+
+@dense.register
+def _(B: np.ndarray): return B
+
+@diag_of.register
+def _(L: np.ndarray): return np.diag(L)
+
+@solve_Lt.register
+def _(L: np.ndarray, r): return solve_triangular(L, r, trans='T', lower=True, check_finite=False)
+
+@inv_L.register
+def _(L: np.ndarray): return solve_triangular(L, np.eye(L.shape[0]), lower=True, check_finite=False)
+
+@level_crossprod.register
+def _(D: np.ndarray, t):
+    Dr = D.reshape(D.shape[0], t.nlev, t.p)
+    return np.einsum('rlp,rlq->lpq', Dr, Dr)
+
+# %% ../nbs/02_objective.ipynb #1cff69f6
+@block_kind.register(sp.spmatrix)
+@block_kind.register(sp.sparray)
+def _(B): return 'sparse'
+
+@dense.register(sp.spmatrix)
+@dense.register(sp.sparray)
+def _(B): return B.toarray()
+
+@level_crossprod.register(sp.spmatrix)
+@level_crossprod.register(sp.sparray)
+def _(D, t): return level_crossprod(D.toarray(), t)
+
+# %% ../nbs/02_objective.ipynb #91ea390f
+class BlockDiagonal:
+    "A block-diagonal matrix kept as its ℓ dense p×p diagonal blocks: `d`, an (ℓ, p, p) array."
+    def __init__(self, d): self.d = np.asarray(d)
+    @property
+    def shape(self): return (self.d.shape[0] * self.d.shape[1],) * 2
+    @property
+    def T(self): return BlockDiagonal(self.d.transpose(0, 2, 1))
+    def tosparse(self): return blockdiag(self.d)
+    def toarray(self): return self.tosparse().toarray()
+    def __repr__(self): return f"BlockDiagonal({self.d.shape[0]} blocks {self.d.shape[1]}×{self.d.shape[2]})"
+
+@block_kind.register
+def _(B: BlockDiagonal): return 'block-diagonal'
+
+@dense.register
+def _(B: BlockDiagonal): return B.toarray()
+
+@diag_of.register
+def _(L: BlockDiagonal): return np.diagonal(L.d, axis1=1, axis2=2).ravel()
+
+@solve_Lt.register
+def _(L: BlockDiagonal, r): return np.linalg.solve(L.d.transpose(0, 2, 1), r.reshape(L.d.shape[0], -1, 1)).ravel()
+
+@inv_L.register
+def _(L: BlockDiagonal): return BlockDiagonal(np.linalg.inv(L.d))
+
+@level_crossprod.register
+def _(D: BlockDiagonal, t): return D.d.transpose(0, 2, 1) @ D.d
+
+@operand.register
+def _(B: BlockDiagonal): return B.tosparse()
+
 # %% ../nbs/02_objective.ipynb #61a8725e
 def _chol(M, what):
     "Lower Cholesky factor of the dense symmetric M (LAPACK dpotrf)."
@@ -122,26 +252,24 @@ def _chol(M, what):
     return L
 
 def _first_block(A, t, lam):
-    "Term 1: its Cholesky blocks L₁₁ (ℓ, p, p), B₁ = Λ₁L₁₁⁻ᵀ (sparse) and W = B₁B₁' as (ℓ, p, p) blocks."
+    "Term 1: its Cholesky factor L₁₁ (`BlockDiagonal`), B₁ = Λ₁L₁₁⁻ᵀ (sparse) and W = B₁B₁' as (ℓ, p, p) blocks; a scalar term's in closed form."
     if t.p == 1:
         L11 = np.sqrt(lam[0, 0] ** 2 * A.diag[0] + 1.0)
         b = lam[0, 0] / L11[:, 0, 0]
-        return L11, sp.diags(b, format='csr'), (b * b)[:, None, None]
+        return BlockDiagonal(L11), sp.diags(b, format='csr'), (b * b)[:, None, None]
     M = lam.T @ A.diag[0] @ lam + np.eye(t.p)
     L11 = np.linalg.cholesky(M)
     B = lam @ np.linalg.inv(L11).transpose(0, 2, 1)
-    return L11, blockdiag(B), B @ B.transpose(0, 2, 1)
+    return BlockDiagonal(L11), blockdiag(B), B @ B.transpose(0, 2, 1)
 
 # %% ../nbs/02_objective.ipynb #e529a987
 def _sub(M, Lim, Ljm):
-    "M − L_im L_jm' for one earlier block column m (sparse or dense blocks)."
-    if sp.issparse(Lim) and sp.issparse(Ljm): return M - (Lim @ Ljm.T).toarray()
-    if sp.issparse(Ljm): return M - (Ljm @ Lim.T).T
-    return M - Lim @ Ljm.T
+    "M − L_im L_jm' for one earlier block column m, whatever the blocks' kinds."
+    return M - dense(operand(Lim) @ operand(Ljm).T)
 
 def _sub_first(M, A, i, j, lams, W):
     "M − L_i1 L_j1' through the precomputed plan: Λ_i'(A_i1 W A_j1')Λ_j."
-    K, flat = A.plans[i, j]
+    K, flat = A.downdates[i, j]
     vals = K @ W.ravel()
     ti, tj = A.terms[i], A.terms[j]
     if ti.p == 1 and tj.p == 1:
@@ -169,6 +297,10 @@ def _scaled(Ai1, Lam_i, lam_i, B1, t1):
         return out
     return (Lam_i.T @ Ai1 @ B1).tocsr()
 
+def _rdiv_Lt(M, Ljj):
+    "M L_jj⁻ᵀ for a dense lower factor L_jj: the block below it in its column."
+    return solve_triangular(Ljj, M.T, lower=True, check_finite=False).T
+
 def update_L(A: Blocks, theta):
     "The blocks of the lower Cholesky factor L of the augmented PLS matrix at θ: dict (i, j) → block, 'X' for the X/y row."
     lams, k, L = lambdas(A.terms, theta), len(A.terms), {}
@@ -183,10 +315,10 @@ def update_L(A: Blocks, theta):
         for i in range(j + 1, k):
             M = _sub_first((Lam[i].T @ A.off[i, j] @ Lam[j]).toarray(), A, i, j, lams, W)
             for m in range(1, j): M = _sub(M, L[i, m], L[j, m])
-            L[i, j] = solve_triangular(Ljj, M.T, lower=True, check_finite=False).T
+            L[i, j] = _rdiv_Lt(M, Ljj)
         M = (Lam[j].T @ A.xz[j].T).T
         for m in range(j): M = _sub(M, L['X', m], L[j, m])
-        L['X', j] = solve_triangular(Ljj, M.T, lower=True, check_finite=False).T
+        L['X', j] = _rdiv_Lt(M, Ljj)
     M = A.xx.copy()
     for m in range(k): M -= L['X', m] @ L['X', m].T
     L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
@@ -195,9 +327,7 @@ def update_L(A: Blocks, theta):
 # %% ../nbs/02_objective.ipynb #97abd3c4
 def logdet(L, k):
     "ldL2 = log|Λ'Z'ZΛ + I|, twice the sum of the logs of the diagonal of L's Z part."
-    L11 = L[0, 0]
-    ld = 2 * np.log(np.diagonal(L11, axis1=1, axis2=2)).sum()
-    return ld + sum(2 * np.log(np.diag(L[j, j])).sum() for j in range(1, k))
+    return sum(2 * np.log(diag_of(L[j, j])).sum() for j in range(k))
 
 def ldRX2(L):
     "log|R_X|², from the X part of the last diagonal block."
@@ -208,13 +338,16 @@ def pwrss(L):
     return L['X', 'X'][-1, -1] ** 2
 
 # %% ../nbs/02_objective.ipynb #6e4dbab6
+def deviance(ldL2, ldRX2, pwrss, n, p, reml=True, sigma=None, ldW=0.0):
+    "The REML criterion (reml=True) or the deviance −2 log L from the parts of the factor; σ profiled out unless given."
+    nu = n - p if reml else n
+    if sigma is None: d = nu * (1 + np.log(2 * np.pi * pwrss / nu))
+    else: d = nu * np.log(2 * np.pi * sigma ** 2) + pwrss / sigma ** 2
+    return ldL2 - ldW + (ldRX2 if reml else 0.0) + d
+
 def criterion(L, n, p, k, reml=True):
-    "The profiled REML criterion (reml=True) or deviance −2 log L from the factor."
-    ldL2, r2 = logdet(L, k), pwrss(L)
-    if reml:
-        nmp = n - p
-        return ldL2 + ldRX2(L) + nmp * (1 + np.log(2 * np.pi * r2 / nmp))
-    return ldL2 + n * (1 + np.log(2 * np.pi * r2 / n))
+    "The profiled REML criterion (reml=True) or deviance −2 log L at the factor L."
+    return deviance(logdet(L, k), ldRX2(L) if reml else 0.0, pwrss(L), n, p, reml)
 
 def objective(A: Blocks, theta, reml=True):
     "The criterion at θ: update L, read it off."
@@ -226,12 +359,6 @@ def beta_hat(L):
     Lxx = L['X', 'X']
     return solve_triangular(Lxx[:-1, :-1].T, Lxx[-1, :-1], lower=False, check_finite=False)
 
-def _ut_solve(Ljj, r):
-    "Solve L_jj' u = r for a dense or (ℓ, p, p)-blocked lower factor."
-    if Ljj.ndim == 3:
-        return np.linalg.solve(Ljj.transpose(0, 2, 1), r.reshape(Ljj.shape[0], -1, 1)).ravel()
-    return solve_triangular(Ljj, r, trans='T', lower=True, check_finite=False)
-
 def u_hat(L, k, beta):
     "Spherical conditional modes û, per term, by blocked back-substitution."
     u = [None] * k
@@ -239,18 +366,16 @@ def u_hat(L, k, beta):
         LXj = L['X', j]
         r = LXj[-1] - LXj[:-1].T @ beta
         for i in range(j + 1, k): r = r - L[i, j].T @ u[i]
-        u[j] = _ut_solve(L[j, j], np.asarray(r).ravel())
+        u[j] = solve_Lt(L[j, j], np.asarray(r).ravel())
     return u
 
 # %% ../nbs/02_objective.ipynb #bcb64342
 def _inv_col(L, k, i, D):
-    "Blocks of column i of L⁻¹ below the diagonal (rows m > i), dense; D is its diagonal block."
-    W = [blockdiag(D) if i == 0 else D]
+    "Blocks of column i of L⁻¹ below the diagonal (rows m > i), dense; D = L_ii⁻¹ is its diagonal block."
+    W = [operand(D)]
     for m in range(i + 1, k):
         S = np.zeros((L[m, m].shape[0], W[0].shape[1]))
-        for c in range(i, m):
-            P = L[m, c] @ W[c - i]
-            S += P.toarray() if sp.issparse(P) else P
+        for c in range(i, m): S += dense(operand(L[m, c]) @ W[c - i])
         W.append(-solve_triangular(L[m, m], S, lower=True, check_finite=False))
     return W[1:]
 
@@ -258,15 +383,8 @@ def cond_cov_u(L, k, terms):
     "Per term, the (ℓ, p, p) diagonal blocks of (LL')⁻¹ in the Z part: Var(u|y)/σ²."
     out = []
     for i, t in enumerate(terms):
-        if i == 0:
-            D = np.linalg.inv(L[0, 0])                          # (ℓ, p, p) blocks of L₁₁⁻¹
-            acc = D.transpose(0, 2, 1) @ D
-        else:
-            D = solve_triangular(L[i, i], np.eye(t.q), lower=True, check_finite=False)
-            Dr = D.reshape(t.q, t.nlev, t.p)
-            acc = np.einsum('rlp,rlq->lpq', Dr, Dr)
-        for Wm in _inv_col(L, k, i, D):
-            Wr = Wm.reshape(Wm.shape[0], t.nlev, t.p)
-            acc += np.einsum('rlp,rlq->lpq', Wr, Wr)
+        D = inv_L(L[i, i])
+        acc = level_crossprod(D, t)
+        for Wm in _inv_col(L, k, i, D): acc += level_crossprod(Wm, t)
         out.append(acc)
     return out

@@ -12,7 +12,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, FancyArrowPatch
 from scipy.linalg import block_diag
 from scipy.stats import chi2, norm
-from .formula import MixedModelError
+from .core import MixedModelError
+from fastcore.basics import patch
 from .fit import LinearMixedModel
 from .objective import lambdas
 from .confint import Profile, profile_ci
@@ -267,6 +268,27 @@ def profile_plot(prof_or_model, parm=None, ax=None, level=0.95):
     return out
 
 # %% ../nbs/12_plots.ipynb #52d5a9ea
-LinearMixedModel.plot_shrinkage, LinearMixedModel.plot_caterpillar = shrinkage_plot, caterpillar_plot
-LinearMixedModel.plot_residuals, LinearMixedModel.plot_profile = residual_plot, profile_plot
-Profile.plot = profile_plot
+@patch
+def plot_shrinkage(self: LinearMixedModel, group=None, ax=None, ellipse=False):
+    "The shrinkage plot of this model: `shrinkage_plot(m, ...)`."
+    return shrinkage_plot(self, group, ax, ellipse)
+
+@patch
+def plot_caterpillar(self: LinearMixedModel, group=None, ax=None, level=0.95):
+    "The caterpillar plot of this model's conditional modes: `caterpillar_plot(m, ...)`."
+    return caterpillar_plot(self, group, ax, level)
+
+@patch
+def plot_residuals(self: LinearMixedModel, ax=None):
+    "Residuals against fitted values and their QQ plot: `residual_plot(m, ...)`."
+    return residual_plot(self, ax)
+
+@patch
+def plot_profile(self: LinearMixedModel, parm=None, ax=None, level=0.95):
+    "ζ against each parameter: `profile_plot(m, ...)`."
+    return profile_plot(self, parm, ax, level)
+
+@patch
+def plot(self: Profile, parm=None, ax=None, level=0.95):
+    "ζ against each parameter of this profile: `profile_plot(prof, ...)`."
+    return profile_plot(self, parm, ax, level)

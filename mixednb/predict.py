@@ -9,13 +9,16 @@ from __future__ import annotations
 import copy, dataclasses, sys, warnings
 import numpy as np, pandas as pd
 from formulaic.errors import DataMismatchWarning
-from .formula import MixedModelError, parse_formula, formula_terms
+from .core import MixedModelError, MixedModelWarning
+from .formula import parse_formula, formula_terms
 from .design import lme4_name, _codes
 from .objective import lambdas
-from .fit import LinearMixedModel, MixedModelWarning
+from fastcore.basics import patch
+from .core import needs_fit
+from .fit import LinearMixedModel
 
 # %% auto #0
-__all__ = ['selected_columns', 'predict', 'simulate', 'refit', 'bootstrap', 'boot_ci']
+__all__ = ['bootstrap', 'selected_columns', 'boot_ci']
 
 # %% ../nbs/07_predict.ipynb #61a67286
 def _population_only(re_form):
@@ -95,9 +98,10 @@ def _new_rows(self, newdata, sel, allow_new_levels):
     return X, Zs, ok
 
 # %% ../nbs/07_predict.ipynb #b9227602
-def predict(self, newdata=None, re_form=None, allow_new_levels=False):
+@patch
+@needs_fit
+def predict(self: LinearMixedModel, newdata=None, re_form=None, allow_new_levels=False):
     "Predictions Xβ̂ + Zb̂ on the fitted or new data, with the random effects `re_form` selects, as lme4's `predict`."
-    if self.optsum is None: raise MixedModelError("the model is not fitted: call fit() first")
     d, bs = self.design, self._b()
     sel = selected_columns(d.terms, re_form)
     if newdata is None:
@@ -111,8 +115,6 @@ def predict(self, newdata=None, re_form=None, allow_new_levels=False):
         f = f + (Xt * b[codes]).sum(axis=1)
     out = np.full(len(ok), np.nan); out[ok] = f
     return pd.Series(out, index=index, name='predicted')
-
-LinearMixedModel.predict = predict
 
 # %% ../nbs/07_predict.ipynb #3d16584f
 def _check_nsim(nsim):
@@ -129,28 +131,16 @@ def _simulate_one(self, rng, lams, mu):
         zb += (t.X * b[t.codes]).sum(axis=1)
     return mu + s * (zb + rng.standard_normal(d.n))
 
-def simulate(self, nsim=1, seed=None):
+@patch
+@needs_fit
+def simulate(self: LinearMixedModel, nsim=1, seed=None):
     "nsim responses simulated from the fitted model, an n × nsim DataFrame (columns sim_1, ...), as lme4's `simulate`."
-    if self.optsum is None: raise MixedModelError("the model is not fitted: call fit() first")
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
     lams, mu = lambdas(self.design, self.theta), self.design.X @ self._beta
     Y = np.column_stack([_simulate_one(self, rng, lams, mu) for _ in range(nsim)])
     return pd.DataFrame(Y, index=self.design.frame.index, columns=[f"sim_{k + 1}" for k in range(nsim)])
 
-LinearMixedModel.simulate = simulate
-
 # %% ../nbs/07_predict.ipynb #569899ba
-_FIT_RESULTS = ('optsum', 'L', 'theta', 'objective')
-
-def _unfitted_copy(self, **changes):
-    "A shallow copy of the model without its fit results and private caches, with `changes` set."
-    new = copy.copy(self)
-    for k in list(new.__dict__):
-        if k.startswith('_') or k in _FIT_RESULTS: del new.__dict__[k]
-    new.optsum, new.L, new.notes = None, None, list(self.notes)
-    new.__dict__.update(changes)
-    return new
-
 def _response(self, y):
     "y as a float vector that can replace the model's response."
     y = np.asarray(y, dtype=float).ravel()
@@ -160,30 +150,31 @@ def _response(self, y):
     return y
 
 # %% ../nbs/07_predict.ipynb #29f59459
-def refit(self, y, **kw):
+@patch
+@needs_fit
+def refit(self: LinearMixedModel, y, **kw):
     "The model fitted to a new response y (length nobs) with the same design, as lme4's `refit`; `kw` go to `fit`."
     y, d = _response(self, y), self.design
     frame = d.frame.assign(**{d.formula.response: y}) if d.formula.response in d.frame.columns else d.frame
     new_d = dataclasses.replace(d, y=y, frame=frame)
     A = self.A.with_xy(d.X, y)                                   # Z's blocks and the downdate plans are shared
-    return _unfitted_copy(self, design=new_d, A=A).fit(**kw)
-
-LinearMixedModel.refit = refit
+    return self._unfitted_copy(design=new_d, A=A).fit(**kw)
 
 # %% ../nbs/07_predict.ipynb #93a8dd82
-def bootstrap(m, nsim=1000, seed=None, progress=True, fun=None):
+@patch
+@needs_fit
+def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=None):
     "Parametric bootstrap replicates of `fun(refit)` (default: `pars`), an nsim × parameters DataFrame, as lme4's `bootMer`."
-    if m.optsum is None: raise MixedModelError("the model is not fitted: call fit() first")
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
     fun = fun or (lambda r: r.pars)
-    lams, mu, names = lambdas(m.design, m.theta), m.design.X @ m._beta, fun(m).index
+    lams, mu, names = lambdas(self.design, self.theta), self.design.X @ self._beta, fun(self).index
     rows, singular, failed, step = [], 0, 0, max(1, nsim // 20)
     for k in range(nsim):
-        y = _simulate_one(m, rng, lams, mu)
+        y = _simulate_one(self, rng, lams, mu)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore', MixedModelWarning)
-                r = m.refit(y)
+                r = self.refit(y)
             singular += r.is_singular; rows.append(fun(r).reindex(names).to_numpy(float))
         except MixedModelError: failed += 1; rows.append(np.full(len(names), np.nan))
         if progress and ((k + 1) % step == 0 or k + 1 == nsim): print(f"\rbootstrap: {k + 1}/{nsim}", end='', file=sys.stderr, flush=True)
@@ -192,7 +183,7 @@ def bootstrap(m, nsim=1000, seed=None, progress=True, fun=None):
     out.attrs.update(singular=int(singular), failed=failed, nsim=nsim, seed=seed)
     return out
 
-LinearMixedModel.bootstrap = bootstrap
+bootstrap = LinearMixedModel.bootstrap        # also a function of the model: bootstrap(m, nsim, ...)
 
 # %% ../nbs/07_predict.ipynb #50412b24
 def _pct_labels(a):

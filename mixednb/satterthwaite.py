@@ -8,22 +8,22 @@ Docs: https://mixednb.github.io/mixednb/satterthwaite.html.md"""
 from __future__ import annotations
 import numpy as np, pandas as pd
 from scipy.stats import t as t_dist, f as f_dist
-from .formula import MixedModelError
-from .objective import update_L, logdet, ldRX2, pwrss
+from .core import MixedModelError
+from .objective import update_L, logdet, ldRX2, pwrss, deviance
+from fastcore.basics import patch
+from .core import needs_fit
 from .fit import LinearMixedModel
 
 # %% auto #0
 __all__ = ['deviance_vp', 'covbeta_vp', 'jacobian', 'hessian', 'Satterthwaite', 'satterthwaite', 'coef_table_satt',
-           'term_columns', 'anova_type3', 'plain_coef_table']
+           'term_columns', 'plain_coef_table']
 
 # %% ../nbs/10_satterthwaite.ipynb #2c066f09
 def deviance_vp(m, varpar):
     "REML criterion (REML fit) or deviance (ML fit) at φ = (θ, σ), with σ not profiled."
     theta, sigma = np.asarray(varpar[:-1], float), float(varpar[-1])
     L = update_L(m.A, theta)
-    nu = m.nobs - m.design.p if m.REML else m.nobs
-    d = logdet(L, len(m.A.terms)) + nu * np.log(2 * np.pi * sigma ** 2) + pwrss(L) / sigma ** 2
-    return d + ldRX2(L) if m.REML else d
+    return deviance(logdet(L, len(m.A.terms)), ldRX2(L) if m.REML else 0.0, pwrss(L), m.A.n, m.A.p, m.REML, sigma=sigma)
 
 def covbeta_vp(m, varpar):
     "Var(β̂) at φ = (θ, σ): σ²(R_X'R_X)⁻¹."
@@ -91,8 +91,7 @@ class Satterthwaite:
 # %% ../nbs/10_satterthwaite.ipynb #124a8203
 def satterthwaite(m):
     "The fit's `Satterthwaite` (its derivatives cost ~(2k² + 2k)r criterion evaluations), computed once per fit."
-    if getattr(m, '_satt', None) is None: m._satt = Satterthwaite(m)
-    return m._satt
+    return m._cached('satterthwaite', lambda: Satterthwaite(m))
 
 def coef_table_satt(m, S=None):
     "Fixed effects with Std. Error, Satterthwaite df, t value and Pr(>|t|), a DataFrame (lmerTest's summary table)."
@@ -125,6 +124,8 @@ def _f_test(S, L):
     return F, q, 2 * E / (E - q) if E > q else np.nan
 
 # %% ../nbs/10_satterthwaite.ipynb #7861760e
+@patch
+@needs_fit
 def anova_type3(self: LinearMixedModel):
     "F tests per fixed term with Satterthwaite's df, as lmerTest's `anova(m)` (Type III): a DataFrame."
     S, rows = satterthwaite(self), {}
@@ -135,8 +136,18 @@ def anova_type3(self: LinearMixedModel):
         rows[term] = {'Sum Sq': ms * q, 'Mean Sq': ms, 'NumDF': q, 'DenDF': ddf, 'F value': F, 'Pr(>F)': f_dist.sf(F, q, ddf)}
     return pd.DataFrame.from_dict(rows, orient='index')
 
-LinearMixedModel.anova_type3 = anova_type3
-LinearMixedModel.coef_table = lambda self, ddf='Satterthwaite': coef_table_satt(self) if ddf == 'Satterthwaite' else plain_coef_table(self)
+@patch
+@needs_fit
+def coef_table(self: LinearMixedModel, ddf='Satterthwaite'):
+    """The fixed-effects table of the summary, a DataFrame.
+
+    Parameters
+    ----------
+    ddf : {'Satterthwaite', None}
+        With Satterthwaite's df and p-values (lmerTest's table, default), or None for lme4's Estimate, Std. Error, t value.
+    """
+    if ddf not in ('Satterthwaite', None): raise MixedModelError(f"ddf must be 'Satterthwaite' or None, not {ddf!r}")
+    return coef_table_satt(self) if ddf == 'Satterthwaite' else plain_coef_table(self)
 
 def plain_coef_table(m):
     "Estimates, SEs and t values without df (lme4's table; ddf=None)."

@@ -7,13 +7,15 @@ Docs: https://mixednb.github.io/mixednb/summary.html.md"""
 # %% ../nbs/05_summary.ipynb #3c1cf5ec
 from __future__ import annotations
 import re
+from dataclasses import dataclass, field
 import numpy as np, pandas as pd
+from fastcore.basics import patch
+from .core import needs_fit
 from .fit import LinearMixedModel, lmer, term_covariances
 from .satterthwaite import coef_table_satt as satterthwaite_table, plain_coef_table as coef_table
-from .diagnostics import explain_singular
 
 # %% auto #0
-__all__ = ['r_format', 'abbreviate', 're_rows', 'Summary', 'summary']
+__all__ = ['SIGNIF_CODES', 'r_format', 'abbreviate', 'Table', 'resid_table', 're_table', 'fe_table', 'corr_table', 'Summary']
 
 # %% ../nbs/05_summary.ipynb #84845d0e
 def _decimals(x, digits):
@@ -69,14 +71,58 @@ def _header(m, ddf=None):
 
 def _resid_lines(m):
     "Quantiles of the scaled residuals."
+    return resid_table(m).text()
+
+# %% ../nbs/05_summary.ipynb #1e730ca9
+@dataclass
+class Table:
+    """One section of the summary: a title, a header row and body rows of strings formatted by R's rules.
+
+    Parameters
+    ----------
+    title : str
+        lme4's heading, e.g. ``'Random effects:'``.
+    head : list of str
+        The header row.
+    rows : list of list of str
+        The body rows, cells as R prints them (numbers padded to their common width where R pads them).
+    align : str
+        Per column, 'l' (left) or 'r' (right) in the text.
+    html_align : str, optional
+        Per column in HTML (default: `align`).
+    indent : str
+        Prefix of each text line of the table.
+    named : bool
+        Laid out as R prints a named vector: every column as wide as the widest cell, a trailing space.
+    footer : list of str
+        Lines under the table (the significance codes).
+    """
+    title: str
+    head: list
+    rows: list
+    align: str
+    html_align: str = None
+    indent: str = ''
+    named: bool = False
+    footer: list = field(default_factory=list)
+
+    def text(self):
+        "The section as lines of text: a blank line, the title, the table, the footer."
+        if self.named: body = _named(self.head, self.rows[0])
+        else: body = [self.indent + l for l in _table([self.head] + self.rows, self.align)]
+        return ['', self.title] + body + (['---'] + self.footer if self.footer else [])
+
+# %% ../nbs/05_summary.ipynb #48d3658c
+def resid_table(m):
+    "Quantiles of the scaled residuals (Min, 1Q, Median, 3Q, Max), a `Table`."
     q = np.quantile(m.residuals(scaled=True), [0, .25, .5, .75, 1])
     mx = np.max(np.abs(q))
     q = np.round(q, max(0, int(np.floor(5 - np.log10(mx) + 0.5))) if mx > 0 else 5)   # R's zapsmall(q, 5): digits − log10(max)
-    return ['', 'Scaled residuals: '] + _named(['Min', '1Q', 'Median', '3Q', 'Max'], r_format(q, 4))
+    return Table('Scaled residuals: ', ['Min', '1Q', 'Median', '3Q', 'Max'], [r_format(q, 4)], 'rrrrr', named=True)
 
-# %% ../nbs/05_summary.ipynb #1e730ca9
-def re_rows(m):
-    "Header and rows (strings in R's format) of the random-effects table: Groups, Name, Variance, Std.Dev., Corr."
+# %% ../nbs/05_summary.ipynb #b8b45015
+def re_table(m):
+    "The random-effects table (Groups, Name, Variance, Std.Dev., Corr) in R's format, a `Table`."
     ncor = max(t.p for t in m.design.terms) - 1
     names, var, sd, cor = [], [], [], []
     for g, t, S, d, C in term_covariances(m):
@@ -85,14 +131,13 @@ def re_rows(m):
             cor.append([f"{C[i, j]:.2f}" if np.isfinite(C[i, j]) else 'NaN' for j in range(i)])
     names.append(['Residual', '']); var.append(m.sigma ** 2); sd.append(m.sigma); cor.append([])
     rows = [r + [v, s] + c + [''] * (ncor - len(c)) for r, v, s, c in zip(names, r_format(var), r_format(sd), cor)]
-    return ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else []), rows
+    head = ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else [])
+    return Table('Random effects:', head, rows, 'l' * len(head), 'llrr' + 'r' * ncor, indent=' ')
 
 def _re_lines(m):
     "The random-effects table, as lines of text, and the numbers of observations and groups."
-    head, rows = re_rows(m)
-    lines = ['', 'Random effects:'] + [' ' + l for l in _table([head] + rows, 'l' * len(head))]
     grp = '; '.join(f"{g}, {n}" for g, n in m.ngroups.items())
-    return lines + [f"Number of obs: {m.nobs}, groups:  {grp}"]
+    return re_table(m).text() + [f"Number of obs: {m.nobs}, groups:  {grp}"]
 
 # %% ../nbs/05_summary.ipynb #a03ecd96
 # `coef_table` (lme4's) and `satterthwaite_table` (lmerTest's) come from the Satterthwaite notebook.
@@ -105,9 +150,11 @@ def _stars(p):
     "R's significance codes."
     return '***' if p < .001 else '**' if p < .01 else '*' if p < .05 else '.' if p < .1 else ' '
 
-def _fe_lines(m, ddf=None):
-    "The fixed-effects table (with lmerTest's df and p-values when ddf='Satterthwaite')."
-    if m.design.p == 0: return ['', 'No fixed effects']
+SIGNIF_CODES = "Signif. codes:  0 ‘***’ 0.001 ‘**’ 0.01 ‘*’ 0.05 ‘.’ 0.1 ‘ ’ 1"
+
+def fe_table(m, ddf=None):
+    "The fixed-effects table, with lmerTest's df and p-values when ddf='Satterthwaite', a `Table` (None without fixed effects)."
+    if m.design.p == 0: return None
     ct = satterthwaite_table(m) if ddf else coef_table(m)
     block = ['Estimate', 'Std. Error'] + (['df'] if ddf else [])           # formatted together, as printCoefmat does
     cs = ct[['Estimate', 'Std. Error']].to_numpy()
@@ -117,21 +164,31 @@ def _fe_lines(m, ddf=None):
     cs = np.array(r_format(vals.ravel(), 4)).reshape(vals.shape)           # printCoefmat(digits = 4)
     tv = r_format(np.round(ct['t value'].to_numpy(), 3), 4)
     head = [''] + block + ['t value'] + (['Pr(>|t|)', ''] if ddf else [])
-    rows = [head]
+    rows = []
     for i, n in enumerate(ct.index):
         p = [_pval(ct['Pr(>|t|)'].iloc[i]), _stars(ct['Pr(>|t|)'].iloc[i])] if ddf else []
         rows.append([n] + list(cs[i]) + [tv[i]] + p)
-    out = ['', 'Fixed effects:'] + _table(rows, 'lrrrrrl'[:len(head)] if ddf else 'lrrr')
-    return out + (['---', "Signif. codes:  0 ‘***’ 0.001 ‘**’ 0.01 ‘*’ 0.05 ‘.’ 0.1 ‘ ’ 1"] if ddf else [])
+    align = 'lrrrrrl'[:len(head)] if ddf else 'lrrr'
+    return Table('Fixed effects:', head, rows, align, 'l' + 'r' * (len(head) - 2) + ('l' if ddf else 'r'), footer=[SIGNIF_CODES] if ddf else [])
 
-def _corr_lines(m):
-    "Correlation of fixed effects, lower triangle, names abbreviated."
+def _fe_lines(m, ddf=None):
+    "The fixed-effects section as lines of text."
+    t = fe_table(m, ddf)
+    return ['', 'No fixed effects'] if t is None else t.text()
+
+def corr_table(m):
+    "Correlation of the fixed effects, lower triangle, column names abbreviated, a `Table` (None for fewer than 2)."
     p = m.design.p
-    if p < 2: return []
+    if p < 2: return None
     V = m.vcov.to_numpy(); d = np.sqrt(np.diag(V)); C = V / np.outer(d, d)
     ab = [abbreviate(n) for n in m.design.xnames]
-    rows = [[''] + ab[:-1]] + [[m.design.xnames[i]] + [f"{C[i, j]:.3f}" for j in range(i)] + [''] * (p - 1 - i) for i in range(1, p)]
-    return ['', 'Correlation of Fixed Effects:'] + _table(rows, 'l' + 'r' * (p - 1))
+    rows = [[m.design.xnames[i]] + [f"{C[i, j]:.3f}" for j in range(i)] + [''] * (p - 1 - i) for i in range(1, p)]
+    return Table('Correlation of Fixed Effects:', [''] + ab[:-1], rows, 'l' + 'r' * (p - 1))
+
+def _corr_lines(m):
+    "The correlation section as lines of text."
+    t = corr_table(m)
+    return [] if t is None else t.text()
 
 # %% ../nbs/05_summary.ipynb #2bb342fc
 def _note_lines(m):
@@ -140,7 +197,7 @@ def _note_lines(m):
     out += [n for n in m.notes if 'singular' not in n]
     if m.is_singular:
         out.append("boundary (singular) fit:")
-        out += [f"  {e}" for e in explain_singular(m)]
+        out += [f"  {e}" for e in m.explain_singular()]
     return [''] + out
 
 # %% ../nbs/05_summary.ipynb #8d1a2043
@@ -148,11 +205,26 @@ class Summary(str):
     "A text summary that shows as itself in a notebook."
     def __repr__(self): return str(self)
 
+@patch
+@needs_fit
 def summary(self: LinearMixedModel, ddf='Satterthwaite'):
-    "lme4's `summary()` of the fitted model as text, with lmerTest's df and p-values (ddf=None: lme4's plain table)."
+    """lme4's `summary()` of the fitted model as text, with lmerTest's df and p-values.
+
+    Parameters
+    ----------
+    ddf : {'Satterthwaite', None}
+        Satterthwaite's denominator df and p-values (lmerTest's table, default), or None for lme4's plain table.
+
+    Returns
+    -------
+    Summary
+        A `str` that shows as itself in a notebook.
+    """
     if ddf not in ('Satterthwaite', None): raise ValueError(f"ddf must be 'Satterthwaite' or None, not {ddf!r}")
     lines = _header(self, ddf) + _resid_lines(self) + _re_lines(self) + _fe_lines(self, ddf) + _corr_lines(self) + _note_lines(self)
     return Summary('\n'.join(lines))
 
-LinearMixedModel.summary = summary
-LinearMixedModel.__str__ = lambda self: str(self.summary()) if self.optsum else f"LinearMixedModel({self.formula!r}, unfitted)"
+@patch
+def __str__(self: LinearMixedModel):
+    "The text summary of a fitted model (`print(m)`), the short repr of an unfitted one."
+    return str(self.summary()) if self.is_fitted else repr(self)

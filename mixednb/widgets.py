@@ -11,12 +11,14 @@ import numpy as np
 import ipywidgets as W
 import matplotlib
 from matplotlib.figure import Figure
+from fastcore.basics import patch
+from .core import needs_fit
 from .fit import LinearMixedModel, _group_names
 from .design import theta_positions
 from .objective import logdet, ldRX2, pwrss
 
 # %% auto #0
-__all__ = ['theta_names', 'state_at', 'slider_range', 'slices', 'ThetaExplorer', 'explore_theta']
+__all__ = ['theta_names', 'state_at', 'slider_range', 'slices', 'ThetaExplorer']
 
 # %% ../nbs/14_widgets.ipynb #1f48bd79
 def theta_names(m):
@@ -112,6 +114,7 @@ class ThetaExplorer:
         self.update()
 
 # %% ../nbs/14_widgets.ipynb #c55e5515
+@patch
 def _static_shrinkage(self: ThetaExplorer):
     "Draw the shrinkage plot at θ̂ and keep its background without the artists that move with θ."
     from mixednb.plots import update_shrinkage
@@ -121,6 +124,7 @@ def _static_shrinkage(self: ThetaExplorer):
     self.re_canvas.draw()
     self.re_background = self.re_canvas.copy_from_bbox(self.re_fig.bbox)
 
+@patch
 def _draw_random_effects(self: ThetaExplorer, mt):
     "The random-effects picture at the model mt: blit the moving artists, or redraw a custom plot."
     if self.moving is not None:
@@ -131,10 +135,11 @@ def _draw_random_effects(self: ThetaExplorer, mt):
         self.re_ax.clear(); self.plot(mt, self.re_ax); self.re_canvas.draw()
     self.image.value = _png(self.re_canvas)
 
-ThetaExplorer._static_shrinkage, ThetaExplorer._draw_random_effects = _static_shrinkage, _draw_random_effects
+
 
 # %% ../nbs/14_widgets.ipynb #fcadc60d
-def _update(self: ThetaExplorer, change=None):
+@patch
+def update(self: ThetaExplorer, change=None):
     "Recompute at the sliders' θ and refresh the readout and the figure."
     theta = np.array([s.value for s in self.sliders])
     self.state = st = state_at(self.m, theta)
@@ -145,20 +150,38 @@ def _update(self: ThetaExplorer, change=None):
     self.slice_image.value = _png(self.canvas)
     if self.plot is not None: self._draw_random_effects(st['model'])
 
-def _back(self: ThetaExplorer, button=None):
+@patch
+def back_to_optimum(self: ThetaExplorer, button=None):
     "Set the sliders back to θ̂ (one update, not one per slider)."
     for s in self.sliders: s.unobserve(self.update, names='value')
     for s, th in zip(self.sliders, self.m.theta): s.value = float(th)
     for s in self.sliders: s.observe(self.update, names='value')
     self.update()
 
-ThetaExplorer.update, ThetaExplorer.back_to_optimum = _update, _back
-ThetaExplorer.widget = property(lambda self: W.VBox([W.HBox([W.VBox(self.sliders + [self.reset]), self.readout]),
-                                                    W.HBox([self.slice_image] + ([self.image] if self.plot is not None else []))]))
-ThetaExplorer._ipython_display_ = lambda self: __import__('IPython.display', fromlist=['display']).display(self.widget)
+@patch(as_prop=True)
+def widget(self: ThetaExplorer):
+    "The whole explorer as one ipywidgets box: sliders and button, readout, the slices and the random-effects picture."
+    return W.VBox([W.HBox([W.VBox(self.sliders + [self.reset]), self.readout]),
+                   W.HBox([self.slice_image] + ([self.image] if self.plot is not None else []))])
 
-def explore_theta(self: LinearMixedModel, **kw):
-    "The θ sliders for this fitted model."
-    return ThetaExplorer(self, **kw)
+@patch
+def _ipython_display_(self: ThetaExplorer):
+    "Show the widget in Jupyter."
+    from IPython.display import display
+    display(self.widget)
 
-LinearMixedModel.explore_theta = explore_theta
+@patch
+@needs_fit
+def explore_theta(self: LinearMixedModel, plot='default', npts=41, dpi=80):
+    """The θ sliders for this fitted model (a `ThetaExplorer`).
+
+    Parameters
+    ----------
+    plot : 'default', callable or None
+        The random-effects picture: the shrinkage plot, any ``plot(model, ax)``, or none.
+    npts : int
+        Points per slice through the optimum.
+    dpi : int
+        Resolution of the pictures.
+    """
+    return ThetaExplorer(self, plot=plot, npts=npts, dpi=dpi)

@@ -46,7 +46,8 @@ def test_summary_html_has_the_summary_numbers(sleep):
         assert s in h, s
     assert '<script' not in h and 'http' not in h and '<link' not in h        # self-contained
     assert 'color:inherit' in h
-    assert repr(sleep) == str(sleep.summary())                               # the text repr is unchanged
+    assert str(sleep) == str(sleep.summary())                                # print(m) is the text summary
+    assert repr(sleep).startswith('LinearMixedModel(') and len(repr(sleep)) < 200   # the repr is short (issue 8)
 
 
 def test_summary_html_escapes_user_strings():
