@@ -33,7 +33,13 @@ def _named(models, named):
 # %% ../nbs/08_anova.ipynb #96579b99
 @patch
 def refit_ml(self: LinearMixedModel):
-    "The model refitted by maximum likelihood (itself if it already is), with the same design."
+    """The model refitted by maximum likelihood (itself if it already is), with the same design.
+
+    Returns
+    -------
+    LinearMixedModel
+        A new ML fit that shares this model's design and blocks, or this model itself if it is an ML fit.
+    """
     return self if not self.REML else self._unfitted_copy(REML=False).fit()
 
 # %% ../nbs/08_anova.ipynb #886a70dc
@@ -54,13 +60,23 @@ def _check_comparable(mods):
         if extra: raise MixedModelError(f"model {a!r} is not nested in {b!r}: its grouping factors {extra} are not in {b!r}")
 
 # %% ../nbs/08_anova.ipynb #15ce3a62
-@patch
-def anova(self: LinearMixedModel, *models, **named):
-    "Likelihood-ratio tests of this model against others: `m.anova(m0)` is `anova(m, m0)` (the function below)."
-    return anova(self, *models, **named)
-
 def anova(*models, **named):
-    "Likelihood-ratio tests between nested models (REML fits refitted by ML), as lme4's `anova.merMod`."
+    """Likelihood-ratio tests between nested models (REML fits refitted by ML), as lme4's `anova.merMod`.
+
+    Parameters
+    ----------
+    *models : LinearMixedModel
+        Fitted models, named `m1`, `m2`, ... by their position.
+    **named : LinearMixedModel
+        Fitted models, named by their keyword.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (index `model`), sorted by number of parameters: npar, AIC, BIC, logLik, deviance, and
+        against the row before Chisq, Df and Pr(>Chisq) (NaN in the first row); `attrs['formulas']` holds each
+        model's formula. A `MixedModelWarning` says when REML fits were refitted by ML.
+    """
     mods = _named(models, named)
     if any(m.REML for m in mods.values()): warnings.warn("refitting model(s) with ML (instead of REML)", MixedModelWarning, stacklevel=2)
     mods = {k: m.refit_ml() for k, m in mods.items()}
@@ -76,3 +92,22 @@ def anova(*models, **named):
                         'Chisq': chisq, 'Df': df, 'Pr(>Chisq)': chi2.sf(chisq, df)}, index=pd.Index(list(mods), name='model'))
     out.attrs['formulas'] = {k: m.formula for k, m in mods.items()}
     return out
+
+# %% ../nbs/08_anova.ipynb #7cd73dd4
+@patch
+def anova(self: LinearMixedModel, *models, **named):
+    """Likelihood-ratio tests of this model against others: `m.anova(m0)` is `anova(m, m0)`.
+
+    Parameters
+    ----------
+    *models : LinearMixedModel
+        The other fitted models, named `m2`, `m3`, ... by their position (this model is `m1`).
+    **named : LinearMixedModel
+        Other fitted models, named by their keyword.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of the function `anova`.
+    """
+    return anova(self, *models, **named)

@@ -18,15 +18,30 @@ __all__ = ['read_data', 'main']
 
 # %% ../nbs/06_cli.ipynb #80c48501
 def read_data(spec):
-    "A DataFrame from a bundled dataset's name or a CSV file's path."
+    """A DataFrame from a bundled dataset's name or a CSV file's path, and the name to print for it.
+
+    Parameters
+    ----------
+    spec : str
+        A path to an existing file, or any path ending in `.csv` / `.gz`, is read as a CSV; anything else is the
+        name of a bundled dataset.
+
+    Returns
+    -------
+    data : pandas.DataFrame
+        The data.
+    name : str
+        The file's name without its extension, or the dataset name as given (lme4's `Data:` line).
+    """
     p = Path(spec)
     if p.suffix.lower() in ('.csv', '.gz') or p.exists():
         if not p.exists(): raise MixedModelError(f"no such file: '{spec}'")
         return pd.read_csv(p), p.stem
     return datasets.load(spec), spec
 
-# %% ../nbs/06_cli.ipynb #60dcf537
+# %% ../nbs/06_cli.ipynb #e4661412
 def _parser():
+    "The argument parser of the `mixednb` command: sub-commands `fit` and `datasets`."
     ap = argparse.ArgumentParser(prog='mixednb', description='Linear mixed-effects models with lme4 formulas.')
     sub = ap.add_subparsers(dest='cmd', required=True)
     f = sub.add_parser('fit', help='fit a model and print its summary')
@@ -38,7 +53,19 @@ def _parser():
     return ap
 
 def main(argv=None):
-    "Entry point of the `mixednb` command."
+    """Entry point of the `mixednb` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; `sys.argv[1:]` if omitted. `fit FORMULA DATA [--ml]
+        [--optimizer NAME]` fits and prints the summary; `datasets` lists the bundled datasets.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 when the formula, data or fit is refused (the message goes to stderr).
+    """
     args = _parser().parse_args(argv)
     if args.cmd == 'datasets':
         print('\n'.join(datasets.names())); return 0

@@ -27,7 +27,21 @@ def _labels(level):
     return [f"{100 * a:.3g} %", f"{100 * (1 - a):.3g} %"]
 
 def wald_ci(m, level=0.95):
-    "Wald intervals β̂ ± z·SE for the fixed effects; NaN for the variance parameters (as lme4)."
+    """Wald intervals β̂ ± z·SE for the fixed effects; NaN for the variance parameters (as lme4).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    level : float
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter of `m.pars`, the lower and upper limits in columns labelled as lme4 ('2.5 %',
+        '97.5 %'); NaN in the rows of the standard deviations, correlations and σ.
+    """
     z = norm.ppf(1 - (1 - level) / 2)
     se = pd.Series(np.sqrt(np.diag(m.vcov)), index=m.design.xnames)
     out = pd.DataFrame(np.nan, index=m.pars.index, columns=_labels(level))
@@ -37,7 +51,21 @@ def wald_ci(m, level=0.95):
 
 # %% ../nbs/09_confint.ipynb #996c6cae
 def theta_sigma(terms, psi):
-    "(θ, σ) from ψ = per term its sd's and correlations in θ's order, then σ."
+    """(θ, σ) from lme4's variance parameters ψ: per term its standard deviations and correlations, then σ.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        The model's random-effects terms (`m.design.terms`).
+    psi : array-like
+        Per term, in θ's order (column by column), each column's standard deviation followed by its
+        correlations with the later columns; then σ. The first entries of `m.pars`.
+
+    Returns
+    -------
+    tuple
+        θ (a 1-d array, the terms' λ lower triangles column by column) and σ (a float).
+    """
     psi = np.asarray(psi, float)
     sigma, k, theta = psi[-1], 0, []
     for t in terms:
@@ -50,14 +78,41 @@ def theta_sigma(terms, psi):
         theta.append(lam[theta_positions(t.p)])
     return np.concatenate(theta), sigma
 
+# %% ../nbs/09_confint.ipynb #caf38674
 def ml_deviance(A, theta, sigma):
-    "The ML deviance at (θ, σ), β profiled out, σ not."
+    """The ML deviance −2 log L at (θ, σ), β profiled out, σ not.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks (`m.A`).
+    theta : array-like
+        The relative covariance parameters θ.
+    sigma : float
+        The residual standard deviation σ.
+
+    Returns
+    -------
+    float
+        ldL2 + n log(2πσ²) + pwrss/σ², with β at its conditional estimate β̂(θ).
+    """
     L = update_L(A, theta)
     return deviance(logdet(L, len(A.terms)), 0.0, pwrss(L), A.n, A.p, reml=False, sigma=sigma)
 
-# %% ../nbs/09_confint.ipynb #de055784
+# %% ../nbs/09_confint.ipynb #c71788ec
 def as_ml(m):
-    "The model fitted by maximum likelihood (m itself if it is), via `refit_ml`, its warnings silenced."
+    """The model fitted by maximum likelihood (m itself if it is), via `refit_ml`, its warnings silenced.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model, REML or ML.
+
+    Returns
+    -------
+    LinearMixedModel
+        The ML fit: `m` if it is one, else a refit of `m` by ML with the same design.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', MixedModelWarning)
         return m.refit_ml()
@@ -95,7 +150,26 @@ def _beta_dev(m, j, b, start):
 
 # %% ../nbs/09_confint.ipynb #eb46a772
 class Profiler:
-    "Profiled ML deviance of a fitted model, parameter by parameter, in lme4's parameters (`pars`)."
+    """Profiled ML deviance of a fitted model, parameter by parameter, in lme4's parameters (`pars`).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model; a REML fit is profiled through its ML refit (`as_ml`).
+
+    Attributes
+    ----------
+    m : LinearMixedModel
+        The ML fit whose deviance is profiled.
+    names, hat : list of str, numpy.ndarray
+        The parameters' names (`m.pars.index`: ψ, then β) and estimates.
+    nvc : int
+        The number of variance parameters ψ (standard deviations, correlations and σ), which come first.
+    dmin : float
+        The ML deviance at the estimates.
+    cache : dict
+        Per parameter, {value: (profiled deviance, optimum of the other parameters)} of the evaluations so far.
+    """
     def __init__(self, m):
         self.m = as_ml(m)
         self.names = list(self.m.pars.index)
@@ -112,7 +186,21 @@ class Profiler:
         return c[near][1]
 
     def deviance(self, name, v):
-        "Minimal ML deviance with parameter `name` fixed at v."
+        """Minimal ML deviance with parameter `name` fixed at v (cached).
+
+        Parameters
+        ----------
+        name : str
+            A parameter, one of `names`.
+        v : float
+            Its fixed value.
+
+        Returns
+        -------
+        float
+            The ML deviance minimised over the other parameters (over ψ for a variance parameter, over θ with σ
+            profiled for a fixed effect).
+        """
         c = self.cache[name]
         if v not in c:
             k = self.names.index(name)
@@ -120,7 +208,20 @@ class Profiler:
         return c[v][0]
 
     def zeta(self, name, v):
-        "Signed square root of the deviance change, ζ(v)."
+        """Signed square root of the deviance change, ζ(v).
+
+        Parameters
+        ----------
+        name : str
+            A parameter, one of `names`.
+        v : float
+            Its fixed value.
+
+        Returns
+        -------
+        float
+            ζ(v) = sign(v − v̂)·√(d(v) − d(v̂)), the deviance change d(v) − d(v̂) floored at 0.
+        """
         k = self.names.index(name)
         return np.sign(v - self.hat[k]) * np.sqrt(max(self.deviance(name, v) - self.dmin, 0.0))
 
@@ -155,7 +256,25 @@ def _step(P, name):
     return 0.2 if kind == 'cor' else 0.25 * max(P.hat[k], 0.05 * P.m.sigma)
 
 def profile_ci(m, level=0.95, parm=None, profiler=None):
-    "Likelihood-profile intervals as lme4's `confint(m, method='profile')`, a DataFrame."
+    """Likelihood-profile intervals, as lme4's `confint(m, method='profile')`.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model (REML fits are profiled through their ML refit, as lme4 does).
+    level : float
+        Confidence level, in (0, 1).
+    parm : list of str, optional
+        The parameters (names in `m.pars`); default all.
+    profiler : Profiler, optional
+        A profiler of `m` whose evaluations to reuse; default a new one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter, the values where ζ = ∓z (or the parameter's bound, if ζ never gets there) in
+        columns labelled as lme4 ('2.5 %', '97.5 %').
+    """
     P = profiler or Profiler(m)
     z = norm.ppf(1 - (1 - level) / 2)
     rows = parm or P.names
@@ -164,7 +283,28 @@ def profile_ci(m, level=0.95, parm=None, profiler=None):
 
 # %% ../nbs/09_confint.ipynb #4dd78e46
 class Profile:
-    "The likelihood profile of a fitted model: ζ against each parameter (`table`), and intervals from it (`ci`)."
+    """The likelihood profile of a fitted model: ζ against each parameter (`table`), and intervals from it (`ci`).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model (REML fits are profiled through their ML refit).
+    alphamax : float
+        The grid spans each parameter's 1 − alphamax profile interval (lme4's default 0.01).
+    npts : int
+        Grid points on each side of the estimate.
+    parm : list of str, optional
+        The parameters to profile; default all of `m.pars`.
+
+    Attributes
+    ----------
+    profiler : Profiler
+        The profiler that made the table, and keeps its evaluations.
+    parm : list of str
+        The profiled parameters.
+    table : pandas.DataFrame
+        Columns `parameter`, `value`, `zeta`: the profile, a grid through each estimate.
+    """
     def __init__(self, m, alphamax=0.01, npts=6, parm=None):
         self.profiler = P = Profiler(m)
         self.parm = parm or P.names
@@ -176,7 +316,18 @@ class Profile:
                 rows.append((name, v, P.zeta(name, v)))
         self.table = pd.DataFrame(rows, columns=['parameter', 'value', 'zeta'])
     def ci(self, level=0.95):
-        "Profile intervals at `level` from this profile."
+        """Profile intervals at `level` from this profile, reusing its evaluations.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            As `profile_ci`, for the profiled parameters.
+        """
         return profile_ci(self.profiler.m, level, self.parm, self.profiler)
     def __repr__(self): return f"Profile of {len(self.parm)} parameters ({len(self.table)} points)"
 
@@ -184,7 +335,25 @@ class Profile:
 @patch
 @needs_fit
 def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsim=1000, seed=None, progress=True):
-    "Confidence intervals for lme4's parameters (`pars`): method 'profile', 'wald' or 'boot'."
+    """Confidence intervals for lme4's parameters (`pars`), as lme4's `confint`.
+
+    Parameters
+    ----------
+    parm : str or list of str, optional
+        The parameters (names in `pars`); default all.
+    level : float
+        Confidence level, in (0, 1).
+    method : {'profile', 'wald', 'boot'}
+        Likelihood profile (`profile_ci`, default, as lme4), Wald (`wald_ci`: fixed effects only) or parametric
+        bootstrap percentile intervals (`bootstrap` and `boot_ci`).
+    nsim, seed, progress
+        For method 'boot': passed on to `bootstrap`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter, the lower and upper limits in columns labelled as lme4 ('2.5 %', '97.5 %').
+    """
     if not 0 < level < 1: raise MixedModelError(f"level must be between 0 and 1, not {level}")
     if parm is not None:
         parm = [parm] if isinstance(parm, str) else list(parm)
@@ -198,8 +367,22 @@ def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsi
     else: raise MixedModelError(f"unknown method {method!r}: use 'profile', 'wald' or 'boot'")
     return out if parm is None else out.loc[parm]
 
+# %% ../nbs/09_confint.ipynb #8f44be12
 @patch
 @needs_fit
 def profile(self: LinearMixedModel, alphamax=0.01, parm=None):
-    "The likelihood profile (ζ against each parameter) as a `Profile`."
+    """The likelihood profile (ζ against each parameter) as a `Profile`, as lme4's `profile`.
+
+    Parameters
+    ----------
+    alphamax : float
+        Each parameter's grid spans its 1 − alphamax profile interval.
+    parm : list of str, optional
+        The parameters to profile; default all of `pars`.
+
+    Returns
+    -------
+    Profile
+        The profile: its `table` of ζ against each parameter, and `ci(level)`.
+    """
     return Profile(self, alphamax, parm=parm)

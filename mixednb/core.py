@@ -13,17 +13,41 @@ __all__ = ['NOT_FITTED', 'MixedModelError', 'MixedModelWarning', 'needs_fit']
 
 # %% ../nbs/00_core.ipynb #1f08c10b
 class MixedModelError(ValueError):
-    "A formula, data or usage problem, with a message that names the column, term or value at fault."
+    """A formula, data or usage problem, with a message that names the column, term or value at fault.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, naming the column, term, argument or value at fault.
+    """
 
 # %% ../nbs/00_core.ipynb #f82a5e4d
 class MixedModelWarning(UserWarning):
-    "A note about the data or the fit that is not an error (rows dropped, columns aliased, a singular fit)."
+    """A note about the data or the fit that is not an error (rows dropped, columns aliased, a singular fit).
+
+    Parameters
+    ----------
+    message : str
+        The note, as the model also keeps it in `notes` for the summary.
+    """
 
 # %% ../nbs/00_core.ipynb #4c08ded6
 NOT_FITTED = "not fitted yet: call .fit()"
 
 def needs_fit(f):
-    "Decorate a model method or property so that it raises `MixedModelError` (\"not fitted yet: call .fit()\") on an unfitted model."
+    """Decorate a model method or property so that it raises `MixedModelError` ("not fitted yet: call .fit()") on an unfitted model.
+
+    Parameters
+    ----------
+    f : callable
+        A method `f(self, *args, **kw)` of an object with an `is_fitted` attribute.
+
+    Returns
+    -------
+    callable
+        `f` wrapped (name and docstring kept) to raise `MixedModelError` naming the class, the method and
+        `NOT_FITTED` while `self.is_fitted` is false, and to call `f` otherwise.
+    """
     @functools.wraps(f)
     def _f(self, *args, **kw):
         if not self.is_fitted: raise MixedModelError(f"{type(self).__name__}.{f.__name__}: {NOT_FITTED}")

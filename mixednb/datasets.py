@@ -42,14 +42,31 @@ def _files():
     return {f.name.split('.')[0]: f.name for f in _data_dir().iterdir() if f.name.endswith(('.csv', '.csv.gz'))}
 
 def names():
-    "Sorted list of the bundled dataset names."
+    """Sorted list of the bundled dataset names.
+
+    Returns
+    -------
+    list of str
+        The name of every CSV (or gzipped CSV) in `mixednb/data/`, without its extension, sorted.
+    """
     return sorted(_files())
 
 # %% ../nbs/04_datasets.ipynb #6845c003
 _NUM = re.compile(r'[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?')
 
 def r_levels(values):
-    "Distinct `values` (strings) sorted as R's `factor()` sorts them."
+    """Distinct `values` (strings) sorted as R's `factor()` sorts them.
+
+    Parameters
+    ----------
+    values : array_like
+        The values of one column; missing values are ignored.
+
+    Returns
+    -------
+    list of str
+        The distinct values as strings, by numeric value when all read as numbers, else in plain string order.
+    """
     u = [str(v) for v in pd.unique(pd.Series(values).dropna())]
     if u and all(_NUM.fullmatch(v) for v in u): return sorted(u, key=lambda v: (float(v), v))
     return sorted(u)
@@ -73,12 +90,30 @@ def _read(name):
     return df
 
 def load(name):
-    "A fresh DataFrame of dataset `name`, factor columns as `Categorical` in R's level order."
+    """A fresh DataFrame of dataset `name`, factor columns as `Categorical` in R's level order.
+
+    Parameters
+    ----------
+    name : str
+        A name from `names()`, matched case-insensitively when there is no exact match.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A deep copy of the parsed dataset, the caller's to modify; an unknown name raises `ValueError` listing
+        the available ones.
+    """
     return _read(_resolve(name)).copy(deep=True)
 
 # %% ../nbs/04_datasets.ipynb #8ede20d3
 def describe():
-    "One row per dataset: rows, columns, and factors with their number of levels."
+    """One row per dataset: rows, columns, and factors with their number of levels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by dataset name, with columns `rows`, `columns` and `factors` (`'Subject (18)'`, comma-separated).
+    """
     rows = []
     for n in names():
         df = _read(n)

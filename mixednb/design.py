@@ -25,7 +25,21 @@ def _variables(expr):
     except Exception as e: raise MixedModelError(f"cannot read '{expr}' in the formula: {e}") from None
 
 def used_columns(pf: ParsedFormula, data: pd.DataFrame):
-    "Columns of `data` that the parsed formula uses, in data order; unknown names raise."
+    """Columns of `data` that the parsed formula uses, in data order; unknown names raise.
+
+    Parameters
+    ----------
+    pf : ParsedFormula
+        The parsed formula: its response, fixed part, bars and grouping factors name the columns.
+    data : pandas.DataFrame
+        The user's data.
+
+    Returns
+    -------
+    list
+        The labels of the columns of `data` the formula uses, in the order of `data.columns`. A name that is
+        neither a column nor one of formulaic's functions raises `MixedModelError`, with the closest column.
+    """
     need = _variables(pf.response) | _variables(pf.fixed)
     for b in pf.bars: need |= _variables(b.expr) | set(b.factors)
     cols = set(map(str, data.columns))
@@ -40,7 +54,22 @@ def used_columns(pf: ParsedFormula, data: pd.DataFrame):
 
 # %% ../nbs/01_design.ipynb #e887dc19
 def model_frame(pf: ParsedFormula, data):
-    "Copy of the used columns of `data` without rows holding missing values, and the number of rows dropped."
+    """Copy of the used columns of `data` without rows holding missing values, and the number of rows dropped.
+
+    Parameters
+    ----------
+    pf : ParsedFormula
+        The parsed formula.
+    data : pandas.DataFrame
+        The user's data, left unmodified.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The columns `used_columns` lists, on the rows without a missing value in any of them (row labels kept).
+    n_dropped : int
+        The number of rows removed for missing values.
+    """
     if not isinstance(data, pd.DataFrame): raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if len(data) == 0: raise MixedModelError("data is an empty DataFrame (0 rows)")
     cols = used_columns(pf, data)
@@ -56,7 +85,20 @@ def model_frame(pf: ParsedFormula, data):
 
 # %% ../nbs/01_design.ipynb #241bdee4
 def response(pf: ParsedFormula, frame):
-    "The response vector y (float), validated."
+    """The response vector y (float), validated.
+
+    Parameters
+    ----------
+    pf : ParsedFormula
+        The parsed formula; its `response` is a column of `frame` or an expression formulaic evaluates on it.
+    frame : pandas.DataFrame
+        The model frame.
+
+    Returns
+    -------
+    numpy.ndarray
+        y, of length n; a non-numeric or constant response raises `MixedModelError`.
+    """
     name = pf.response
     if name in frame.columns: s = frame[name]
     else: s = model_matrix(f"0 + {name}", frame, na_action="raise").iloc[:, 0]
@@ -68,19 +110,61 @@ def response(pf: ParsedFormula, frame):
 
 # %% ../nbs/01_design.ipynb #9c3fd423
 def lme4_name(name):
-    "R's name for a formulaic column name: `Intercept` → `(Intercept)`, `f[T.b]` → `fb`."
+    """R's name for a formulaic column name: `Intercept` → `(Intercept)`, `f[T.b]` → `fb`.
+
+    Parameters
+    ----------
+    name : str
+        A column name as formulaic writes it.
+
+    Returns
+    -------
+    str
+        The name lme4 prints: `(Intercept)`, or `name` with every `[T.level]` / `[level]` replaced by `level`.
+    """
     if name == 'Intercept': return '(Intercept)'
     return re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
 
+# %% ../nbs/01_design.ipynb #abe09cb8
 def model_columns(expr, frame):
-    "Dense model matrix of the one-sided formula `expr` on `frame`, lme4 column names, and formulaic's spec."
+    """Dense model matrix of the one-sided formula `expr` on `frame`, lme4 column names, and formulaic's spec.
+
+    Parameters
+    ----------
+    expr : str
+        A one-sided formula: the fixed part, or the expression of one bar.
+    frame : pandas.DataFrame
+        The model frame.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The n × p model matrix (float).
+    names : list of str
+        Its column names, lme4's (`lme4_name`).
+    spec : formulaic.ModelSpec
+        formulaic's recipe for the same columns, to build them again on new data.
+    """
     try: mm = model_matrix(expr, frame, na_action="raise")
     except Exception as e: raise MixedModelError(f"cannot build the columns of '{expr}': {e}") from None
     return mm.to_numpy(dtype=float), [lme4_name(c) for c in mm.columns], mm.model_spec
 
 # %% ../nbs/01_design.ipynb #60b249a2
 def full_rank_columns(X, tol=1e-7):
-    "Indices of the columns of X kept by R's pivoting QR: each kept column is not in the span of earlier kept ones."
+    """Indices of the columns of X kept by R's pivoting QR: each kept column is not in the span of earlier kept ones.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        An n × p matrix.
+    tol : float, default 1e-7
+        A column is dropped when the norm of its residual on the kept columns is at most `tol` times its norm.
+
+    Returns
+    -------
+    list of int
+        The kept column indices, increasing; zero columns are never kept.
+    """
     keep, Q = [], np.zeros((X.shape[0], 0))
     for j in range(X.shape[1]):
         v = X[:, j].astype(float)
@@ -105,7 +189,22 @@ def _codes(s: pd.Series):
     return codes, [str(u) for u in uniq]
 
 def grouping_factor(frame, factors):
-    "Codes (0..ℓ-1) and level labels of the grouping factor made of the columns `factors`."
+    """Codes (0..ℓ-1) and level labels of the grouping factor made of the columns `factors`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The model frame.
+    factors : tuple of str
+        One column, or several for the interaction `a:b`.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        The level (0..ℓ-1, int64) of each row.
+    levels : list of str
+        The ℓ level labels in R's order; for an interaction, the combinations that occur, as `'a-level:b-level'`.
+    """
     codes, labels = _codes(frame[factors[0]])
     for f in factors[1:]:
         c2, l2 = _codes(frame[f])
@@ -117,7 +216,23 @@ def grouping_factor(frame, factors):
 # %% ../nbs/01_design.ipynb #9b2caf51
 @dataclass
 class ReTerm:
-    "One random-effects term: its grouping factor, its columns and its piece of θ."
+    """One random-effects term: its grouping factor, its columns and its piece of θ.
+
+    Parameters
+    ----------
+    bar : Bar
+        The term as parsed.
+    codes : numpy.ndarray
+        The level (0..ℓ-1) of each row.
+    levels : list of str
+        The ℓ level labels.
+    X : numpy.ndarray
+        The n × p term columns.
+    cnames : list of str
+        Their names.
+    spec : formulaic.ModelSpec, optional
+        formulaic's recipe for the term's columns, to build them on new data.
+    """
     bar: object
     codes: np.ndarray       # level of each row, 0..nlev-1
     levels: list            # level labels
@@ -125,41 +240,109 @@ class ReTerm:
     cnames: list            # column names
     spec: object = None     # formulaic ModelSpec of the term's columns (for new data)
     @property
-    def group(self): return self.bar.group
+    def group(self):
+        "The grouping factor's label, lme4's (str)."
+        return self.bar.group
     @property
-    def p(self): return self.X.shape[1]
+    def p(self):
+        "The number p of the term's columns (int)."
+        return self.X.shape[1]
     @property
-    def nlev(self): return len(self.levels)
+    def nlev(self):
+        "The number ℓ of levels of the grouping factor (int)."
+        return len(self.levels)
     @property
-    def q(self): return self.p * self.nlev
+    def q(self):
+        "The term's number ℓp of random effects, its columns of Z (int)."
+        return self.p * self.nlev
     @property
-    def ntheta(self): return self.p * (self.p + 1) // 2
+    def ntheta(self):
+        "The term's number p(p+1)/2 of elements of θ (int)."
+        return self.p * (self.p + 1) // 2
     def __repr__(self): return f"ReTerm({self.bar}: {self.nlev} levels × {self.p} columns {self.cnames})"
 
 # %% ../nbs/01_design.ipynb #3b705d7d
 def theta_positions(p):
-    "(rows, cols) of λ's lower triangle in lme4's column-major order."
+    """(rows, cols) of λ's lower triangle in lme4's column-major order.
+
+    Parameters
+    ----------
+    p : int
+        The number of the term's columns.
+
+    Returns
+    -------
+    rows, cols : numpy.ndarray
+        The p(p+1)/2 positions of λ that θ fills, column by column: (0,0), (1,0), …, (p-1,0), (1,1), ….
+    """
     cols, rows = np.triu_indices(p)
     return rows, cols
 
+# %% ../nbs/01_design.ipynb #9273169a
 def lambda_of(p, theta_i):
-    "The p × p lower-triangular λ of one term from its slice of θ."
+    """The p × p lower-triangular λ of one term from its slice of θ.
+
+    Parameters
+    ----------
+    p : int
+        The number of the term's columns.
+    theta_i : array_like
+        The term's p(p+1)/2 elements of θ, in `theta_positions` order.
+
+    Returns
+    -------
+    numpy.ndarray
+        λ, whose λλ' is the term's relative covariance (its covariance is σ²λλ').
+    """
     lam = np.zeros((p, p))
     lam[theta_positions(p)] = theta_i
     return lam
 
-# %% ../nbs/01_design.ipynb #9273169a
+# %% ../nbs/01_design.ipynb #fa81e81e
 def Z_of(term: ReTerm):
-    "The sparse n × ℓp block of Z for one term (CSC)."
+    """The sparse n × ℓp block of Z for one term (CSC).
+
+    Parameters
+    ----------
+    term : ReTerm
+        The random-effects term.
+
+    Returns
+    -------
+    scipy.sparse.csc_matrix
+        The term's block of Z: for row r in level j, columns jp, …, jp+p-1 hold the term's columns on row r.
+    """
     n, p = term.X.shape
     rows = np.repeat(np.arange(n), p)
     cols = (term.codes[:, None] * p + np.arange(p)).ravel()
     return sp.csc_matrix((term.X.ravel(), (rows, cols)), shape=(n, term.q))
 
-# %% ../nbs/01_design.ipynb #d198e992
+# %% ../nbs/01_design.ipynb #284be2c6
 @dataclass
 class Design:
-    "Everything in y = Xβ + Zb + ε that does not depend on the parameters."
+    """Everything in y = Xβ + Zb + ε that does not depend on the parameters.
+
+    Parameters
+    ----------
+    formula : ParsedFormula
+        The parsed formula.
+    y : numpy.ndarray
+        The response, length n.
+    X : numpy.ndarray
+        The n × p fixed-effects matrix, of full column rank.
+    xnames : list of str
+        X's column names, lme4's.
+    terms : list of ReTerm
+        The random-effects terms, by decreasing number of levels.
+    n_dropped : int, default 0
+        Rows removed for missing values.
+    dropped_columns : list of str
+        Fixed-effects columns removed as aliased.
+    fixed_spec : formulaic.ModelSpec, optional
+        formulaic's recipe for X, to build it on new data.
+    frame : pandas.DataFrame, optional
+        The model frame.
+    """
     formula: ParsedFormula
     y: np.ndarray
     X: np.ndarray
@@ -170,22 +353,56 @@ class Design:
     fixed_spec: object = None
     frame: pd.DataFrame = None
     @property
-    def n(self): return len(self.y)
+    def n(self):
+        "The number n of observations (int)."
+        return len(self.y)
     @property
-    def p(self): return self.X.shape[1]
+    def p(self):
+        "The number p of fixed effects, X's columns (int)."
+        return self.X.shape[1]
     @property
-    def q(self): return sum(t.q for t in self.terms)
+    def q(self):
+        "The number q of random effects, Z's columns (int)."
+        return sum(t.q for t in self.terms)
     @property
-    def Z(self): return sp.hstack([Z_of(t) for t in self.terms], format='csc')
+    def Z(self):
+        "The sparse n × q random-effects matrix [Z₁ ⋯ Z_k], the terms' blocks side by side (CSC)."
+        return sp.hstack([Z_of(t) for t in self.terms], format='csc')
     @property
-    def theta_lower(self): return np.concatenate([np.where(r == c, 0., -np.inf) for r, c in (theta_positions(t.p) for t in self.terms)])
+    def theta_lower(self):
+        "Lower bounds of θ (numpy.ndarray): 0 for λ's diagonal elements, −∞ for the others."
+        return np.concatenate([np.where(r == c, 0., -np.inf) for r, c in (theta_positions(t.p) for t in self.terms)])
     @property
-    def theta0(self): return np.concatenate([np.where(r == c, 1., 0.) for r, c in (theta_positions(t.p) for t in self.terms)])
+    def theta0(self):
+        "The starting θ (numpy.ndarray): every λ the identity."
+        return np.concatenate([np.where(r == c, 1., 0.) for r, c in (theta_positions(t.p) for t in self.terms)])
     def split_theta(self, theta):
-        "θ cut into the terms' slices."
+        """θ cut into the terms' slices.
+
+        Parameters
+        ----------
+        theta : array_like
+            The covariance parameters, all terms' slices one after the other.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One slice per term, of length p(p+1)/2 for a term with p columns.
+        """
         return np.split(np.asarray(theta, float), np.cumsum([t.ntheta for t in self.terms])[:-1])
     def Lambda(self, theta):
-        "The sparse q × q block-diagonal Λθ."
+        """The sparse q × q block-diagonal Λθ.
+
+        Parameters
+        ----------
+        theta : array_like
+            The covariance parameters.
+
+        Returns
+        -------
+        scipy.sparse.csc_matrix
+            Λθ = diag(I_ℓ₁ ⊗ λ₁, …, I_ℓk ⊗ λk).
+        """
         return sp.block_diag([sp.kron(sp.identity(t.nlev), lambda_of(t.p, th)) for t, th in zip(self.terms, self.split_theta(theta))], format='csc')
     def __repr__(self):
         ts = '; '.join(f"{t.group}: {t.nlev} levels × {t.cnames}" for t in self.terms)
@@ -193,7 +410,21 @@ class Design:
 
 # %% ../nbs/01_design.ipynb #8a069c3e
 def term_of(bar, frame):
-    "The ReTerm of one bar on the model frame, with lme4's identifiability checks."
+    """The ReTerm of one bar on the model frame, with lme4's identifiability checks.
+
+    Parameters
+    ----------
+    bar : Bar
+        The random-effects term.
+    frame : pandas.DataFrame
+        The model frame.
+
+    Returns
+    -------
+    ReTerm
+        The term's grouping factor, columns and spec; a term with no columns, a single level, as many levels as
+        rows or as many random effects as rows raises `MixedModelError`.
+    """
     codes, levels = grouping_factor(frame, bar.factors)
     X, cnames, spec = model_columns(bar.expr, frame)
     if X.shape[1] == 0: raise MixedModelError(f"random-effects term {bar} has no columns")
@@ -204,7 +435,7 @@ def term_of(bar, frame):
     if t.q >= n: raise MixedModelError(f"term {bar} has {t.q} random effects ({t.nlev} levels × {t.p} columns) for {n} observations: the random effects and the residual are not identifiable")
     return t
 
-# %% ../nbs/01_design.ipynb #0c6cafc5
+# %% ../nbs/01_design.ipynb #3bed75df
 def _check_rows(n, p, n_dropped, xnames):
     "There must be more observations than fixed effects (REML divides by n − p)."
     if n <= p:
@@ -212,7 +443,20 @@ def _check_rows(n, p, n_dropped, xnames):
                               "a model needs more observations than fixed effects")
 
 def design(formula, data):
-    "Parse `formula` and build the `Design` on `data` (which is not modified)."
+    """Parse `formula` and build the `Design` on `data` (which is not modified).
+
+    Parameters
+    ----------
+    formula : str or ParsedFormula
+        An lme4 formula, or one already parsed.
+    data : pandas.DataFrame
+        The data; rows with a missing value in a used column are left out.
+
+    Returns
+    -------
+    Design
+        y, X without its aliased columns, and the random-effects terms by decreasing number of levels.
+    """
     pf = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
     frame, n_dropped = model_frame(pf, data)
     y = response(pf, frame)

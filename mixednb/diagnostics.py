@@ -17,10 +17,29 @@ from .satterthwaite import hessian, jacobian
 __all__ = []
 
 # %% ../nbs/11_diagnostics.ipynb #a757c2bf
+def _embed(x, free, th):
+    "θ with its free components replaced by x."
+    out = np.array(th, float); out[free] = x
+    return out
+
 @patch
 @needs_fit
 def check_convergence(self: LinearMixedModel, tol=1e-6):
-    "Gradient, Hessian and Newton step of the criterion in θ at the optimum, and whether the fit has converged."
+    """Gradient, Hessian and Newton step of the criterion in θ at the optimum, and whether the fit has converged.
+
+    Parameters
+    ----------
+    tol : float, default 1e-6
+        The largest predicted decrease g'H⁻¹g/2 of the criterion for which the fit counts as converged.
+
+    Returns
+    -------
+    dict
+        `gradient` g and `hessian_eigenvalues` of the criterion in the free components of θ̂ (numerical
+        derivatives), `newton_step` H⁻¹g (NaN unless H is positive definite), `predicted_decrease`,
+        `free` (boolean mask of θ: False for components at their bound 0) and `converged` (H positive definite
+        and the predicted decrease below `tol`; True when no component is free).
+    """
     th, lo = self.theta, self.design.theta_lower
     free = ~((lo == 0) & (th < 1e-4))
     f = lambda x: self.objective_at(_embed(x, free, th))
@@ -33,16 +52,23 @@ def check_convergence(self: LinearMixedModel, tol=1e-6):
     ok = bool(x.size == 0 or (ev.min() > 0 and decrease < tol))
     return dict(converged=ok, gradient=g, hessian_eigenvalues=ev, newton_step=step, predicted_decrease=decrease, free=free)
 
-def _embed(x, free, th):
-    "θ with its free components replaced by x."
-    out = np.array(th, float); out[free] = x
-    return out
-
 # %% ../nbs/11_diagnostics.ipynb #4c2ea7a3
 @patch
 @needs_fit
 def explain_singular(self: LinearMixedModel, tol=1e-4):
-    "Sentences explaining each term whose covariance matrix is singular (empty list if none)."
+    """Sentences explaining each term whose covariance matrix is singular (empty list if none).
+
+    Parameters
+    ----------
+    tol : float, default 1e-4
+        A diagonal element of a term's λ below `tol` in absolute value counts as 0.
+
+    Returns
+    -------
+    list of str
+        One sentence per singular term: for a scalar term, that its variance is estimated as 0; for a vector
+        term, the rank of its covariance matrix σ²λλ', which standard deviations are 0 or which correlations are ±1.
+    """
     out = []
     for t, lam in zip(self.design.terms, lambdas(self.design, self.theta)):
         d = np.abs(np.diag(lam))

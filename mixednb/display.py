@@ -81,7 +81,14 @@ def _resid_html(m):
 # %% ../nbs/13_display.ipynb #aabbcb16
 @patch
 def html(self: Table):
-    "The section as an HTML fragment: its title and the table (and footer) in the summary's style."
+    """The section as an HTML fragment: its title and the table (and footer) in the summary's style.
+
+    Returns
+    -------
+    str
+        A `<div>` with the title in sentence case, an HTML table of the cells stripped of R's padding (aligned by
+        `html_align`, else `align`) and the footer lines muted beneath it; all text escaped.
+    """
     rows = [[c.strip() for c in r] for r in self.rows]
     body = _table_html(self.head, rows, self.html_align or self.align)
     foot = ''.join(f'<div style="{_MUTED};font-size:.9em">{_e(f)}</div>' for f in self.footer)
@@ -112,15 +119,37 @@ def _notes_html(m):
     return _section('Notes', ''.join(out))
 
 def summary_html(m: LinearMixedModel, ddf='Satterthwaite'):
-    "lme4's summary of a fitted model as a self-contained HTML fragment (lmerTest's df and p-values unless ddf=None)."
+    """lme4's summary of a fitted model as a self-contained HTML fragment (lmerTest's df and p-values unless ddf=None).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    ddf : 'Satterthwaite' or None
+        Degrees of freedom of the fixed effects' t-tests: lmerTest's Satterthwaite df and p-values, or none
+        (lme4's plain table of estimates, standard errors and t values).
+
+    Returns
+    -------
+    str
+        A `<div>` with the header, the scaled residuals, the random effects, the fixed effects, their correlation
+        (for 2 ≤ p ≤ 10) and the notes; inline styles only, every user string escaped.
+    """
     if ddf not in ('Satterthwaite', None): raise ValueError(f"ddf must be 'Satterthwaite' or None, not {ddf!r}")
     parts = [_header_html(m, ddf), _resid_html(m), _re_html(m), _fe_html(m, ddf), _corr_html(m), _notes_html(m)]
     return (f'<div class="mixednb-summary" style="{_FONT};font-size:13px;line-height:1.4;color:inherit;'
             f'max-width:60em;text-align:left">' + ''.join(parts) + '</div>')
 
+# %% ../nbs/13_display.ipynb #7f7dc9df
 @patch
 def _repr_html_(self: LinearMixedModel):
-    "HTML summary in Jupyter (None for an unfitted model: Jupyter then shows the text repr)."
+    """HTML summary in Jupyter (None for an unfitted model: Jupyter then shows the text repr).
+
+    Returns
+    -------
+    str or None
+        `summary_html(self)`, or None before the model is fitted.
+    """
     return summary_html(self) if self.is_fitted else None
 
 # %% ../nbs/13_display.ipynb #967b95cf
@@ -146,7 +175,20 @@ def _term_rows(d):
 
 # %% ../nbs/13_display.ipynb #865938f6
 def design_html(d: Design):
-    "The design as an HTML fragment: sizes, fixed-effect names and a table of the random-effects terms."
+    """The design as an HTML fragment: sizes, fixed-effect names and a table of the random-effects terms.
+
+    Parameters
+    ----------
+    d : Design
+        A model's design (`m.design`).
+
+    Returns
+    -------
+    str
+        A `<div>` with the formula, n, p, q and the length of θ, notes on dropped rows or columns, one table row per
+        random-effects term (bar, group, levels, columns, p, q = ℓp, Z columns, θ slice, lower bounds, λ's layout)
+        and Λθ's block structure with its number of structural nonzeros, Σ ℓ·p(p+1)/2.
+    """
     head = ['Term', 'Group', 'Levels', 'Columns', 'p', 'q = ℓp', 'Z columns', 'θ', 'lower', 'λ']
     al = 'lllllrrlll'
     th = ''.join(_td(h, 'th', a, f'border-bottom:{_LINE};font-weight:600;vertical-align:bottom') for h, a in zip(head, al))
@@ -163,9 +205,16 @@ def design_html(d: Design):
             f'<table style="border-collapse:collapse;margin:6px 0;color:inherit;background:transparent;border:none"><thead><tr style="background:transparent">{th}</tr></thead><tbody>{body}</tbody></table>'
             f'<div>Λθ = {lam}: {d.q}×{d.q}, block-diagonal, {nnz} structural nonzeros</div></div>')
 
+# %% ../nbs/13_display.ipynb #b4079d93
 @patch
 def _repr_html_(self: Design):
-    "The design as an HTML table in Jupyter (`design_html`)."
+    """The design as an HTML table in Jupyter (`design_html`).
+
+    Returns
+    -------
+    str
+        `design_html(self)`.
+    """
     return design_html(self)
 
 # %% ../nbs/13_display.ipynb #aee4fc6d
@@ -253,9 +302,30 @@ def _z_binned(ax, d, Z, blocks, pos, bins=(600, 400)):
     return np.r_[0, np.cumsum(w)]
 
 # %% ../nbs/13_display.ipynb #86de4170
+def _axes(ax, figsize):
+    "The given Axes (returned as is), or Axes on a new constrained-layout Figure (returned), closed to pyplot."
+    if ax is not None: return ax, ax
+    import matplotlib.pyplot as plt
+    fig = plt.figure(figsize=figsize, layout='constrained')
+    plt.close(fig)                                  # shown once, as the returned value, not again by pyplot
+    return fig.add_subplot(), fig
+
 @patch
 def plot_Z(self: LinearMixedModel, ax=None, max_rows=2000, max_cols=600):
-    "Picture of Z (model or Design): cell values when small, binned nonzero density when large; labelled per term."
+    """Picture of Z (model or Design): cell values when small, binned nonzero density when large; labelled per term.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure.
+    max_rows, max_cols : int
+        Largest n and q drawn cell by cell; beyond either, the nonzeros are binned (Z is never densified).
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The new figure, or `ax` when given.
+    """
     d = getattr(self, 'design', self)
     ax, out = _axes(ax, (7.5, 6))
     blocks, pos, Z = *_z_blocks(d), d.Z
@@ -269,14 +339,6 @@ def plot_Z(self: LinearMixedModel, ax=None, max_rows=2000, max_cols=600):
         ax.set_xlabel('columns of Z by block (column index at the boundaries; narrow blocks widened, not to scale)')
     ax.set_title(f"Z: {d.n} × {d.q}, {Z.count_nonzero()} nonzeros" + ('' if dense else ' (binned)'), fontsize=11)
     return out
-
-def _axes(ax, figsize):
-    "The given Axes (returned as is), or Axes on a new constrained-layout Figure (returned), closed to pyplot."
-    if ax is not None: return ax, ax
-    import matplotlib.pyplot as plt
-    fig = plt.figure(figsize=figsize, layout='constrained')
-    plt.close(fig)                                  # shown once, as the returned value, not again by pyplot
-    return fig.add_subplot(), fig
 
 plot_Z = LinearMixedModel.plot_Z   # also a function, of a model or a Design
 
@@ -313,7 +375,22 @@ def _sym_norm(v):
 # %% ../nbs/13_display.ipynb #fa812c5d
 @patch
 def plot_Lambda(self: LinearMixedModel, theta=None, ax=None, max_q=300):
-    "Picture of the block-diagonal Λθ (θ̂ by default): values when q is small, the pattern by term when large."
+    """Picture of the block-diagonal Λθ (θ̂ by default): values when q is small, the pattern by term when large.
+
+    Parameters
+    ----------
+    theta : array-like, optional
+        The θ to draw Λθ at (default: the fit's θ̂, or the starting θ₀ for a Design or an unfitted model).
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure.
+    max_q : int
+        Largest q drawn cell by cell; beyond it, the nonzeros are drawn as points over the term blocks.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The new figure, or `ax` when given.
+    """
     d = getattr(self, 'design', self)
     theta = np.asarray(theta if theta is not None else getattr(self, 'theta', None) if getattr(self, 'theta', None) is not None else d.theta0, float)
     ax, out = _axes(ax, (6.5, 5.8))
@@ -374,7 +451,20 @@ def _l_label(ax, e, i, j, text, corner):
 @patch
 @needs_fit
 def plot_L_blocks(self: LinearMixedModel, ax=None, max_q=300):
-    "The blocked structure of the Cholesky factor L at θ̂: one rectangle per block coloured by kind, with sizes; nonzeros when small."
+    """The blocked structure of the Cholesky factor L at θ̂: one rectangle per block coloured by kind, with sizes; nonzeros when small.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure.
+    max_q : int
+        Largest order of L (q + p + 1) whose nonzero cells are drawn; beyond it, only the blocks, small ones widened.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The new figure, or `ax` when given.
+    """
     d = self.design
     names, sizes = _group_names(d.terms) + ['X|y'], [t.q for t in d.terms] + [d.p + 1]
     small = sum(sizes) <= max_q
@@ -399,4 +489,4 @@ def plot_L_blocks(self: LinearMixedModel, ax=None, max_q=300):
     ax.set_title(f"Blocks of L at θ̂: {' | '.join(map(str, sizes[:-1]))} | X" + (' (solid cells: nonzeros)' if small else ''), fontsize=11)
     return out
 
-plot_L_blocks = LinearMixedModel.plot_L_blocks   # also a function, of a model or a Design
+plot_L_blocks = LinearMixedModel.plot_L_blocks   # also a function, of a fitted model (L needs a fit, not just a Design)

@@ -70,7 +70,36 @@ def _cobyqa(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_ste
 _OPTIMIZERS = {'bobyqa': _nlopt, 'cobyqa': _cobyqa}
 
 def optimize(f, theta0, lower, optimizer='bobyqa', ftol_rel=1e-12, ftol_abs=0.0, xtol_abs=1e-10, maxeval=100_000, initial_step=1.0):
-    "Minimise the criterion f over θ ≥ lower; returns θ̂ and a record of the run (evaluations, time, status)."
+    """Minimise the criterion f over θ ≥ lower with a derivative-free, bound-constrained optimizer.
+
+    Parameters
+    ----------
+    f : callable
+        The criterion, ``f(theta) -> float``.
+    theta0 : array-like
+        The starting θ.
+    lower : array-like
+        Lower bounds on θ (0 for the diagonal elements of each λ, ``-inf`` for the others).
+    optimizer : {'bobyqa', 'cobyqa'}
+        NLopt's BOBYQA (default) or scipy's COBYQA.
+    ftol_rel, ftol_abs : float
+        BOBYQA stops when a step changes f by less than this, relatively / absolutely (COBYQA ignores them).
+    xtol_abs : float
+        BOBYQA stops when a step changes every element of θ by less than this; COBYQA's final trust-region radius
+        (at least 1e-8).
+    maxeval : int
+        The most evaluations of f.
+    initial_step : float
+        BOBYQA's first step (0 or None: NLopt's default), COBYQA's initial trust-region radius (0 or None: 1.0).
+
+    Returns
+    -------
+    theta : numpy.ndarray
+        θ̂, raised to `lower` where below it.
+    optsum : dict
+        The run: ``optimizer``, ``feval`` (evaluations of f), ``seconds``, ``status`` (NLopt's result code, scipy's
+        status, or ``'roundoff-limited'``) and ``theta0``.
+    """
     if optimizer not in _OPTIMIZERS: raise MixedModelError(f"unknown optimizer '{optimizer}'; choose one of {sorted(_OPTIMIZERS)}")
     count, best, t0 = [0], [np.inf, None], time.perf_counter()
     def g(x):
@@ -96,6 +125,19 @@ class LinearMixedModel:
         REML criterion (True, default) or maximum likelihood.
     data_name : str, optional
         The name printed as ``Data:`` in the summary.
+
+    Attributes
+    ----------
+    design : Design
+        The model matrices, response and random-effects terms.
+    A : Blocks
+        The blocks of the crossproduct matrix of [Z X y].
+    theta, L, objective : numpy.ndarray, factor, float
+        The current θ, the blocked Cholesky factor L at θ and the criterion there (θ₀ until `fit`, then θ̂).
+    optsum : dict or None
+        The optimizer's record (see `optimize`); None until `fit`.
+    notes : list of str
+        Notes on the data and the fit, also given as `MixedModelWarning`.
     """
     def __init__(self, formula, data, REML=True, data_name=None):
         self.design = design(formula, data)
@@ -154,10 +196,22 @@ class LinearMixedModel:
         return out
 
     def objective_at(self, theta):
-        "The criterion (REML or deviance, as the model) at θ, without changing the model."
+        """The criterion (REML or deviance, as the model) at θ, without changing the model.
+
+        Parameters
+        ----------
+        theta : array-like
+            The covariance parameters.
+
+        Returns
+        -------
+        float
+            The profiled REML criterion or deviance at θ; what `fit` minimises.
+        """
         return criterion(update_L(self.A, np.asarray(theta, float)), self.A.n, self.A.p, len(self.A.terms), self.REML)
 
     def __repr__(self):
+        "One line: formula, observations, groups, and the criterion at the fit (or 'unfitted')."
         d = self.design
         grp = ', '.join(f"{t.group} {t.nlev}" for t in d.terms)
         what = f"{'REML criterion' if self.REML else 'deviance'} {self.objective:.2f}" if self.is_fitted else "unfitted"
@@ -218,52 +272,58 @@ def at_theta(self: LinearMixedModel, theta):
 # %% ../nbs/03_fit.ipynb #a476a378
 @patch(as_prop=True)
 def nobs(self: LinearMixedModel):
-    "Number of observations used (rows with missing values dropped)."
+    "Number of observations used (rows with missing values dropped), an int."
     return self.design.n
-
-@patch(as_prop=True)
-@needs_fit
-def sigma(self: LinearMixedModel):
-    "Residual standard deviation σ̂ (REML or ML estimate, as the fit)."
-    return float(np.sqrt(pwrss(self.L) / (self.nobs - self.design.p if self.REML else self.nobs)))
-
-@patch(as_prop=True)
-def npar(self: LinearMixedModel):
-    "Number of parameters: fixed effects, θ and σ."
-    return self.design.p + len(self.theta) + 1
 
 # %% ../nbs/03_fit.ipynb #f254e2e5
 @patch(as_prop=True)
 @needs_fit
+def sigma(self: LinearMixedModel):
+    "Residual standard deviation σ̂ (REML or ML estimate, as the fit), a float."
+    return float(np.sqrt(pwrss(self.L) / (self.nobs - self.design.p if self.REML else self.nobs)))
+
+# %% ../nbs/03_fit.ipynb #63a30bfe
+@patch(as_prop=True)
+def npar(self: LinearMixedModel):
+    "Number of parameters: fixed effects, θ and σ, an int."
+    return self.design.p + len(self.theta) + 1
+
+# %% ../nbs/03_fit.ipynb #502d5874
+@patch(as_prop=True)
+@needs_fit
 def loglik(self: LinearMixedModel):
-    "Log-likelihood at the optimum (the REML log-likelihood for a REML fit, as lme4)."
+    "Log-likelihood at the optimum (the REML log-likelihood for a REML fit, as lme4), a float."
     return -self.objective / 2
 
+# %% ../nbs/03_fit.ipynb #ea7f5634
 @patch(as_prop=True)
 @needs_fit
 def aic(self: LinearMixedModel):
-    "Akaike's information criterion, −2 log L + 2·npar."
+    "Akaike's information criterion, −2 log L + 2·npar, a float."
     return self.objective + 2 * self.npar
 
+# %% ../nbs/03_fit.ipynb #76bb23e6
 @patch(as_prop=True)
 @needs_fit
 def bic(self: LinearMixedModel):
-    "The Bayesian information criterion, −2 log L + log(n)·npar."
+    "The Bayesian information criterion, −2 log L + log(n)·npar, a float."
     return self.objective + np.log(self.nobs) * self.npar
 
+# %% ../nbs/03_fit.ipynb #7e65af13
 @patch(as_prop=True)
 @needs_fit
 def deviance(self: LinearMixedModel):
-    "The deviance −2 log L of an ML fit (None for a REML fit, whose criterion is not a deviance)."
+    "The deviance −2 log L of an ML fit (None for a REML fit, whose criterion is not a deviance), a float or None."
     return self.objective if not self.REML else None
 
-# %% ../nbs/03_fit.ipynb #26baed79
+# %% ../nbs/03_fit.ipynb #ffd23bb2
 @patch(as_prop=True)
 @needs_fit
 def is_singular(self: LinearMixedModel):
-    "Whether θ is on the boundary (a diagonal element of a λ below 1e-4), as lme4's `isSingular`."
+    "Whether θ is on the boundary (a diagonal element of a λ below 1e-4), as lme4's `isSingular`; a bool."
     return bool(self._singular_terms())
 
+# %% ../nbs/03_fit.ipynb #f2331f6d
 @patch
 @needs_fit
 def singular_terms(self: LinearMixedModel, tol=1e-4):
@@ -281,13 +341,14 @@ def singular_terms(self: LinearMixedModel, tol=1e-4):
     """
     return self._singular_terms(tol)
 
-# %% ../nbs/03_fit.ipynb #cfdd5c30
+# %% ../nbs/03_fit.ipynb #db89c583
 @patch(as_prop=True)
 @needs_fit
 def fixef(self: LinearMixedModel):
     "Fixed-effects estimates β̂, a Series named by lme4's coefficient names."
     return pd.Series(self._beta, index=self.design.xnames, name='Estimate')
 
+# %% ../nbs/03_fit.ipynb #8329373d
 @patch(as_prop=True)
 @needs_fit
 def vcov(self: LinearMixedModel):
@@ -296,7 +357,7 @@ def vcov(self: LinearMixedModel):
     V = self.sigma ** 2 * Ri.T @ Ri
     return pd.DataFrame(V, index=self.design.xnames, columns=self.design.xnames)
 
-# %% ../nbs/03_fit.ipynb #5b363f7d
+# %% ../nbs/03_fit.ipynb #50bec963
 def _group_names(terms):
     "lme4's names of the terms' groups: a repeated grouping factor gets .1, .2, ..."
     seen, out = {}, []
@@ -326,6 +387,7 @@ def term_covariances(m):
         out.append((g, t, S, sd, C))
     return out
 
+# %% ../nbs/03_fit.ipynb #83d0ac1a
 @patch(as_prop=True)
 @needs_fit
 def varcorr(self: LinearMixedModel):
@@ -356,12 +418,7 @@ def pars(self: LinearMixedModel):
     items = self._vc_pars() + [('sigma', self.sigma)] + list(zip(self.design.xnames, self._beta))
     return pd.Series(dict(items), name='estimate')
 
-# %% ../nbs/03_fit.ipynb #804d0e72
-@patch
-def _b(self: LinearMixedModel):
-    "b̂ per term as (ℓ, p) arrays."
-    return [(lam @ u.reshape(t.nlev, t.p).T).T for t, lam, u in zip(self.design.terms, lambdas(self.design, self.theta), self._u)]
-
+# %% ../nbs/03_fit.ipynb #7aded862
 @patch
 @needs_fit
 def condvar(self: LinearMixedModel):
@@ -377,7 +434,12 @@ def condvar(self: LinearMixedModel):
         return [self.sigma ** 2 * lam @ c @ lam.T for c, lam in zip(C, lambdas(self.design, self.theta))]
     return self._cached('condvar', make)
 
-# %% ../nbs/03_fit.ipynb #28bcacde
+# %% ../nbs/03_fit.ipynb #c0b49992
+@patch
+def _b(self: LinearMixedModel):
+    "b̂ per term as (ℓ, p) arrays."
+    return [(lam @ u.reshape(t.nlev, t.p).T).T for t, lam, u in zip(self.design.terms, lambdas(self.design, self.theta), self._u)]
+
 @patch
 @needs_fit
 def ranef(self: LinearMixedModel, long=False):
@@ -392,6 +454,8 @@ def ranef(self: LinearMixedModel, long=False):
     Returns
     -------
     dict of pandas.DataFrame, or pandas.DataFrame
+        The conditional modes b̂ = Λθû: per grouping factor levels × columns, or the long table with their
+        conditional standard deviations.
     """
     if long:
         out = []
@@ -406,7 +470,7 @@ def ranef(self: LinearMixedModel, long=False):
         res[t.group] = pd.concat([res[t.group], df], axis=1) if t.group in res else df
     return res
 
-# %% ../nbs/03_fit.ipynb #9fbb607b
+# %% ../nbs/03_fit.ipynb #62b6f803
 @patch
 @needs_fit
 def coef(self: LinearMixedModel):
@@ -424,15 +488,23 @@ def coef(self: LinearMixedModel):
         out[g] = df
     return out
 
+# %% ../nbs/03_fit.ipynb #3ebaef2f
 @patch
 @needs_fit
 def fitted(self: LinearMixedModel):
-    "Fitted values Xβ̂ + Zb̂, a Series on the rows used (the data's row labels)."
+    """Fitted values Xβ̂ + Zb̂, a Series on the rows used (the data's row labels).
+
+    Returns
+    -------
+    pandas.Series
+        The fitted values conditional on the random effects, indexed by the data's row labels.
+    """
     d = self.design
     f = d.X @ self._beta
     for t, b in zip(d.terms, self._b()): f = f + (t.X * b[t.codes]).sum(axis=1)
     return pd.Series(f, index=d.frame.index, name='fitted')
 
+# %% ../nbs/03_fit.ipynb #7d864b57
 @patch
 @needs_fit
 def residuals(self: LinearMixedModel, scaled=False):
@@ -442,6 +514,11 @@ def residuals(self: LinearMixedModel, scaled=False):
     ----------
     scaled : bool
         Divide by σ̂ (lme4's scaled residuals).
+
+    Returns
+    -------
+    pandas.Series
+        The residuals, indexed by the data's row labels.
     """
     r = self.design.y - self.fitted().to_numpy()
     return pd.Series(r / self.sigma if scaled else r, index=self.design.frame.index, name='residuals')

@@ -17,7 +17,17 @@ __all__ = ['Bar', 'expand_group', 'formula_terms', 'split_double_bar', 'ParsedFo
 # %% ../nbs/00_formula.ipynb #4c9a4f8f
 @dataclass(frozen=True)
 class Bar:
-    "One random-effects term `(expr | group)`."
+    """One random-effects term `(expr | group)`, after lme4's expansions of `||` and `/`.
+
+    Parameters
+    ----------
+    expr : str
+        The term's model formula, one-sided, as formulaic reads it (`'1 + Days'`, `'0 + x'`).
+    group : str
+        The grouping expression as lme4 labels it (`'Subject'`, `'cask:batch'`).
+    factors : tuple of str
+        The columns the grouping factor is made of, in the order of `group` (`('cask', 'batch')`).
+    """
     expr: str
     group: str
     factors: tuple
@@ -55,7 +65,21 @@ def _factor_names(expr, whole):
     return tuple(nm.strip('`') for nm in names)
 
 def expand_group(group, whole=None):
-    "lme4's expansion of a grouping expression: `a/b` → `[a, b:a]`, as (label, factors) pairs."
+    """lme4's expansion of a grouping expression: `a/b` → `[a, b:a]`, as (label, factors) pairs.
+
+    Parameters
+    ----------
+    group : str
+        A grouping expression: a column (`g`), an interaction (`a:b`) or a nesting (`a/b`, `a/b/c`).
+    whole : str, optional
+        The random-effects term `group` comes from, named in error messages; `group` itself if omitted.
+
+    Returns
+    -------
+    list of (str, tuple of str)
+        One `(label, factors)` pair per grouping factor, outermost first: for `a/b`, `('a', ('a',))` then
+        `('b:a', ('b', 'a'))`, lme4's label and order.
+    """
     whole = whole or group
     levels = [g.strip() for g in group.split('/')]
     out, prefix = [], ()
@@ -66,24 +90,62 @@ def expand_group(group, whole=None):
 
 # %% ../nbs/00_formula.ipynb #2c1134c6
 def formula_terms(expr, where=None):
-    "formulaic's terms of the one-sided formula `expr`; a syntax error becomes a MixedModelError naming `expr`."
+    """formulaic's terms of the one-sided formula `expr`; a syntax error becomes a MixedModelError naming `expr`.
+
+    Parameters
+    ----------
+    expr : str
+        A one-sided formula in formulaic's syntax (`'1 + x*f'`).
+    where : str, optional
+        Where `expr` comes from (`"random-effects term '(1 + | g)'"`), added to the error message.
+
+    Returns
+    -------
+    list of formulaic.Term
+        The terms of `expr`, intercept (`1`) first when present, as formulaic orders them.
+    """
     try: return list(Formula(expr))
     except Exception as e: raise MixedModelError(f"cannot read '{expr}'{f' in {where}' if where else ''}: {e}") from None
 
+# %% ../nbs/00_formula.ipynb #70df5348
 def split_double_bar(expr):
-    "lme4's expansion of `(expr || g)` into uncorrelated pieces: a list of term expressions."
+    """lme4's expansion of `(expr || g)` into uncorrelated pieces: a list of term expressions.
+
+    Parameters
+    ----------
+    expr : str
+        The expression left of `||`.
+
+    Returns
+    -------
+    list of str
+        `'1'` if `expr` has an intercept, then `'0 + t'` for every other term t of `expr`, in formulaic's order.
+    """
     terms = [str(t) for t in formula_terms(expr)]
     return (['1'] if '1' in terms else []) + [f"0 + {t}" for t in terms if t != '1']
 
 # %% ../nbs/00_formula.ipynb #131d2aa7
 @dataclass
 class ParsedFormula:
-    "A formula split into response, fixed part and expanded random-effects bars."
+    """A formula split into response, fixed part and expanded random-effects bars.
+
+    Parameters
+    ----------
+    formula : str
+        The formula as the user wrote it.
+    response : str
+        The left-hand side (a column or an expression such as `np.log(y)`).
+    fixed : str
+        The right-hand side without its bars, for formulaic (`'1'` when only bars were given).
+    bars : list of Bar
+        The random-effects terms after lme4's expansions, in the order written.
+    """
     formula: str
     response: str
     fixed: str
     bars: list = field(default_factory=list)
 
+# %% ../nbs/00_formula.ipynb #cb4ca512
 def _bar_split(inner, whole):
     "Split the inside of a bar term into (expr, group, is_double)."
     depth = 0
@@ -97,7 +159,6 @@ def _bar_split(inner, whole):
             return expr, group, double
     return None
 
-# %% ../nbs/00_formula.ipynb #63585d91
 def _join_fixed(pieces):
     "Rejoin the non-bar pieces of a right-hand side split at top-level '+'."
     out = ''
@@ -113,9 +174,20 @@ def _bars(inner, whole):
     exprs = split_double_bar(expr) if double else [expr]
     return [Bar(e, label, factors) for label, factors in expand_group(group, whole) for e in exprs]
 
-# %% ../nbs/00_formula.ipynb #cb4ca512
+# %% ../nbs/00_formula.ipynb #c2d7f36c
 def parse_formula(formula):
-    "Split an lme4 formula into a `ParsedFormula`: response, fixed part for formulaic, and `Bar`s."
+    """Split an lme4 formula into a `ParsedFormula`: response, fixed part for formulaic, and `Bar`s.
+
+    Parameters
+    ----------
+    formula : str
+        An lme4 formula `response ~ fixed + (expr | group) + ...` with at least one bar.
+
+    Returns
+    -------
+    ParsedFormula
+        The formula, its response, its fixed part (`'1'` if only bars are given) and its expanded bars.
+    """
     if not isinstance(formula, str): raise MixedModelError(f"formula must be a string, not {type(formula).__name__}")
     if formula.count('(') != formula.count(')'):
         raise MixedModelError(f"unbalanced parentheses in formula '{formula}': {formula.count('(')} '(' and {formula.count(')')} ')'")

@@ -15,13 +15,24 @@ from .design import Design, lambda_of, Z_of
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'DowndatePlan', 'downdate_plan', 'lambdas', 'blockdiag', 'Lambda', 'block_kind', 'dense',
-           'diag_of', 'solve_Lt', 'inv_L', 'level_crossprod', 'operand', 'BlockDiagonal', 'update_L', 'logdet', 'ldRX2',
-           'pwrss', 'deviance', 'criterion', 'objective', 'beta_hat', 'u_hat', 'cond_cov_u']
+__all__ = ['block_crossprod', 'Blocks', 'DowndatePlan', 'downdate_plan', 'lambdas', 'blockdiag', 'Lambda', 'BlockDiagonal',
+           'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'update_L',
+           'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'beta_hat', 'u_hat', 'cond_cov_u']
 
-# %% ../nbs/02_objective.ipynb #b0cbf898
+# %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
-    "Z_t'Z_t of one term as its ℓ diagonal p×p blocks, an (ℓ, p, p) array."
+    """Z_t'Z_t of one term as its ℓ diagonal p×p blocks.
+
+    Parameters
+    ----------
+    term : ReTerm
+        A random-effects term: the level `codes` of each row, its n × p columns `X`, `nlev` and `p`.
+
+    Returns
+    -------
+    np.ndarray
+        An (ℓ, p, p) array: block g is the sum of x_r x_r' over the rows r at level g.
+    """
     c, Xt = term.codes, term.X
     out = np.empty((term.nlev, term.p, term.p))
     for a in range(term.p):
@@ -29,9 +40,28 @@ def block_crossprod(term):
             out[:, a, b] = out[:, b, a] = np.bincount(c, weights=Xt[:, a] * Xt[:, b], minlength=term.nlev)
     return out
 
-# %% ../nbs/02_objective.ipynb #c8ee4069
+# %% ../nbs/02_objective.ipynb #b18fc2d2
 class Blocks:
-    "The blocks of A = [Z X y]'[Z X y], computed once per model."
+    """The blocks of A = [Z X y]'[Z X y], computed once per model.
+
+    Parameters
+    ----------
+    d : Design
+        The model's design: its random-effects terms (ordered by decreasing number of levels), X and y.
+
+    Attributes
+    ----------
+    diag : list of np.ndarray
+        Z_j'Z_j of each term as an (ℓ_j, p_j, p_j) array of its diagonal blocks.
+    off : dict
+        (i, j) → Z_i'Z_j (CSR) for every pair of terms i > j.
+    xz : list of np.ndarray
+        [X y]'Z_j of each term, dense, for y shifted by Xβ₀.
+    xx : np.ndarray
+        [X y]'[X y] for the shifted y.
+    beta0 : np.ndarray
+        β₀, the least-squares fit of y on X, by which y is shifted.
+    """
     def __init__(self, d: Design):
         self.terms, self.n, self.Zs = d.terms, d.n, [Z_of(t) for t in d.terms]
         self.diag = [block_crossprod(t) for t in d.terms]                              # Z_j'Z_j, (ℓ, p, p)
@@ -47,7 +77,22 @@ class Blocks:
         self.xx = Xy.T @ Xy                                                            # [X y]'[X y]
 
     def with_xy(self, X, y):
-        "The blocks for the same Z with another X and y (Z's blocks and the downdate plans are shared, not recomputed)."
+        """The blocks for the same Z with another X and y.
+
+        Z's blocks and the downdate plans are shared, not recomputed.
+
+        Parameters
+        ----------
+        X : array_like
+            The n × p fixed-effects model matrix.
+        y : array_like
+            The response, length n.
+
+        Returns
+        -------
+        Blocks
+            A shallow copy of these blocks with new `p`, `beta0`, `xz` and `xx`.
+        """
         import copy
         new = copy.copy(self)
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
@@ -55,12 +100,24 @@ class Blocks:
 
     @functools.cached_property
     def plans(self):
-        "The downdate plans (index structure only) for every pair of later terms i ≥ j ≥ 1, made on first use."
+        """The downdate plans (index structure only) for every pair of later terms i ≥ j ≥ 1, made on first use.
+
+        Returns
+        -------
+        dict
+            (i, j) → `DowndatePlan` of Z_i'Z_1 and Z_j'Z_1.
+        """
         return _plans(self)
 
     @functools.cached_property
     def downdates(self):
-        "{(i, j): (K, flat)}: each plan with the current values of Z_i'Z_1 and Z_j'Z_1 (see `DowndatePlan.K`)."
+        """Each downdate plan with the current values of Z_i'Z_1 and Z_j'Z_1 (see `DowndatePlan.K`).
+
+        Returns
+        -------
+        dict
+            (i, j) → (K, flat): the entries of Z_i'Z_1 W Z_j'Z_1' at the flat positions `flat` are K @ W.ravel().
+        """
         return {ij: (P.K(self.off[ij[0], 0], self.off[ij[1], 0]), P.flat) for ij, P in self.plans.items()}
 
 # %% ../nbs/02_objective.ipynb #8332251b
@@ -89,7 +146,28 @@ def _pairs(Ai, Aj, p):
     return [np.concatenate(x) for x in zip(*out)]
 
 class DowndatePlan:
-    "Where the products of A_i1's and A_j1's stored entries go in A_i1 W A_j1' (W: (ℓ₁, p, p) blocks): structure only, no values."
+    """Where the products of A_i1's and A_j1's stored entries go in A_i1 W A_j1': structure only, no values.
+
+    W is block-diagonal, kept as an (ℓ₁, p, p) array of its blocks.
+
+    Parameters
+    ----------
+    Ai1, Aj1 : scipy.sparse matrix
+        Z_i'Z_1 and Z_j'Z_1 (only their patterns are kept).
+    p : int
+        The size p₁ of W's diagonal blocks.
+    lower : bool, default False
+        Keep only the entries on or below the diagonal (row ≥ column), all that a diagonal block's Cholesky reads.
+
+    Attributes
+    ----------
+    flat : np.ndarray
+        The flat positions written in the dense block (rows of A_i1 × rows of A_j1).
+    indptr, indices, left, right : np.ndarray
+        K's CSR structure, and which stored entries of A_i1 and A_j1 (canonical CSC order) multiply in each of K's entries.
+    shape : tuple
+        K's shape, (len(flat), ℓ₁p²).
+    """
     def __init__(self, Ai1, Aj1, p, lower=False):
         Ai, Aj = _csc(Ai1), _csc(Aj1)
         r, c, w, left, right = _pairs(Ai, Aj, p)
@@ -106,12 +184,41 @@ class DowndatePlan:
         self.shape = (len(self.flat), Ai.shape[1] // p * p * p)
 
     def K(self, Ai1, Aj1):
-        "The sparse K whose product with W.ravel() gives A_i1 W A_j1' at `flat`, from the current values of A_i1 and A_j1."
+        """The sparse K whose product with W.ravel() gives A_i1 W A_j1' at `flat`.
+
+        Parameters
+        ----------
+        Ai1, Aj1 : scipy.sparse matrix
+            The current values of Z_i'Z_1 and Z_j'Z_1, with the patterns the plan was made for.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            K, of shape `self.shape`.
+        """
         v = _csc(Ai1).data[self.left] * _csc(Aj1).data[self.right]
         return sp.csr_matrix((v, self.indices, self.indptr), shape=self.shape)
 
+# %% ../nbs/02_objective.ipynb #14d33401
 def downdate_plan(Ai1, Aj1, p, lower=False):
-    "(K, flat): the entries of A_i1 W A_j1' at the flat positions `flat` are K @ W.ravel(), for W an (ℓ₁, p, p) block array; only r ≥ c if `lower`."
+    """(K, flat): the entries of A_i1 W A_j1' at the flat positions `flat` are K @ W.ravel().
+
+    Parameters
+    ----------
+    Ai1, Aj1 : scipy.sparse matrix
+        Z_i'Z_1 and Z_j'Z_1.
+    p : int
+        The size p₁ of W's diagonal blocks; W is an (ℓ₁, p, p) block array.
+    lower : bool, default False
+        Only the entries with row ≥ column.
+
+    Returns
+    -------
+    K : scipy.sparse.csr_matrix
+        The map from W.ravel() to the entries written.
+    flat : np.ndarray
+        Their flat positions in the dense block.
+    """
     P = DowndatePlan(Ai1, Aj1, p, lower)
     return P.K(Ai1, Aj1), P.flat
 
@@ -124,122 +231,299 @@ def _plans(A):
 
 # %% ../nbs/02_objective.ipynb #577a03e1
 def lambdas(d_or_terms, theta):
-    "Each term's p×p lower-triangular λ from θ."
+    """Each term's p×p lower-triangular λ from θ.
+
+    Parameters
+    ----------
+    d_or_terms : Design or list of ReTerm
+        The design, or its random-effects terms.
+    theta : array_like
+        θ, the terms' pieces one after the other (each the lower triangle of λ, column by column).
+
+    Returns
+    -------
+    list of np.ndarray
+        One p×p λ per term.
+    """
     terms = getattr(d_or_terms, 'terms', d_or_terms)
     out, k = [], 0
     for t in terms:
         out.append(lambda_of(t.p, theta[k:k + t.ntheta])); k += t.ntheta
     return out
 
+# %% ../nbs/02_objective.ipynb #913624f8
 def blockdiag(blocks):
-    "Sparse (CSR) block-diagonal matrix from an (ℓ, p, p) array of blocks."
+    """Sparse (CSR) block-diagonal matrix from an (ℓ, p, p) array of blocks.
+
+    Parameters
+    ----------
+    blocks : np.ndarray
+        The ℓ diagonal blocks, an (ℓ, p, p) array.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        The ℓp × ℓp block-diagonal matrix.
+    """
     l, p, _ = blocks.shape
     if p == 1: return sp.diags(blocks[:, 0, 0], format='csr')
     return sp.bsr_matrix((blocks, np.arange(l), np.arange(l + 1)), shape=(l * p, l * p)).tocsr()
 
+# %% ../nbs/02_objective.ipynb #66e0be03
 def Lambda(term, lam):
-    "Λ of one term, I_ℓ ⊗ λ, sparse."
+    """Λ of one term, I_ℓ ⊗ λ, sparse.
+
+    Parameters
+    ----------
+    term : ReTerm
+        The term (for its number of levels ℓ and p).
+    lam : np.ndarray
+        Its p×p λ.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        The ℓp × ℓp Λ of the term.
+    """
     return blockdiag(np.broadcast_to(lam, (term.nlev, term.p, term.p)))
 
-# %% ../nbs/02_objective.ipynb #2fd96b32
+# %% ../nbs/02_objective.ipynb #1cff69f6
+class BlockDiagonal:
+    """A block-diagonal matrix kept as its ℓ dense p×p diagonal blocks.
+
+    Parameters
+    ----------
+    d : array_like
+        The blocks, an (ℓ, p, p) array; kept as the attribute `d`.
+    """
+    def __init__(self, d): self.d = np.asarray(d)
+    @property
+    def shape(self):
+        "The shape (ℓp, ℓp) of the whole matrix."
+        return (self.d.shape[0] * self.d.shape[1],) * 2
+    @property
+    def T(self):
+        "The transpose, a `BlockDiagonal` of the transposed blocks."
+        return BlockDiagonal(self.d.transpose(0, 2, 1))
+    def tosparse(self):
+        """The matrix as a scipy.sparse matrix.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            The ℓp × ℓp block-diagonal matrix.
+        """
+        return blockdiag(self.d)
+    def toarray(self):
+        """The matrix as a dense array.
+
+        Returns
+        -------
+        np.ndarray
+            The ℓp × ℓp block-diagonal matrix.
+        """
+        return self.tosparse().toarray()
+    def __repr__(self): return f"BlockDiagonal({self.d.shape[0]} blocks {self.d.shape[1]}×{self.d.shape[2]})"
+
+# %% ../nbs/02_objective.ipynb #3193fdea
 @functools.singledispatch
 def block_kind(B):
-    "Name of the kind of block B: 'dense', 'sparse', 'block-diagonal'."
+    """Name of the kind of block B.
+
+    Parameters
+    ----------
+    B : np.ndarray, scipy.sparse matrix or BlockDiagonal
+        A block of L.
+
+    Returns
+    -------
+    str
+        'dense', 'sparse' or 'block-diagonal'; a TypeError for anything else.
+    """
     raise TypeError(f"not a block of L: {type(B).__name__}")
 
-@functools.singledispatch
-def dense(B):
-    "B as a dense numpy array."
-    raise TypeError(f"not a block of L: {type(B).__name__}")
-
-@functools.singledispatch
-def diag_of(L):
-    "The diagonal of the lower-triangular factor block L, a vector."
-    raise TypeError(f"not a factor block: {type(L).__name__}")
-
-@functools.singledispatch
-def solve_Lt(L, r):
-    "u solving L'u = r, for the lower-triangular factor block L."
-    raise TypeError(f"not a factor block: {type(L).__name__}")
-
-@functools.singledispatch
-def inv_L(L):
-    "L⁻¹ of the lower-triangular factor block L, of the same kind."
-    raise TypeError(f"not a factor block: {type(L).__name__}")
-
-@functools.singledispatch
-def level_crossprod(D, t):
-    "The ℓ diagonal p×p blocks of D'D (an (ℓ, p, p) array), for D with term t's columns (level-major)."
-    raise TypeError(f"not a block of L: {type(D).__name__}")
-
-@functools.singledispatch
-def operand(B):
-    "B as something `@` multiplies with (itself for numpy and scipy.sparse)."
-    return B
-
-# %% ../nbs/02_objective.ipynb #300e53cc
 @block_kind.register
 def _(B: np.ndarray): return 'dense'
+
+@block_kind.register(sp.spmatrix)
+@block_kind.register(sp.sparray)
+def _(B): return 'sparse'
+
+@block_kind.register
+def _(B: BlockDiagonal): return 'block-diagonal'
+
+# %% ../nbs/02_objective.ipynb #13916738
+@functools.singledispatch
+def dense(B):
+    """B as a dense numpy array.
+
+    Parameters
+    ----------
+    B : np.ndarray, scipy.sparse matrix or BlockDiagonal
+        A block of L.
+
+    Returns
+    -------
+    np.ndarray
+        The block's entries, dense (B itself for a numpy array).
+    """
+    raise TypeError(f"not a block of L: {type(B).__name__}")
 
 @dense.register
 def _(B: np.ndarray): return B
 
+@dense.register(sp.spmatrix)
+@dense.register(sp.sparray)
+def _(B): return B.toarray()
+
+@dense.register
+def _(B: BlockDiagonal): return B.toarray()
+
+# %% ../nbs/02_objective.ipynb #8a810bc2
+@functools.singledispatch
+def diag_of(L):
+    """The diagonal of the lower-triangular factor block L.
+
+    Parameters
+    ----------
+    L : np.ndarray or BlockDiagonal
+        A diagonal block of the Cholesky factor.
+
+    Returns
+    -------
+    np.ndarray
+        Its diagonal, a vector.
+    """
+    raise TypeError(f"not a factor block: {type(L).__name__}")
+
 @diag_of.register
 def _(L: np.ndarray): return np.diag(L)
+
+@diag_of.register
+def _(L: BlockDiagonal): return np.diagonal(L.d, axis1=1, axis2=2).ravel()
+
+# %% ../nbs/02_objective.ipynb #69508eea
+@functools.singledispatch
+def solve_Lt(L, r):
+    """u solving L'u = r, for the lower-triangular factor block L.
+
+    Parameters
+    ----------
+    L : np.ndarray or BlockDiagonal
+        A diagonal block of the Cholesky factor.
+    r : np.ndarray
+        The right-hand side, a vector.
+
+    Returns
+    -------
+    np.ndarray
+        u, a vector.
+    """
+    raise TypeError(f"not a factor block: {type(L).__name__}")
 
 @solve_Lt.register
 def _(L: np.ndarray, r): return solve_triangular(L, r, trans='T', lower=True, check_finite=False)
 
+@solve_Lt.register
+def _(L: BlockDiagonal, r): return np.linalg.solve(L.d.transpose(0, 2, 1), r.reshape(L.d.shape[0], -1, 1)).ravel()
+
+# %% ../nbs/02_objective.ipynb #99c3c86e
+@functools.singledispatch
+def solve_L(L, M):
+    """L⁻¹M, for the lower-triangular factor block L (forward substitution).
+
+    Parameters
+    ----------
+    L : np.ndarray or BlockDiagonal
+        A diagonal block of the Cholesky factor.
+    M : np.ndarray
+        The right-hand side, a vector or a matrix with as many rows as L.
+
+    Returns
+    -------
+    np.ndarray
+        L⁻¹M, dense, of M's shape.
+    """
+    raise TypeError(f"not a factor block: {type(L).__name__}")
+
+@solve_L.register
+def _(L: np.ndarray, M): return solve_triangular(L, M, lower=True, check_finite=False)
+
+@solve_L.register
+def _(L: BlockDiagonal, M):
+    l, p, _ = L.d.shape
+    return np.linalg.solve(L.d, np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
+
+# %% ../nbs/02_objective.ipynb #4e68a7cf
+@functools.singledispatch
+def inv_L(L):
+    """L⁻¹ of the lower-triangular factor block L, of the same kind.
+
+    Parameters
+    ----------
+    L : np.ndarray or BlockDiagonal
+        A diagonal block of the Cholesky factor.
+
+    Returns
+    -------
+    np.ndarray or BlockDiagonal
+        Its inverse (block-diagonal for a block-diagonal L).
+    """
+    raise TypeError(f"not a factor block: {type(L).__name__}")
+
 @inv_L.register
 def _(L: np.ndarray): return solve_triangular(L, np.eye(L.shape[0]), lower=True, check_finite=False)
+
+@inv_L.register
+def _(L: BlockDiagonal): return BlockDiagonal(np.linalg.inv(L.d))
+
+# %% ../nbs/02_objective.ipynb #381b615b
+@functools.singledispatch
+def level_crossprod(D, t):
+    """The ℓ diagonal p×p blocks of D'D, for D with term t's columns (level-major).
+
+    Parameters
+    ----------
+    D : np.ndarray, scipy.sparse matrix or BlockDiagonal
+        A block whose columns are term t's: p per level, level by level.
+    t : ReTerm
+        The term (for `nlev` and `p`).
+
+    Returns
+    -------
+    np.ndarray
+        An (ℓ, p, p) array of the diagonal blocks of D'D.
+    """
+    raise TypeError(f"not a block of L: {type(D).__name__}")
 
 @level_crossprod.register
 def _(D: np.ndarray, t):
     Dr = D.reshape(D.shape[0], t.nlev, t.p)
     return np.einsum('rlp,rlq->lpq', Dr, Dr)
 
-# %% ../nbs/02_objective.ipynb #1cff69f6
-@block_kind.register(sp.spmatrix)
-@block_kind.register(sp.sparray)
-def _(B): return 'sparse'
-
-@dense.register(sp.spmatrix)
-@dense.register(sp.sparray)
-def _(B): return B.toarray()
-
 @level_crossprod.register(sp.spmatrix)
 @level_crossprod.register(sp.sparray)
 def _(D, t): return level_crossprod(D.toarray(), t)
 
-# %% ../nbs/02_objective.ipynb #91ea390f
-class BlockDiagonal:
-    "A block-diagonal matrix kept as its ℓ dense p×p diagonal blocks: `d`, an (ℓ, p, p) array."
-    def __init__(self, d): self.d = np.asarray(d)
-    @property
-    def shape(self): return (self.d.shape[0] * self.d.shape[1],) * 2
-    @property
-    def T(self): return BlockDiagonal(self.d.transpose(0, 2, 1))
-    def tosparse(self): return blockdiag(self.d)
-    def toarray(self): return self.tosparse().toarray()
-    def __repr__(self): return f"BlockDiagonal({self.d.shape[0]} blocks {self.d.shape[1]}×{self.d.shape[2]})"
-
-@block_kind.register
-def _(B: BlockDiagonal): return 'block-diagonal'
-
-@dense.register
-def _(B: BlockDiagonal): return B.toarray()
-
-@diag_of.register
-def _(L: BlockDiagonal): return np.diagonal(L.d, axis1=1, axis2=2).ravel()
-
-@solve_Lt.register
-def _(L: BlockDiagonal, r): return np.linalg.solve(L.d.transpose(0, 2, 1), r.reshape(L.d.shape[0], -1, 1)).ravel()
-
-@inv_L.register
-def _(L: BlockDiagonal): return BlockDiagonal(np.linalg.inv(L.d))
-
 @level_crossprod.register
 def _(D: BlockDiagonal, t): return D.d.transpose(0, 2, 1) @ D.d
+
+# %% ../nbs/02_objective.ipynb #84132abf
+@functools.singledispatch
+def operand(B):
+    """B as something `@` multiplies with.
+
+    Parameters
+    ----------
+    B : np.ndarray, scipy.sparse matrix or BlockDiagonal
+        A block of L.
+
+    Returns
+    -------
+    np.ndarray or scipy.sparse matrix
+        B itself for numpy and scipy.sparse; the sparse form of a `BlockDiagonal`.
+    """
+    return B
 
 @operand.register
 def _(B: BlockDiagonal): return B.tosparse()
@@ -298,11 +582,30 @@ def _scaled(Ai1, Lam_i, lam_i, B1, t1):
     return (Lam_i.T @ Ai1 @ B1).tocsr()
 
 def _rdiv_Lt(M, Ljj):
-    "M L_jj⁻ᵀ for a dense lower factor L_jj: the block below it in its column."
-    return solve_triangular(Ljj, M.T, lower=True, check_finite=False).T
+    "M L_jj⁻ᵀ = (L_jj⁻¹M')': the block below the factor block L_jj in its column, of any kind."
+    return solve_L(Ljj, M.T).T
 
 def update_L(A: Blocks, theta):
-    "The blocks of the lower Cholesky factor L of the augmented PLS matrix at θ: dict (i, j) → block, 'X' for the X/y row."
+    """The blocks of the lower Cholesky factor L of the augmented PLS matrix at θ.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks of [Z X y]'[Z X y].
+    theta : np.ndarray
+        θ.
+
+    Returns
+    -------
+    dict
+        (i, j) → block L_ij for terms i ≥ j (L₁₁ a `BlockDiagonal`, L_i1 sparse, the rest dense); ('X', j) → the
+        X/y block row, ('X', 'X') → the X/y diagonal block.
+
+    Raises
+    ------
+    MixedModelError
+        If a diagonal block is not positive definite.
+    """
     lams, k, L = lambdas(A.terms, theta), len(A.terms), {}
     Lam = [Lambda(t, lam) for t, lam in zip(A.terms, lams)]
     for j, t in enumerate(A.terms):
@@ -326,41 +629,162 @@ def update_L(A: Blocks, theta):
 
 # %% ../nbs/02_objective.ipynb #97abd3c4
 def logdet(L, k):
-    "ldL2 = log|Λ'Z'ZΛ + I|, twice the sum of the logs of the diagonal of L's Z part."
+    """ldL2 = log|Λ'Z'ZΛ + I|, twice the sum of the logs of the diagonal of L's Z part.
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+    k : int
+        The number of random-effects terms.
+
+    Returns
+    -------
+    float
+        ldL2.
+    """
     return sum(2 * np.log(diag_of(L[j, j])).sum() for j in range(k))
 
+# %% ../nbs/02_objective.ipynb #a12d1b70
 def ldRX2(L):
-    "log|R_X|², from the X part of the last diagonal block."
+    """log|R_X|², from the X part of the last diagonal block.
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+
+    Returns
+    -------
+    float
+        ldRX2.
+    """
     return 2 * np.log(np.diag(L['X', 'X'])[:-1]).sum()
 
+# %% ../nbs/02_objective.ipynb #d058db44
 def pwrss(L):
-    "The penalized residual sum of squares ‖y − Xβ̂ − ZΛû‖² + ‖û‖²: the last diagonal element of L, squared."
+    """The penalized residual sum of squares ‖y − Xβ̂ − ZΛû‖² + ‖û‖²: the last diagonal element of L, squared.
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+
+    Returns
+    -------
+    float
+        pwrss.
+    """
     return L['X', 'X'][-1, -1] ** 2
 
-# %% ../nbs/02_objective.ipynb #6e4dbab6
+# %% ../nbs/02_objective.ipynb #68ec028a
 def deviance(ldL2, ldRX2, pwrss, n, p, reml=True, sigma=None, ldW=0.0):
-    "The REML criterion (reml=True) or the deviance −2 log L from the parts of the factor; σ profiled out unless given."
+    """The REML criterion or the deviance −2 log L from the parts of the factor.
+
+    Parameters
+    ----------
+    ldL2 : float
+        log|Λ'Z'ZΛ + I| (`logdet`).
+    ldRX2 : float
+        log|R_X|² (`ldRX2`); ignored for ML.
+    pwrss : float
+        The penalized residual sum of squares (`pwrss`).
+    n, p : int
+        The numbers of observations and of fixed effects.
+    reml : bool, default True
+        The REML criterion (True) or the deviance (False).
+    sigma : float, optional
+        σ; profiled out (σ̂² = pwrss/ν) if None.
+    ldW : float, default 0.0
+        Σ log wᵢ of the prior weights (lme4's ldW).
+
+    Returns
+    -------
+    float
+        The criterion.
+    """
     nu = n - p if reml else n
     if sigma is None: d = nu * (1 + np.log(2 * np.pi * pwrss / nu))
     else: d = nu * np.log(2 * np.pi * sigma ** 2) + pwrss / sigma ** 2
     return ldL2 - ldW + (ldRX2 if reml else 0.0) + d
 
+# %% ../nbs/02_objective.ipynb #9affc1a0
 def criterion(L, n, p, k, reml=True):
-    "The profiled REML criterion (reml=True) or deviance −2 log L at the factor L."
+    """The profiled REML criterion or deviance −2 log L at the factor L.
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+    n, p : int
+        The numbers of observations and of fixed effects.
+    k : int
+        The number of random-effects terms.
+    reml : bool, default True
+        The REML criterion (True) or the deviance (False).
+
+    Returns
+    -------
+    float
+        The criterion, with σ profiled out.
+    """
     return deviance(logdet(L, k), ldRX2(L) if reml else 0.0, pwrss(L), n, p, reml)
 
+# %% ../nbs/02_objective.ipynb #7b250ce3
 def objective(A: Blocks, theta, reml=True):
-    "The criterion at θ: update L, read it off."
+    """The criterion at θ: update L, read it off.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks.
+    theta : array_like
+        θ.
+    reml : bool, default True
+        The REML criterion (True) or the deviance (False).
+
+    Returns
+    -------
+    float
+        The profiled criterion at θ, the function the optimizer minimizes.
+    """
     return criterion(update_L(A, np.asarray(theta, float)), A.n, A.p, len(A.terms), reml)
 
 # %% ../nbs/02_objective.ipynb #b2516eda
 def beta_hat(L):
-    "β̂ from the X/y diagonal block, solving R_X'β = r_Xy (for the shifted response: add `Blocks.beta0`)."
+    """β̂ from the X/y diagonal block, solving R_X'β = r_Xy.
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+
+    Returns
+    -------
+    np.ndarray
+        β̂ for the shifted response: add `Blocks.beta0` for the model's β̂.
+    """
     Lxx = L['X', 'X']
     return solve_triangular(Lxx[:-1, :-1].T, Lxx[-1, :-1], lower=False, check_finite=False)
 
+# %% ../nbs/02_objective.ipynb #734896db
 def u_hat(L, k, beta):
-    "Spherical conditional modes û, per term, by blocked back-substitution."
+    """Spherical conditional modes û, per term, by blocked back-substitution.
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+    k : int
+        The number of random-effects terms.
+    beta : np.ndarray
+        β̂ for the shifted response (`beta_hat(L)`).
+
+    Returns
+    -------
+    list of np.ndarray
+        û of each term, a vector of length ℓp (level-major).
+    """
     u = [None] * k
     for j in reversed(range(k)):
         LXj = L['X', j]
@@ -376,11 +800,26 @@ def _inv_col(L, k, i, D):
     for m in range(i + 1, k):
         S = np.zeros((L[m, m].shape[0], W[0].shape[1]))
         for c in range(i, m): S += dense(operand(L[m, c]) @ W[c - i])
-        W.append(-solve_triangular(L[m, m], S, lower=True, check_finite=False))
+        W.append(-solve_L(L[m, m], S))
     return W[1:]
 
 def cond_cov_u(L, k, terms):
-    "Per term, the (ℓ, p, p) diagonal blocks of (LL')⁻¹ in the Z part: Var(u|y)/σ²."
+    """Per term, the (ℓ, p, p) diagonal blocks of (LL')⁻¹ in the Z part: Var(u|y)/σ².
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+    k : int
+        The number of random-effects terms.
+    terms : list of ReTerm
+        The terms, in L's order.
+
+    Returns
+    -------
+    list of np.ndarray
+        One (ℓ, p, p) array per term.
+    """
     out = []
     for i, t in enumerate(terms):
         D = inv_L(L[i, i])

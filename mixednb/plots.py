@@ -52,7 +52,21 @@ def _group_terms(m, group=None):
     return group, ts
 
 def no_pooling(m, group=None):
-    "Per level of `group`, the least-squares fit of y − X_other β̂_other on the group's columns: levels × columns, NaN where not estimable."
+    """Per level of `group`, the least-squares fit of y − X_other β̂_other on the group's columns: levels × columns, NaN where not estimable.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    group : str, optional
+        A grouping factor of the model (default: its first, the one with most levels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level of `group` and one column per column of its terms: each level's own estimate, NaN where
+        the level has fewer rows than columns or its columns do not vary within it.
+    """
     group, ts = _group_terms(m, group)
     d, codes, nlev = m.design, ts[0].codes, ts[0].nlev
     Z, cn = np.hstack([t.X for t in ts]), [c for t in ts for c in t.cnames]
@@ -67,18 +81,31 @@ def no_pooling(m, group=None):
     if ok.any(): est[ok] = np.linalg.solve(ZtZ[ok], Zty[ok][..., None])[..., 0]
     return pd.DataFrame(est, index=pd.Index(ts[0].levels, name=group), columns=cn)
 
-# %% ../nbs/12_plots.ipynb #7d5beeeb
+# %% ../nbs/12_plots.ipynb #df98296c
 def shrinkage(m, group=None):
-    "No-pooling and partially pooled (β̂ + b̂) estimates of `group`'s columns (levels × columns), and the population β̂."
+    """No-pooling and partially pooled (β̂ + b̂) estimates of `group`'s columns (levels × columns), and the population β̂.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    group : str, optional
+        A grouping factor of the model (default: its first, the one with most levels).
+
+    Returns
+    -------
+    nopool : pandas.DataFrame
+        Each level's own estimate (`no_pooling`), levels × columns.
+    partial : pandas.DataFrame
+        The partially pooled estimates β̂ + b̂ (0 for β̂ where a column is not a fixed effect), same shape.
+    pop : pandas.Series
+        The population values β̂ of the columns.
+    """
     group, ts = _group_terms(m, group)
     nopool = no_pooling(m, group)
     pop = pd.Series([m.fixef.get(c, 0.0) for c in nopool.columns], index=nopool.columns, name='population')
     b = np.hstack([bt for t, bt in zip(m.design.terms, m._b()) if t.group == group])
     return nopool, pd.DataFrame(pop.to_numpy() + b, index=nopool.index, columns=nopool.columns), pop
-
-def _cov(m, group):
-    "Covariance σ̂²λλ' of `group`'s random effects (block-diagonal over its terms)."
-    return m.sigma ** 2 * block_diag(*[l @ l.T for t, l in zip(m.design.terms, lambdas(m.design, m.theta)) if t.group == group])
 
 # %% ../nbs/12_plots.ipynb #94ed0cf5
 _MANY, _LABELS = 100, 60    # above these numbers of levels: thin lines instead of arrows; no level labels
@@ -129,9 +156,30 @@ def _ellipses(ax, S, centre, levels=(0.5, 0.8, 0.95)):
         ax.add_patch(Ellipse(centre, 2 * r[1], 2 * r[0], angle=angle, fill=False, color='grey', lw=0.8, ls=':',
                              label='random-effects distribution (50, 80, 95%)' if k == 0 else None))
 
+def _cov(m, group):
+    "Covariance σ̂²λλ' of `group`'s random effects (block-diagonal over its terms)."
+    return m.sigma ** 2 * block_diag(*[l @ l.T for t, l in zip(m.design.terms, lambdas(m.design, m.theta)) if t.group == group])
+
 # %% ../nbs/12_plots.ipynb #80360a26
 def shrinkage_plot(m, group=None, ax=None, ellipse=False):
-    "Per level of `group`, an arrow from its own estimate to its partially pooled one (β̂ + b̂), β̂ marked; levels too small to fit alone get none."
+    """Per level of `group`, an arrow from its own estimate to its partially pooled one (β̂ + b̂), β̂ marked; levels too small to fit alone get none.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    group : str, optional
+        A grouping factor of the model (default: its first, the one with most levels).
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure.
+    ellipse : bool
+        For a vector term, also draw the contours holding 50, 80 and 95% of N(β̂, σ̂²λλᵀ).
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The new figure, or `ax` when given.
+    """
     group, _ = _group_terms(m, group)
     nopool, partial, pop = shrinkage(m, group)
     n, scalar = len(nopool), nopool.shape[1] == 1
@@ -148,7 +196,20 @@ def shrinkage_plot(m, group=None, ax=None, ellipse=False):
 
 # %% ../nbs/12_plots.ipynb #8664abe3
 def update_shrinkage(ax, m):
-    "Move the shrinkage plot on `ax` to the estimates of `m` (the same model at another θ); returns the artists moved."
+    """Move the shrinkage plot on `ax` to the estimates of `m` (the same model at another θ); returns the artists moved.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes holding a shrinkage plot of the same model, drawn by `shrinkage_plot`.
+    m : LinearMixedModel
+        The model at the θ to show (e.g. `m.at_theta(theta)`).
+
+    Returns
+    -------
+    list of matplotlib.artist.Artist
+        The partially pooled points, the population marker and the arrows (or their line collection), for blitting.
+    """
     st = ax._mixednb_shrinkage
     _, partial, pop = shrinkage(m, st['group'])
     nopool, has = st['nopool'], st['has']
@@ -189,7 +250,24 @@ def _caterpillar(ax, b, half, many):
 
 # %% ../nbs/12_plots.ipynb #17796a59
 def caterpillar_plot(m, group=None, ax=None, level=0.95):
-    "Conditional modes of `group` with ±z·(conditional sd) intervals, sorted by the first column; one panel per column."
+    """Conditional modes of `group` with ±z·(conditional sd) intervals, sorted by the first column; one panel per column.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    group : str, optional
+        A grouping factor of the model (default: its first, the one with most levels).
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Draw here instead of on a new figure: one Axes per column of the group's terms.
+    level : float
+        Coverage of the intervals, b̂ ± z·sd with z the normal quantile at (1 + level)/2.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or Axes
+        The new figure, or `ax` when given.
+    """
     group, ts = _group_terms(m, group)
     cols, levels = _modes(m, group), np.asarray(ts[0].levels)
     n, z = len(levels), norm.ppf(0.5 + level / 2)
@@ -209,15 +287,29 @@ def caterpillar_plot(m, group=None, ax=None, level=0.95):
     return out
 
 # %% ../nbs/12_plots.ipynb #ca5e582d
+def qq_points(r):
+    """Standard normal quantiles at R's `ppoints` and the sorted values of r.
+
+    Parameters
+    ----------
+    r : array-like
+        The values (n of them), e.g. scaled residuals.
+
+    Returns
+    -------
+    q : numpy.ndarray
+        Φ⁻¹((i − a)/(n + 1 − 2a)), i = 1…n, with a = 3/8 for n ≤ 10 and ½ otherwise (R's `qnorm(ppoints(n))`).
+    s : numpy.ndarray
+        The values of r, sorted.
+    """
+    n = len(r); a = 0.375 if n <= 10 else 0.5
+    return norm.ppf((np.arange(1, n + 1) - a) / (n + 1 - 2 * a)), np.sort(r)
+
+# %% ../nbs/12_plots.ipynb #293d07ed
 def _points(n):
     "Scatter style for n points: small, translucent and rasterized when there are many."
     if n <= 2000: return dict(s=14, alpha=0.7, lw=0)
     return dict(s=2, alpha=max(0.03, min(0.4, 2000 / n)), lw=0, rasterized=True)
-
-def qq_points(r):
-    "Standard normal quantiles at R's `ppoints` and the sorted values of r."
-    n = len(r); a = 0.375 if n <= 10 else 0.5
-    return norm.ppf((np.arange(1, n + 1) - a) / (n + 1 - 2 * a)), np.sort(r)
 
 def _qq(ax, r, **kw):
     "Normal QQ plot of r with the line through the quartiles (R's `qqnorm` and `qqline`)."
@@ -228,9 +320,21 @@ def _qq(ax, r, **kw):
     ax.set(xlabel='standard normal quantiles', ylabel='sorted scaled residuals', title='Normal QQ plot')
     ax.legend(fontsize='small', loc='upper left')
 
-# %% ../nbs/12_plots.ipynb #6cd9e35c
 def residual_plot(m, ax=None):
-    "Scaled residuals against fitted values (with the 0 line), and their normal QQ plot."
+    """Scaled residuals against fitted values (with the 0 line), and their normal QQ plot.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    ax : sequence of two matplotlib.axes.Axes, optional
+        Draw the two panels here instead of on a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or sequence of Axes
+        The new figure, or `ax` when given.
+    """
     fig, (a1, a2), out = _axes(ax, 2, figsize=(9.5, 4.2))
     f, r = m.fitted().to_numpy(), m.residuals(scaled=True).to_numpy()
     kw = _points(len(r))
@@ -252,7 +356,24 @@ def _profile(prof_or_model, parm):
     return prof, names
 
 def profile_plot(prof_or_model, parm=None, ax=None, level=0.95):
-    "ζ against each parameter, with lines at ±z and at the profile interval's ends (lme4's `xyplot(profile(m))`)."
+    """ζ against each parameter, with lines at ±z and at the profile interval's ends (lme4's `xyplot(profile(m))`).
+
+    Parameters
+    ----------
+    prof_or_model : Profile or LinearMixedModel
+        A profile, or a fitted model to profile (over `parm`).
+    parm : str or list of str, optional
+        The parameters to draw, by their `confint` names (default: all in the profile).
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Draw here instead of on a new figure: one Axes per parameter.
+    level : float
+        Confidence level of the interval marked, at ζ = ±z with z the normal quantile at (1 + level)/2.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or Axes
+        The new figure, or `ax` when given.
+    """
     prof, names = _profile(prof_or_model, parm)
     z, k = norm.ppf(0.5 + level / 2), len(names)
     ci, nc = profile_ci(prof.profiler.m, level, names, prof.profiler), min(k, 3)
@@ -270,25 +391,100 @@ def profile_plot(prof_or_model, parm=None, ax=None, level=0.95):
 # %% ../nbs/12_plots.ipynb #52d5a9ea
 @patch
 def plot_shrinkage(self: LinearMixedModel, group=None, ax=None, ellipse=False):
-    "The shrinkage plot of this model: `shrinkage_plot(m, ...)`."
+    """The shrinkage plot of this model: `shrinkage_plot(m, ...)`.
+
+    Parameters
+    ----------
+    group : str, optional
+        A grouping factor of the model (default: its first, the one with most levels).
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure.
+    ellipse : bool
+        For a vector term, also draw the contours of the estimated random-effects distribution.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The new figure, or `ax` when given.
+    """
     return shrinkage_plot(self, group, ax, ellipse)
 
+# %% ../nbs/12_plots.ipynb #3d278e03
 @patch
 def plot_caterpillar(self: LinearMixedModel, group=None, ax=None, level=0.95):
-    "The caterpillar plot of this model's conditional modes: `caterpillar_plot(m, ...)`."
+    """The caterpillar plot of this model's conditional modes: `caterpillar_plot(m, ...)`.
+
+    Parameters
+    ----------
+    group : str, optional
+        A grouping factor of the model (default: its first, the one with most levels).
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Draw here instead of on a new figure: one Axes per column of the group's terms.
+    level : float
+        Coverage of the intervals.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or Axes
+        The new figure, or `ax` when given.
+    """
     return caterpillar_plot(self, group, ax, level)
 
+# %% ../nbs/12_plots.ipynb #0185ce99
 @patch
 def plot_residuals(self: LinearMixedModel, ax=None):
-    "Residuals against fitted values and their QQ plot: `residual_plot(m, ...)`."
+    """Residuals against fitted values and their QQ plot: `residual_plot(m, ...)`.
+
+    Parameters
+    ----------
+    ax : sequence of two matplotlib.axes.Axes, optional
+        Draw the two panels here instead of on a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or sequence of Axes
+        The new figure, or `ax` when given.
+    """
     return residual_plot(self, ax)
 
+# %% ../nbs/12_plots.ipynb #18d5190a
 @patch
 def plot_profile(self: LinearMixedModel, parm=None, ax=None, level=0.95):
-    "ζ against each parameter: `profile_plot(m, ...)`."
+    """ζ against each parameter: `profile_plot(m, ...)`.
+
+    Parameters
+    ----------
+    parm : str or list of str, optional
+        The parameters to profile and draw, by their `confint` names (default: all).
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Draw here instead of on a new figure: one Axes per parameter.
+    level : float
+        Confidence level of the interval marked.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or Axes
+        The new figure, or `ax` when given.
+    """
     return profile_plot(self, parm, ax, level)
 
+# %% ../nbs/12_plots.ipynb #d3f0ffa8
 @patch
 def plot(self: Profile, parm=None, ax=None, level=0.95):
-    "ζ against each parameter of this profile: `profile_plot(prof, ...)`."
+    """ζ against each parameter of this profile: `profile_plot(prof, ...)`.
+
+    Parameters
+    ----------
+    parm : str or list of str, optional
+        The parameters to draw (default: all in the profile).
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Draw here instead of on a new figure: one Axes per parameter.
+    level : float
+        Confidence level of the interval marked.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or Axes
+        The new figure, or `ax` when given.
+    """
     return profile_plot(self, parm, ax, level)

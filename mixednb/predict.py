@@ -31,7 +31,21 @@ def _term_columns(t):
     return {str(s.term): [names.index(c) for c in s.columns] for s in t.spec.structure}
 
 def selected_columns(terms, re_form=None):
-    "{term index: column indices} of the random effects that `re_form` keeps (lme4's `re.form`)."
+    """The columns of each random-effects term that `re_form` keeps, as lme4's `re.form` selects them.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        The model's random-effects terms (`m.design.terms`).
+    re_form : None, False or str
+        None keeps every random effect; False, 'NA' or '~0' none (the population level); a formula such as
+        '~(1|Subject)' the terms, or the columns of a term, it lists. A formula without a bar keeps none.
+
+    Returns
+    -------
+    dict
+        {term index: sorted column indices} of the kept random effects; empty at the population level.
+    """
     if re_form is None: return {i: list(range(t.p)) for i, t in enumerate(terms)}
     if _population_only(re_form): return {}
     if not isinstance(re_form, str): raise MixedModelError(f"re_form must be None, False, 'NA', '~0' or a formula string such as '~(1|g)', not {re_form!r}")
@@ -101,7 +115,24 @@ def _new_rows(self, newdata, sel, allow_new_levels):
 @patch
 @needs_fit
 def predict(self: LinearMixedModel, newdata=None, re_form=None, allow_new_levels=False):
-    "Predictions Xβ̂ + Zb̂ on the fitted or new data, with the random effects `re_form` selects, as lme4's `predict`."
+    """Predictions Xβ̂ + Zb̂ on the fitted or new data, with the random effects `re_form` selects, as lme4's `predict`.
+
+    Parameters
+    ----------
+    newdata : pandas.DataFrame or dict, optional
+        Rows to predict, with the columns the model uses; None predicts the fitted data.
+    re_form : None, False or str
+        Which random effects to include (see `selected_columns`): None all, False, 'NA' or '~0' none, or a
+        formula such as '~(1|Subject)'.
+    allow_new_levels : bool
+        Whether a grouping-factor level the fit never saw is predicted at the population level (its b = 0)
+        instead of raising `MixedModelError`.
+
+    Returns
+    -------
+    pandas.Series
+        The predictions, named 'predicted', indexed as the data; NaN for rows with a missing value.
+    """
     d, bs = self.design, self._b()
     sel = selected_columns(d.terms, re_form)
     if newdata is None:
@@ -134,7 +165,20 @@ def _simulate_one(self, rng, lams, mu):
 @patch
 @needs_fit
 def simulate(self: LinearMixedModel, nsim=1, seed=None):
-    "nsim responses simulated from the fitted model, an n × nsim DataFrame (columns sim_1, ...), as lme4's `simulate`."
+    """Responses simulated from the fitted model (new random effects and noise), as lme4's `simulate`.
+
+    Parameters
+    ----------
+    nsim : int
+        Number of simulated responses, at least 1.
+    seed : int or None
+        Seed of the `numpy.random.default_rng` stream; simulation k is the same for any `nsim`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        n × nsim, columns `sim_1`, `sim_2`, ..., indexed as the model's data.
+    """
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
     lams, mu = lambdas(self.design, self.theta), self.design.X @ self._beta
     Y = np.column_stack([_simulate_one(self, rng, lams, mu) for _ in range(nsim)])
@@ -153,7 +197,20 @@ def _response(self, y):
 @patch
 @needs_fit
 def refit(self: LinearMixedModel, y, **kw):
-    "The model fitted to a new response y (length nobs) with the same design, as lme4's `refit`; `kw` go to `fit`."
+    """The model fitted to a new response with the same design, as lme4's `refit`.
+
+    Parameters
+    ----------
+    y : array-like
+        The new response, `nobs` finite values, not all equal.
+    **kw
+        Passed on to `fit` (e.g. the optimizer's settings).
+
+    Returns
+    -------
+    LinearMixedModel
+        A new fitted model sharing this one's X, terms and downdate plans; this model is unchanged.
+    """
     y, d = _response(self, y), self.design
     frame = d.frame.assign(**{d.formula.response: y}) if d.formula.response in d.frame.columns else d.frame
     new_d = dataclasses.replace(d, y=y, frame=frame)
@@ -164,7 +221,25 @@ def refit(self: LinearMixedModel, y, **kw):
 @patch
 @needs_fit
 def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=None):
-    "Parametric bootstrap replicates of `fun(refit)` (default: `pars`), an nsim × parameters DataFrame, as lme4's `bootMer`."
+    """Parametric bootstrap replicates of a statistic of the refitted model, as lme4's `bootMer`.
+
+    Parameters
+    ----------
+    nsim : int
+        Number of replicates, at least 1.
+    seed : int or None
+        Seed of the stream; replicate k refits `simulate(nsim, seed)['sim_k']`.
+    progress : bool
+        Whether to show a counter on stderr.
+    fun : callable, optional
+        A function of a fitted model returning a pandas Series; default the parameters `pars`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        nsim × statistics, a row of NaN for a refit that failed; `attrs` holds the counts `singular` and `failed`,
+        and `nsim` and `seed`.
+    """
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
     fun = fun or (lambda r: r.pars)
     lams, mu, names = lambdas(self.design, self.theta), self.design.X @ self._beta, fun(self).index
@@ -193,7 +268,20 @@ def _pct_labels(a):
     return [f"{v:.{dec}f} %" for v in x]
 
 def boot_ci(replicates, level=0.95):
-    "Percentile bootstrap intervals from bootstrap replicates: parameters × [lower, upper], as lme4's `confint(method='boot')`."
+    """Percentile bootstrap intervals from bootstrap replicates, as lme4's `confint(method='boot')`.
+
+    Parameters
+    ----------
+    replicates : pandas.DataFrame
+        Replicates × statistics, as `bootstrap` returns them; NaN rows (failed refits) are ignored.
+    level : float
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per statistic, the lower and upper quantiles in columns labelled as lme4 ('2.5 %', '97.5 %').
+    """
     if not 0 < level < 1: raise MixedModelError(f"level must be between 0 and 1, not {level!r}")
     a = (1 - level) / 2
     q = np.nanquantile(np.asarray(replicates, float), [a, 1 - a], axis=0).T

@@ -20,13 +20,40 @@ __all__ = ['deviance_vp', 'covbeta_vp', 'jacobian', 'hessian', 'Satterthwaite', 
 
 # %% ../nbs/10_satterthwaite.ipynb #2c066f09
 def deviance_vp(m, varpar):
-    "REML criterion (REML fit) or deviance (ML fit) at φ = (θ, σ), with σ not profiled."
+    """REML criterion (REML fit) or deviance (ML fit) at φ = (θ, σ), with σ not profiled.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A model (its blocks `A` and `REML` are used).
+    varpar : array-like
+        φ: θ followed by σ.
+
+    Returns
+    -------
+    float
+        ldL2 + ldRX2 + (n − p) log(2πσ²) + pwrss/σ² for a REML fit, ldL2 + n log(2πσ²) + pwrss/σ² for an ML fit.
+    """
     theta, sigma = np.asarray(varpar[:-1], float), float(varpar[-1])
     L = update_L(m.A, theta)
     return deviance(logdet(L, len(m.A.terms)), ldRX2(L) if m.REML else 0.0, pwrss(L), m.A.n, m.A.p, m.REML, sigma=sigma)
 
+# %% ../nbs/10_satterthwaite.ipynb #d6e4ae5e
 def covbeta_vp(m, varpar):
-    "Var(β̂) at φ = (θ, σ): σ²(R_X'R_X)⁻¹."
+    """Var(β̂) at φ = (θ, σ): σ²(R_X'R_X)⁻¹.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A model (its blocks `A` are used).
+    varpar : array-like
+        φ: θ followed by σ.
+
+    Returns
+    -------
+    numpy.ndarray
+        The p × p covariance matrix σ²(R_X'R_X)⁻¹ = σ²(X'V_θ⁻¹X)⁻¹.
+    """
     L = update_L(m.A, np.asarray(varpar[:-1], float))
     Ri = np.linalg.inv(L['X', 'X'][:-1, :-1])
     return varpar[-1] ** 2 * Ri.T @ Ri
@@ -45,7 +72,22 @@ def _steps(x, d=1e-4):
     return np.where(np.abs(x) > 1e-8, d * np.abs(x), d)
 
 def jacobian(f, x, r=4):
-    "Jacobian of an array-valued f at x: an array of shape f(x).shape + (len(x),); r Richardson levels."
+    """Jacobian of an array-valued f at x, by Richardson-extrapolated central differences (numDeriv's `jacobian`).
+
+    Parameters
+    ----------
+    f : callable
+        A function of a 1-d array returning an array (of any shape).
+    x : array-like
+        The point, a 1-d array.
+    r : int
+        Richardson levels (steps 10⁻⁴|xᵢ|, halved r − 1 times).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape f(x).shape + (len(x),): the derivatives of f's elements in x's components, in the last axis.
+    """
     x, h = np.asarray(x, float), _steps(x)
     cols = []
     for i in range(len(x)):
@@ -53,8 +95,24 @@ def jacobian(f, x, r=4):
         cols.append(_richardson(lambda s: (np.asarray(f(x + s * e)) - np.asarray(f(x - s * e))) / (2 * s), h[i], r))
     return np.stack(cols, axis=-1)
 
+# %% ../nbs/10_satterthwaite.ipynb #3de4a866
 def hessian(f, x, r=4):
-    "Hessian of a scalar f at x: Richardson-extrapolated (r levels) second differences from steps 0.1·|x| (numDeriv's `hessian`)."
+    """Hessian of a scalar f at x: Richardson-extrapolated second differences from steps 0.1·|x| (numDeriv's `hessian`).
+
+    Parameters
+    ----------
+    f : callable
+        A scalar function of a 1-d array.
+    x : array-like
+        The point, a 1-d array.
+    r : int
+        Richardson levels (steps 0.1|xᵢ|, halved r − 1 times).
+
+    Returns
+    -------
+    numpy.ndarray
+        The symmetric len(x) × len(x) matrix of second derivatives.
+    """
     x, h = np.asarray(x, float), _steps(x, 0.1)
     k, f0, E = len(x), f(x), np.eye(len(x))
     H = np.empty((k, k))
@@ -68,7 +126,30 @@ def hessian(f, x, r=4):
 
 # %% ../nbs/10_satterthwaite.ipynb #1e9d8322
 class Satterthwaite:
-    "Satterthwaite's degrees of freedom for contrasts of the fixed effects of a fit."
+    """Satterthwaite's degrees of freedom for contrasts of the fixed effects of a fit.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    richardson : int, optional
+        Richardson levels of the numerical derivatives; default 4, or 2 above 1000 random effects.
+
+    Attributes
+    ----------
+    m : LinearMixedModel
+        The fit.
+    varpar : numpy.ndarray
+        φ̂ = (θ̂, σ̂).
+    A : numpy.ndarray
+        The asymptotic covariance of φ̂, twice the (pseudo-)inverse Hessian of `deviance_vp`.
+    C : numpy.ndarray
+        Var(β̂), the fit's `vcov`.
+    J : numpy.ndarray
+        The Jacobian of `covbeta_vp` at φ̂, shape (p, p, k).
+    warning : str or None
+        Why the df are approximate (the Hessian is not positive definite), or None.
+    """
     def __init__(self, m, richardson=None):
         self.m = m
         self.varpar = np.r_[m.theta, m.sigma]
@@ -82,19 +163,55 @@ class Satterthwaite:
         self.J = jacobian(lambda vp: covbeta_vp(m, vp), self.varpar, r)   # (p, p, k)
 
     def df(self, L):
-        "Denominator df for the one-row contrast L'β."
+        """Denominator df for the one-row contrast L'β.
+
+        Parameters
+        ----------
+        L : array-like
+            The contrast, a vector of length p.
+
+        Returns
+        -------
+        float
+            ν = 2(L'CL)²/(g'Ag), with g = ∂(L'CL)/∂φ the gradient of L'CL in φ = (θ, σ).
+        """
         L = np.asarray(L, float)
         v = L @ self.C @ L
         g = np.einsum('i,ijk,j->k', L, self.J, L)
         return 2 * v ** 2 / (g @ self.A @ g)
 
-# %% ../nbs/10_satterthwaite.ipynb #124a8203
+# %% ../nbs/10_satterthwaite.ipynb #41c04cf9
 def satterthwaite(m):
-    "The fit's `Satterthwaite` (its derivatives cost ~(2k² + 2k)r criterion evaluations), computed once per fit."
+    """The fit's `Satterthwaite` (its derivatives cost ~(2k² + 2k)r criterion evaluations), computed once per fit.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+
+    Returns
+    -------
+    Satterthwaite
+        The same object on every call for the same fit (and θ).
+    """
     return m._cached('satterthwaite', lambda: Satterthwaite(m))
 
+# %% ../nbs/10_satterthwaite.ipynb #124a8203
 def coef_table_satt(m, S=None):
-    "Fixed effects with Std. Error, Satterthwaite df, t value and Pr(>|t|), a DataFrame (lmerTest's summary table)."
+    """Fixed effects with Std. Error, Satterthwaite df, t value and Pr(>|t|), a DataFrame (lmerTest's summary table).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    S : Satterthwaite, optional
+        The fit's Satterthwaite object; default `satterthwaite(m)`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fixed effect: Estimate, Std. Error, df, t value, Pr(>|t|).
+    """
     S = S or satterthwaite(m)
     se = np.sqrt(np.diag(S.C))
     df = np.array([S.df(np.eye(m.design.p)[j]) for j in range(m.design.p)])
@@ -103,7 +220,19 @@ def coef_table_satt(m, S=None):
 
 # %% ../nbs/10_satterthwaite.ipynb #ce4c3271
 def term_columns(m):
-    "Fixed-effect columns per term of the fixed part (intercept excluded), from formulaic's spec."
+    """Fixed-effect columns per term of the fixed part (intercept excluded), from formulaic's spec.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A model.
+
+    Returns
+    -------
+    dict
+        {term: [lme4 column names]}, in the formula's order, leaving out the intercept, terms without columns and
+        columns dropped as aliased.
+    """
     from mixednb.design import lme4_name
     out = {}
     for st in m.design.fixed_spec.structure:
@@ -111,6 +240,7 @@ def term_columns(m):
         if str(st.term) != '1' and cols: out[str(st.term)] = cols
     return out
 
+# %% ../nbs/10_satterthwaite.ipynb #c9bfbcc7
 def _f_test(S, L):
     "F statistic, numerator and Satterthwaite denominator df for the contrast matrix L (rows)."
     beta = S.m.fixef.to_numpy()
@@ -123,11 +253,17 @@ def _f_test(S, L):
     E = np.sum(nu[nu > 2] / (nu[nu > 2] - 2))
     return F, q, 2 * E / (E - q) if E > q else np.nan
 
-# %% ../nbs/10_satterthwaite.ipynb #7861760e
+
 @patch
 @needs_fit
 def anova_type3(self: LinearMixedModel):
-    "F tests per fixed term with Satterthwaite's df, as lmerTest's `anova(m)` (Type III): a DataFrame."
+    """F tests per fixed term with Satterthwaite's df, as lmerTest's `anova(m)` (Type III): a DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per term (`term_columns`): Sum Sq, Mean Sq, NumDF, DenDF, F value, Pr(>F).
+    """
     S, rows = satterthwaite(self), {}
     for term, cols in term_columns(self).items():
         L = np.array([[1.0 if x == c else 0.0 for x in self.design.xnames] for c in cols])
@@ -136,6 +272,24 @@ def anova_type3(self: LinearMixedModel):
         rows[term] = {'Sum Sq': ms * q, 'Mean Sq': ms, 'NumDF': q, 'DenDF': ddf, 'F value': F, 'Pr(>F)': f_dist.sf(F, q, ddf)}
     return pd.DataFrame.from_dict(rows, orient='index')
 
+# %% ../nbs/10_satterthwaite.ipynb #66e6c4dc
+def plain_coef_table(m):
+    """Estimates, SEs and t values without df (lme4's table; ddf=None).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fixed effect: Estimate, Std. Error, t value.
+    """
+    se = np.sqrt(np.diag(m.vcov))
+    return pd.DataFrame({'Estimate': m.fixef, 'Std. Error': se, 't value': m.fixef / se})
+
+# %% ../nbs/10_satterthwaite.ipynb #9538eeab
 @patch
 @needs_fit
 def coef_table(self: LinearMixedModel, ddf='Satterthwaite'):
@@ -145,11 +299,11 @@ def coef_table(self: LinearMixedModel, ddf='Satterthwaite'):
     ----------
     ddf : {'Satterthwaite', None}
         With Satterthwaite's df and p-values (lmerTest's table, default), or None for lme4's Estimate, Std. Error, t value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `coef_table_satt(m)` or `plain_coef_table(m)`.
     """
     if ddf not in ('Satterthwaite', None): raise MixedModelError(f"ddf must be 'Satterthwaite' or None, not {ddf!r}")
     return coef_table_satt(self) if ddf == 'Satterthwaite' else plain_coef_table(self)
-
-def plain_coef_table(m):
-    "Estimates, SEs and t values without df (lme4's table; ddf=None)."
-    se = np.sqrt(np.diag(m.vcov))
-    return pd.DataFrame({'Estimate': m.fixef, 'Std. Error': se, 't value': m.fixef / se})

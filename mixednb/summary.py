@@ -25,21 +25,42 @@ def _decimals(x, digits):
     return len(s.split('.')[1].rstrip('0')) if '.' in s else 0
 
 def r_format(xs, digits=4):
-    "Strings of the numbers `xs` as R's `format(xs, digits)`: common decimals for `digits` significant digits, common width."
+    """Strings of the numbers `xs` as R's `format(xs, digits)`: common decimals for `digits` significant digits, common width.
+
+    Parameters
+    ----------
+    xs : array-like of float
+        The numbers (a column of a table).
+    digits : int
+        Significant digits every element must show (R's ``digits``; lme4 prints variance components with 4).
+
+    Returns
+    -------
+    list of str
+        The formatted numbers, right-justified to a common width; ``'NaN'`` for a non-finite number.
+    """
     xs = np.asarray(xs, float)
     dec = max([_decimals(x, digits) for x in xs] + [0])
     out = [f"{x:.{dec}f}" if np.isfinite(x) else "NaN" for x in xs]
     w = max(map(len, out), default=0)
     return [o.rjust(w) for o in out]
 
-def _named(names, values):
-    "Two lines printing a named vector as R does: every column as wide as the widest name or value."
-    w = max(max(map(len, names)), max(map(len, values)))
-    return [' '.join(n.rjust(w) for n in names) + ' ', ' '.join(v.rjust(w) for v in values) + ' ']
-
 # %% ../nbs/05_summary.ipynb #611aa6cf
 def abbreviate(name, n=6):
-    "R's `abbreviate(name, minlength=n)`, closely enough for coefficient names."
+    """R's `abbreviate(name, minlength=n)`, closely enough for coefficient names.
+
+    Parameters
+    ----------
+    name : str
+        The name to shorten.
+    n : int
+        The length to shorten it to (R's ``minlength``).
+
+    Returns
+    -------
+    str
+        `name` itself if no longer than `n`, else at most `n` characters.
+    """
     s = list(name)
     for pat in ('[aeiou]', '[a-z]'):
         i = len(s) - 1
@@ -48,32 +69,17 @@ def abbreviate(name, n=6):
             i -= 1
     return ''.join(s[:max(n, 0)]) if len(s) > n else ''.join(s)
 
-# %% ../nbs/05_summary.ipynb #c4d3e94e
+# %% ../nbs/05_summary.ipynb #1e730ca9
+def _named(names, values):
+    "Two lines printing a named vector as R does: every column as wide as the widest name or value."
+    w = max(max(map(len, names)), max(map(len, values)))
+    return [' '.join(n.rjust(w) for n in names) + ' ', ' '.join(v.rjust(w) for v in values) + ' ']
+
 def _table(rows, align):
     "Lines of a text table: rows of strings, columns aligned left ('l') or right ('r')."
     w = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
     return [' '.join(c.ljust(w[j]) if align[j] == 'l' else c.rjust(w[j]) for j, c in enumerate(r)).rstrip() for r in rows]
 
-def _header(m, ddf=None):
-    "Title, formula, data and the criterion."
-    how = 'REML' if m.REML else 'maximum likelihood '
-    if not ddf: title = [f"Linear mixed model fit by {how} ['lmerMod']"]
-    elif m.REML: title = ["Linear mixed model fit by REML. t-tests use Satterthwaite's method [", "lmerModLmerTest]"]   # lmerTest's line break
-    else: title = ["Linear mixed model fit by maximum likelihood . t-tests use Satterthwaite's", "  method [lmerModLmerTest]"]
-    out = title + [f"Formula: {m.formula}"]
-    if m.data_name: out.append(f"   Data: {m.data_name}")
-    out.append('')
-    if m.REML: out.append(f"REML criterion at convergence: {m.objective:.1f}")
-    else:
-        vals = [m.aic, m.bic, m.loglik, m.objective]
-        out += _named(['AIC', 'BIC', 'logLik', 'deviance', 'df.resid'], [f"{v:.1f}" for v in vals] + [str(m.nobs - m.npar)])
-    return out
-
-def _resid_lines(m):
-    "Quantiles of the scaled residuals."
-    return resid_table(m).text()
-
-# %% ../nbs/05_summary.ipynb #1e730ca9
 @dataclass
 class Table:
     """One section of the summary: a title, a header row and body rows of strings formatted by R's rules.
@@ -107,22 +113,51 @@ class Table:
     footer: list = field(default_factory=list)
 
     def text(self):
-        "The section as lines of text: a blank line, the title, the table, the footer."
+        """The section as lines of text: a blank line, the title, the table, the footer.
+
+        Returns
+        -------
+        list of str
+            The lines as lme4 prints them (columns padded, trailing blanks of a table row dropped).
+        """
         if self.named: body = _named(self.head, self.rows[0])
         else: body = [self.indent + l for l in _table([self.head] + self.rows, self.align)]
         return ['', self.title] + body + (['---'] + self.footer if self.footer else [])
 
-# %% ../nbs/05_summary.ipynb #48d3658c
+# %% ../nbs/05_summary.ipynb #ffd8eed6
 def resid_table(m):
-    "Quantiles of the scaled residuals (Min, 1Q, Median, 3Q, Max), a `Table`."
+    """Quantiles of the scaled residuals (Min, 1Q, Median, 3Q, Max), a `Table`.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+
+    Returns
+    -------
+    Table
+        lme4's *Scaled residuals* section: one row of five numbers, laid out as a named vector.
+    """
     q = np.quantile(m.residuals(scaled=True), [0, .25, .5, .75, 1])
     mx = np.max(np.abs(q))
     q = np.round(q, max(0, int(np.floor(5 - np.log10(mx) + 0.5))) if mx > 0 else 5)   # R's zapsmall(q, 5): digits − log10(max)
     return Table('Scaled residuals: ', ['Min', '1Q', 'Median', '3Q', 'Max'], [r_format(q, 4)], 'rrrrr', named=True)
 
-# %% ../nbs/05_summary.ipynb #b8b45015
+# %% ../nbs/05_summary.ipynb #c500a005
 def re_table(m):
-    "The random-effects table (Groups, Name, Variance, Std.Dev., Corr) in R's format, a `Table`."
+    """The random-effects table (Groups, Name, Variance, Std.Dev., Corr) in R's format, a `Table`.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+
+    Returns
+    -------
+    Table
+        lme4's *Random effects* section: per term its columns' variances and standard deviations (4 significant
+        digits, R's `format`) and the correlations (2 decimals, lower triangle), then the residual.
+    """
     ncor = max(t.p for t in m.design.terms) - 1
     names, var, sd, cor = [], [], [], []
     for g, t, S, d, C in term_covariances(m):
@@ -134,12 +169,7 @@ def re_table(m):
     head = ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else [])
     return Table('Random effects:', head, rows, 'l' * len(head), 'llrr' + 'r' * ncor, indent=' ')
 
-def _re_lines(m):
-    "The random-effects table, as lines of text, and the numbers of observations and groups."
-    grp = '; '.join(f"{g}, {n}" for g, n in m.ngroups.items())
-    return re_table(m).text() + [f"Number of obs: {m.nobs}, groups:  {grp}"]
-
-# %% ../nbs/05_summary.ipynb #a03ecd96
+# %% ../nbs/05_summary.ipynb #e664be4d
 # `coef_table` (lme4's) and `satterthwaite_table` (lmerTest's) come from the Satterthwaite notebook.
 
 def _pval(p):
@@ -153,7 +183,21 @@ def _stars(p):
 SIGNIF_CODES = "Signif. codes:  0 ‘***’ 0.001 ‘**’ 0.01 ‘*’ 0.05 ‘.’ 0.1 ‘ ’ 1"
 
 def fe_table(m, ddf=None):
-    "The fixed-effects table, with lmerTest's df and p-values when ddf='Satterthwaite', a `Table` (None without fixed effects)."
+    """The fixed-effects table, with lmerTest's df and p-values when ddf='Satterthwaite', a `Table` (None without fixed effects).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    ddf : {None, 'Satterthwaite'}
+        None: lme4's table (Estimate, Std. Error, t value); 'Satterthwaite': lmerTest's, with df, Pr(>|t|) and the
+        significance stars.
+
+    Returns
+    -------
+    Table or None
+        lme4's *Fixed effects* section, formatted as R's `printCoefmat`; None for a model without fixed effects.
+    """
     if m.design.p == 0: return None
     ct = satterthwaite_table(m) if ddf else coef_table(m)
     block = ['Estimate', 'Std. Error'] + (['df'] if ddf else [])           # formatted together, as printCoefmat does
@@ -171,19 +215,56 @@ def fe_table(m, ddf=None):
     align = 'lrrrrrl'[:len(head)] if ddf else 'lrrr'
     return Table('Fixed effects:', head, rows, align, 'l' + 'r' * (len(head) - 2) + ('l' if ddf else 'r'), footer=[SIGNIF_CODES] if ddf else [])
 
-def _fe_lines(m, ddf=None):
-    "The fixed-effects section as lines of text."
-    t = fe_table(m, ddf)
-    return ['', 'No fixed effects'] if t is None else t.text()
-
+# %% ../nbs/05_summary.ipynb #950c515c
 def corr_table(m):
-    "Correlation of the fixed effects, lower triangle, column names abbreviated, a `Table` (None for fewer than 2)."
+    """Correlation of the fixed effects, lower triangle, column names abbreviated, a `Table` (None for fewer than 2).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+
+    Returns
+    -------
+    Table or None
+        lme4's *Correlation of Fixed Effects* section (3 decimals); None with fewer than two fixed effects.
+    """
     p = m.design.p
     if p < 2: return None
     V = m.vcov.to_numpy(); d = np.sqrt(np.diag(V)); C = V / np.outer(d, d)
     ab = [abbreviate(n) for n in m.design.xnames]
     rows = [[m.design.xnames[i]] + [f"{C[i, j]:.3f}" for j in range(i)] + [''] * (p - 1 - i) for i in range(1, p)]
     return Table('Correlation of Fixed Effects:', [''] + ab[:-1], rows, 'l' + 'r' * (p - 1))
+
+# %% ../nbs/05_summary.ipynb #d2bd9305
+def _header(m, ddf=None):
+    "Title, formula, data and the criterion."
+    how = 'REML' if m.REML else 'maximum likelihood '
+    if not ddf: title = [f"Linear mixed model fit by {how} ['lmerMod']"]
+    elif m.REML: title = ["Linear mixed model fit by REML. t-tests use Satterthwaite's method [", "lmerModLmerTest]"]   # lmerTest's line break
+    else: title = ["Linear mixed model fit by maximum likelihood . t-tests use Satterthwaite's", "  method [lmerModLmerTest]"]
+    out = title + [f"Formula: {m.formula}"]
+    if m.data_name: out.append(f"   Data: {m.data_name}")
+    out.append('')
+    if m.REML: out.append(f"REML criterion at convergence: {m.objective:.1f}")
+    else:
+        vals = [m.aic, m.bic, m.loglik, m.objective]
+        out += _named(['AIC', 'BIC', 'logLik', 'deviance', 'df.resid'], [f"{v:.1f}" for v in vals] + [str(m.nobs - m.npar)])
+    return out
+
+def _resid_lines(m):
+    "Quantiles of the scaled residuals."
+    return resid_table(m).text()
+
+def _re_lines(m):
+    "The random-effects table, as lines of text, and the numbers of observations and groups."
+    grp = '; '.join(f"{g}, {n}" for g, n in m.ngroups.items())
+    return re_table(m).text() + [f"Number of obs: {m.nobs}, groups:  {grp}"]
+
+def _fe_lines(m, ddf=None):
+    "The fixed-effects section as lines of text."
+    t = fe_table(m, ddf)
+    return ['', 'No fixed effects'] if t is None else t.text()
 
 def _corr_lines(m):
     "The correlation section as lines of text."
@@ -202,9 +283,16 @@ def _note_lines(m):
 
 # %% ../nbs/05_summary.ipynb #8d1a2043
 class Summary(str):
-    "A text summary that shows as itself in a notebook."
+    """A text summary that shows as itself in a notebook.
+
+    Parameters
+    ----------
+    text : str
+        The summary's lines, joined by newlines.
+    """
     def __repr__(self): return str(self)
 
+# %% ../nbs/05_summary.ipynb #2e58fb52
 @patch
 @needs_fit
 def summary(self: LinearMixedModel, ddf='Satterthwaite'):
@@ -224,7 +312,14 @@ def summary(self: LinearMixedModel, ddf='Satterthwaite'):
     lines = _header(self, ddf) + _resid_lines(self) + _re_lines(self) + _fe_lines(self, ddf) + _corr_lines(self) + _note_lines(self)
     return Summary('\n'.join(lines))
 
+# %% ../nbs/05_summary.ipynb #93d0025c
 @patch
 def __str__(self: LinearMixedModel):
-    "The text summary of a fitted model (`print(m)`), the short repr of an unfitted one."
+    """The text summary of a fitted model (`print(m)`), the short repr of an unfitted one.
+
+    Returns
+    -------
+    str
+        `summary()` as a plain string if the model is fitted, else `repr(self)`.
+    """
     return str(self.summary()) if self.is_fitted else repr(self)

@@ -22,15 +22,42 @@ __all__ = ['theta_names', 'state_at', 'slider_range', 'slices', 'ThetaExplorer']
 
 # %% ../nbs/14_widgets.ipynb #1f48bd79
 def theta_names(m):
-    "lme4's names of the θ elements: 'Subject.(Intercept)', 'Subject.Days.(Intercept)', 'Subject.Days'."
+    """lme4's names of the θ elements: 'Subject.(Intercept)', 'Subject.Days.(Intercept)', 'Subject.Days'.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A model.
+
+    Returns
+    -------
+    list of str
+        One name per element of θ, in θ's order: `group.column` for an element on λ's diagonal, `group.row.column`
+        below it.
+    """
     out = []
     for g, t in zip(_group_names(m.design.terms), m.design.terms):
         for r, c in zip(*theta_positions(t.p)):
             out.append(f"{g}.{t.cnames[r]}" if r == c else f"{g}.{t.cnames[r]}.{t.cnames[c]}")
     return out
 
+# %% ../nbs/14_widgets.ipynb #76c58b52
 def state_at(m, theta):
-    "Criterion, its parts, σ̂ and β̂ at θ, and the model there (`model`)."
+    """Criterion, its parts, σ̂ and β̂ at θ, and the model there (`model`).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    theta : array-like
+        The covariance parameters θ.
+
+    Returns
+    -------
+    dict
+        `theta`, `criterion` (REML criterion or deviance), `ldL2`, `ldRX2` (None for an ML fit), `pwrss`, `sigma`
+        (σ̂), `beta` (β̂, a Series) at θ, and `model`, the model at θ (`m.at_theta(theta)`).
+    """
     mt = m.at_theta(theta)
     k = len(m.design.terms)
     return dict(theta=mt.theta, criterion=mt.objective, ldL2=logdet(mt.L, k), ldRX2=ldRX2(mt.L) if m.REML else None,
@@ -38,13 +65,40 @@ def state_at(m, theta):
 
 # %% ../nbs/14_widgets.ipynb #9034b480
 def slider_range(m, k):
-    "A slider range for θ_k: from its bound (0 for a diagonal element) to well past θ̂."
+    """A slider range for θ_k: from its bound (0 for a diagonal element) to well past θ̂.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    k : int
+        The index of the θ element.
+
+    Returns
+    -------
+    tuple of float
+        (low, high): (0, θ̂_k + w) for an element on λ's diagonal, θ̂_k ± w below it, with w = max(3|θ̂_k|, 1).
+    """
     th, lo = m.theta[k], m.design.theta_lower[k]
     width = max(3 * abs(th), 1.0)
     return (0.0, th + width) if lo == 0 else (th - width, th + width)
 
+# %% ../nbs/14_widgets.ipynb #1073774e
 def slices(m, npts=41):
-    "Per θ element, (values, criterion) along the line through θ̂ in that direction."
+    """Per θ element, (values, criterion) along the line through θ̂ in that direction.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    npts : int
+        Points per slice, evenly spaced over the element's `slider_range`.
+
+    Returns
+    -------
+    list of tuple of numpy.ndarray
+        For each θ element k, (x, criterion at θ̂ with θ_k = x).
+    """
     out = []
     for k in range(len(m.theta)):
         xs = np.linspace(*slider_range(m, k), npts)
@@ -92,7 +146,19 @@ def _slice_figure(m, slices_, names, dpi):
 
 # %% ../nbs/14_widgets.ipynb #d67c990b
 class ThetaExplorer:
-    "Sliders over θ showing the criterion, its parts, σ̂(θ), β̂(θ), slices through the optimum and the random effects at θ."
+    """Sliders over θ showing the criterion, its parts, σ̂(θ), β̂(θ), slices through the optimum and the random effects at θ.
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A fitted model.
+    plot : 'default', callable or None
+        The random-effects picture: the shrinkage plot (`'default'`), any ``plot(model, ax)``, or none.
+    npts : int
+        Points per slice through the optimum.
+    dpi : int
+        Resolution of the pictures.
+    """
     def __init__(self, m, plot='default', npts=41, dpi=80):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         self.m, self.names, self.slices = m, theta_names(m), slices(m, npts)
@@ -140,7 +206,19 @@ def _draw_random_effects(self: ThetaExplorer, mt):
 # %% ../nbs/14_widgets.ipynb #fcadc60d
 @patch
 def update(self: ThetaExplorer, change=None):
-    "Recompute at the sliders' θ and refresh the readout and the figure."
+    """Recompute at the sliders' θ and refresh the readout and the figure.
+
+    Parameters
+    ----------
+    change : dict, optional
+        The traitlets change that triggered the call (unused: the sliders are read directly).
+
+    Returns
+    -------
+    None
+        Sets `state` (`state_at` the sliders' θ), the readout's HTML, the slices' PNG with its markers at θ and,
+        unless `plot` is None, the random-effects PNG.
+    """
     theta = np.array([s.value for s in self.sliders])
     self.state = st = state_at(self.m, theta)
     self.readout.value = _readout(st, self.names)
@@ -150,26 +228,53 @@ def update(self: ThetaExplorer, change=None):
     self.slice_image.value = _png(self.canvas)
     if self.plot is not None: self._draw_random_effects(st['model'])
 
+# %% ../nbs/14_widgets.ipynb #e652c945
 @patch
 def back_to_optimum(self: ThetaExplorer, button=None):
-    "Set the sliders back to θ̂ (one update, not one per slider)."
+    """Set the sliders back to θ̂ (one update, not one per slider).
+
+    Parameters
+    ----------
+    button : ipywidgets.Button, optional
+        The button clicked (unused).
+
+    Returns
+    -------
+    None
+        The sliders are at θ̂ and the explorer is updated there, once.
+    """
     for s in self.sliders: s.unobserve(self.update, names='value')
     for s, th in zip(self.sliders, self.m.theta): s.value = float(th)
     for s in self.sliders: s.observe(self.update, names='value')
     self.update()
 
+# %% ../nbs/14_widgets.ipynb #473c0e6e
 @patch(as_prop=True)
 def widget(self: ThetaExplorer):
-    "The whole explorer as one ipywidgets box: sliders and button, readout, the slices and the random-effects picture."
+    """The whole explorer as one ipywidgets box: sliders and button, readout, the slices and the random-effects picture.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        A new box: an HBox of (the sliders and the button, the readout) above an HBox of the pictures.
+    """
     return W.VBox([W.HBox([W.VBox(self.sliders + [self.reset]), self.readout]),
                    W.HBox([self.slice_image] + ([self.image] if self.plot is not None else []))])
 
+# %% ../nbs/14_widgets.ipynb #5e8b873d
 @patch
 def _ipython_display_(self: ThetaExplorer):
-    "Show the widget in Jupyter."
+    """Show the widget in Jupyter.
+
+    Returns
+    -------
+    None
+        Displays `widget`.
+    """
     from IPython.display import display
     display(self.widget)
 
+# %% ../nbs/14_widgets.ipynb #d623e782
 @patch
 @needs_fit
 def explore_theta(self: LinearMixedModel, plot='default', npts=41, dpi=80):
@@ -183,5 +288,10 @@ def explore_theta(self: LinearMixedModel, plot='default', npts=41, dpi=80):
         Points per slice through the optimum.
     dpi : int
         Resolution of the pictures.
+
+    Returns
+    -------
+    ThetaExplorer
+        The explorer at θ̂; show it as a cell's value.
     """
     return ThetaExplorer(self, plot=plot, npts=npts, dpi=dpi)

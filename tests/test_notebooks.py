@@ -11,8 +11,27 @@ from nbdev.config import get_config
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / 'nbs'
 NOTEBOOKS = sorted(p for p in NBS.rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts)
-RUN = ("import sys; from nbdev.test import test_nb; "
-       "ok, secs = test_nb(sys.argv[1], skip_flags=sys.argv[2].split(), basepath=sys.argv[3], showerr=True); "
+# After a notebook's own cells, one more cell fits the sleep study with the notebook's `LinearMixedModel` (its own
+# class where the notebook defines it, else the package's) and types the model: its repr must work in every notebook,
+# fitted and unfitted, whichever modules that notebook has loaded (issue 8: `m` raised RecursionError in 03_fit).
+REPR_CHECK = """
+import warnings as _w
+from mixednb.datasets import load as _load
+_cls = globals().get('LinearMixedModel')
+if _cls is None: from mixednb import LinearMixedModel as _cls
+with _w.catch_warnings():
+    _w.simplefilter('ignore')
+    _m = _cls("Reaction ~ Days + (Days | Subject)", _load('sleepstudy')).fit()
+    _u = _cls("Reaction ~ Days + (1 | Subject)", _load('sleepstudy'))
+assert repr(_m).startswith('LinearMixedModel(') and 'REML criterion 1743.63' in repr(_m), repr(_m)
+assert 'unfitted' in repr(_u) and str(_m)
+_m
+"""
+RUN = ("import sys; import nbdev.test as T; from fastcore.nbio import mk_cell\n"
+       "class _WithReprCheck(T.NBProcessor):\n"
+       "    def __init__(self, *a, **k): super().__init__(*a, **k); self.nb.cells.append(mk_cell(sys.argv[4]))\n"
+       "T.NBProcessor = _WithReprCheck\n"
+       "ok, secs = T.test_nb(sys.argv[1], skip_flags=sys.argv[2].split(), basepath=sys.argv[3], showerr=True)\n"
        "sys.exit(0 if ok else 1)")
 
 
@@ -29,6 +48,6 @@ def test_found_notebooks():
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=[str(p.relative_to(NBS)) for p in NOTEBOOKS])
 def test_notebook(nb):
-    r = subprocess.run([sys.executable, '-c', RUN, str(nb), _skip_flags(), str(ROOT)], cwd=nb.parent,
+    r = subprocess.run([sys.executable, '-c', RUN, str(nb), _skip_flags(), str(ROOT), REPR_CHECK], cwd=nb.parent,
                        capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, f"{nb.relative_to(ROOT)} failed:\n{r.stderr[-6000:]}"
