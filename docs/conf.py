@@ -28,7 +28,9 @@ nb_output_stderr = 'show'
 nb_render_markdown_format = 'myst'          # text/markdown outputs may hold $math$
 myst_enable_extensions = ['dollarmath', 'amsmath', 'colon_fence', 'attrs_block', 'attrs_inline']
 myst_dmath_double_inline = True             # $$...$$ inside a paragraph, as Quarto allows
-suppress_warnings = ['myst.header']         # show_doc headings (###) may follow the page title (#) directly
+suppress_warnings = ['myst.header',          # show_doc headings (###) may follow the page title (#) directly
+                    'misc.highlighting_failure']   # show_doc's signature blocks put a multi-line numpydoc Returns text after '): #', which
+                                                   # pygments cannot lex as Python; it then highlights them in relaxed mode, as intended
 
 # Offline assets (paths relative to _static; the files come from docs/_vendor, see tools/build_docs.py).
 mathjax_path = 'mathjax/tex-chtml-full.js'
