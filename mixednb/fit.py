@@ -15,9 +15,11 @@ from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit
 from .design import Design, design
 from .objective import Blocks, update_L, criterion, beta_hat, u_hat, lambdas, cond_cov_u, pwrss
+from .gradient import gradient
+from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms
 
 # %% auto #0
-__all__ = ['lmer', 'optimize', 'LinearMixedModel', 'term_covariances']
+__all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'term_covariances']
 
 # %% ../nbs/03_fit.ipynb #d1278576
 def lmer(formula, data, REML=True, optimizer='bobyqa', data_name=None, blas_threads=1, **kw):
@@ -155,9 +157,9 @@ class LinearMixedModel:
             k = len(d.dropped_columns)
             self._note(f"fixed-effect model matrix is rank deficient so dropping {k} column{'s' if k > 1 else ''} / coefficient{'s' if k > 1 else ''}: {d.dropped_columns}")
 
-    def _note(self, msg):
-        "Keep `msg` in `notes` and warn with it (a `MixedModelWarning`)."
-        self.notes.append(msg); warnings.warn(msg, MixedModelWarning, stacklevel=3)
+    def _note(self, msg, stacklevel=3):
+        "Keep `msg` in `notes` and warn with it (a `MixedModelWarning`), attributed to the caller `stacklevel` frames up."
+        self.notes.append(msg); warnings.warn(msg, MixedModelWarning, stacklevel=stacklevel)
 
     @property
     def is_fitted(self):
@@ -218,34 +220,131 @@ class LinearMixedModel:
         return f"LinearMixedModel({self.formula!r}, {d.n} obs, groups: {grp}; {what})"
 
 # %% ../nbs/03_fit.ipynb #2f2f0e67
+CONTROL = dict(restarts=2, gtol=1e-3, conditioning=True, check=True, ftol_rel=1e-12, ftol_abs=0.0, xtol_abs=1e-10,
+               maxeval=100_000, initial_step=1.0)
+
+def _control(control, kw):
+    "The fit's settings: CONTROL updated by `control` and by keyword arguments; unknown names are an error."
+    ctl = dict(CONTROL)
+    for src in (control or {}), kw:
+        bad = sorted(set(src) - set(CONTROL))
+        if bad: raise MixedModelError(f"unknown control setting {bad[0]!r}; the settings are {sorted(CONTROL)}")
+        ctl.update(src)
+    return ctl
+
+def _start(self, start, cond):
+    "θ₀ in the basis the optimizer works in: lme4's start, or `start` mapped there."
+    d = self.design
+    if start is None: return d.theta0
+    th = np.asarray(start, float).ravel()
+    if th.shape != d.theta0.shape or not np.all(np.isfinite(th)):
+        raise MixedModelError(f"start must be {len(d.theta0)} finite numbers (θ of this model), not {start!r}")
+    th = np.maximum(th, d.theta_lower)
+    return th if cond is None else cond.to_conditioned(th)
+
+def _check_finite(self, f0):
+    "A clear error when the criterion is not finite at the start."
+    if np.isfinite(f0): return
+    y = self.design.y
+    big = float(np.max(np.abs(y)))
+    raise MixedModelError(f"the criterion is not finite at the starting θ: the response '{self.design.formula.response}' has "
+                          f"values up to {big:.3g} in absolute value, beyond what its sums of squares can hold; rescale it "
+                          f"(divide it by 1e{int(np.log10(big)) if big > 0 and np.isfinite(big) else 0}, say) and refit")
+
+# %% ../nbs/03_fit.ipynb #5021bbaa
+def _conditioned(self, use):
+    "(Conditioning or None, the blocks the optimizer works on); conditioned blocks are kept and reused by refits."
+    if not use: return None, self.A
+    cond = Conditioning(self.design)
+    if cond.identity: return None, self.A
+    prev = self.__dict__.get('_cond')
+    if prev is not None and prev[2].Zs is self.A.Zs: Ac = prev[1].with_xy(self.design.X, self.design.y)
+    else: Ac = Blocks(cond.design())
+    self._cond = (cond, Ac, self.A)
+    return cond, Ac
+
+def _fit_notes(self, ver, flat, ctl):
+    "The notes a fit gives: evaluation limit, not verified, unidentifiable terms, singular terms."
+    s = self.optsum
+    verified = ver is not None and ver['converged']
+    if not verified and (s['status'] in (nlopt.MAXEVAL_REACHED, 'maxeval') or s['feval'] >= ctl['maxeval']):
+        self._note(stacklevel=4, msg=f"the optimizer stopped at its evaluation limit ({s['feval']} evaluations) before converging: "
+                   "the estimates may be off; see `check_convergence()`")
+    if ver is not None and not ver['converged']:
+        i = int(np.argmax(np.abs(ver['check']['scaled'])))
+        what = ("the criterion still falls when a component leaves its bound" if ver['check']['better'] is not None
+                else f"the gradient is not 0 (scaled {ver['check']['scaled'][i]:.2g} for θ[{i}])")
+        self._note(stacklevel=4, msg=f"the optimizer did not reach a verified optimum after {ver['restarts']} restarts: {what}; the estimates "
+                   "may be off: try control={'restarts': 10}, optimizer='cobyqa', or start= from a simpler model's θ")
+    for t in flat:
+        self._note(stacklevel=4, msg=f"{t.bar}: the criterion does not change with this term's variance (θ doubled or halved fits as well): "
+                   f"the data cannot identify it; is '{t.group}' also a fixed effect, or does another term duplicate it? "
+                   "Drop the term")
+    singular = self._singular_terms()
+    if singular: self._note(f"boundary (singular) fit: {singular} at the boundary (θ = 0); see the summary", stacklevel=4)
+
+# %% ../nbs/03_fit.ipynb #203e1c47
+def _set_user_theta(self, cond, theta_c):
+    "Move the model to θ̂ mapped to the user's basis; a clear error when that basis is too ill-scaled to factor."
+    try: self._set_theta(np.maximum(theta_c if cond is None else cond.to_user(theta_c), self.design.theta_lower))
+    except MixedModelError as e:
+        if cond is None: raise
+        bad = [f"{c} in {t.bar} (spread {1 / T[j, j]:.3g}, mean {-T[0, j] / T[j, j] if '(Intercept)' in t.cnames else 0:.3g})"
+               for t, T in zip(self.design.terms, cond.T) for j, c in enumerate(t.cnames) if T[j, j] != 1]
+        raise MixedModelError(f"the optimum was found in centred and scaled columns, but in the data's own scale the "
+                              f"model cannot be factored ({e}): centre and scale {', '.join(bad)} before fitting") from None
+
+# %% ../nbs/03_fit.ipynb #1c33ea6c
+_REFIT_NOTES = ('boundary (singular) fit', 'the optimizer stopped', 'the optimizer did not', '(')
+
 @patch
-def fit(self: LinearMixedModel, optimizer='bobyqa', blas_threads=1, **kw):
-    """Minimise the criterion over θ and store the optimum.
+def fit(self: LinearMixedModel, optimizer='bobyqa', blas_threads=1, start=None, control=None, **kw):
+    """Minimise the criterion over θ, verify the optimum, and store it.
 
     Parameters
     ----------
     optimizer : {'bobyqa', 'cobyqa'}
-        The optimizer (see `optimize`).
+        The first optimizer (see `optimize`); restarts use L-BFGS-B with the exact gradient, then BOBYQA.
     blas_threads : int or None
         BLAS threads during the fit (default 1); None leaves BLAS as it is.
+    start : array-like, optional
+        θ to start from, in this model's parameterization (e.g. another fit's ``theta``); default lme4's.
+    control : dict, optional
+        Settings (defaults in `CONTROL`): ``restarts`` (rounds of restarts when the check fails, 2), ``gtol``
+        (largest scaled gradient at an optimum, 1e-3), ``conditioning`` (optimize in the centred and scaled basis,
+        True), ``check`` (verify the optimum, True), and the first optimizer's ``ftol_rel``, ``ftol_abs``,
+        ``xtol_abs``, ``maxeval``, ``initial_step``.
     **kw
-        Passed to `optimize` (``ftol_rel``, ``ftol_abs``, ``xtol_abs``, ``maxeval``, ``initial_step``).
+        The same settings as keyword arguments.
 
     Returns
     -------
     LinearMixedModel
-        The model itself, fitted; notes on an evaluation limit or a singular fit are warned and kept in `notes`.
+        The model itself, fitted. `optsum` records the run: evaluations of the criterion (``feval``) and of its
+        gradient (``geval``), ``converged``, ``restarts``, the scaled gradient at θ̂, and the ``path`` of (θ,
+        criterion) per evaluation in the basis the optimizer used. Notes (evaluation limit, no verified optimum,
+        unidentifiable terms, singular fit) are warned and kept in `notes`.
     """
-    d = self.design
+    ctl, d = _control(control, kw), self.design
+    cond, Ac = _conditioned(self, ctl['conditioning'])
+    f = lambda th: criterion(update_L(Ac, th), Ac.n, Ac.p, len(Ac.terms), self.REML)
+    tr = Tracker(f, lambda th: gradient(Ac, th, self.REML))
+    theta0 = _start(self, start, cond)
     with threadpool_limits(limits=blas_threads, user_api='blas'):
-        theta, self.optsum = optimize(self.objective_at, d.theta0, d.theta_lower, optimizer, **kw)
-        self._set_theta(theta)
-    self.notes = [n for n in self.notes if not n.startswith(('boundary (singular) fit', 'the optimizer stopped'))]   # a refit says it afresh
-    if self.optsum['status'] in (nlopt.MAXEVAL_REACHED, 'maxeval') or self.optsum['feval'] >= kw.get('maxeval', 100_000):
-        self._note(f"the optimizer stopped at its evaluation limit ({self.optsum['feval']} evaluations) before converging: "
-                   "the estimates may be off; see `check_convergence()`")
-    singular = self._singular_terms()
-    if singular: self._note(f"boundary (singular) fit: {singular} at the boundary (θ = 0); see the summary")
+        _check_finite(self, tr.f(theta0))
+        opt_kw = {k: ctl[k] for k in ('ftol_rel', 'ftol_abs', 'xtol_abs', 'maxeval', 'initial_step')}
+        if start is not None and 'initial_step' not in {**(control or {}), **kw}: opt_kw['initial_step'] = 0.02   # near an optimum: small steps
+        theta_c, info = optimize(tr.f, theta0, d.theta_lower, optimizer, **opt_kw)
+        ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'])[1] if ctl['check'] else None
+        theta_c = np.maximum(tr.best[1], d.theta_lower)
+        flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0]) if ctl['check'] else []
+        _set_user_theta(self, cond, theta_c)
+    self.optsum = dict(info, feval=tr.nf, geval=tr.ng, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),
+                       conditioned=cond is not None, converged=None if ver is None else ver['converged'],
+                       restarts=0 if ver is None else ver['restarts'],
+                       scaled_gradient=None if ver is None else ver['check']['scaled'], path=tr.path)
+    self.notes = [n for n in self.notes if not n.startswith(_REFIT_NOTES)]   # a refit says them afresh
+    _fit_notes(self, ver, flat, ctl)
     return self
 
 # %% ../nbs/03_fit.ipynb #f67e9ead

@@ -1,0 +1,137 @@
+"""An optimum you can trust (issue 9, first part): the exact gradient against finite differences on every reference
+model, the conditioned basis making the fit invariant to how a slope's predictor is scaled and shifted, the check that
+steps off the boundary, the errors and notes, and start=/control=."""
+import json, warnings
+from pathlib import Path
+import numpy as np, pandas as pd, pytest
+
+from mixednb import lmer, load, LinearMixedModel, MixedModelError, MixedModelWarning
+from mixednb.design import design
+from mixednb.objective import Blocks, objective
+from mixednb.gradient import gradient
+from mixednb.optimum import check_optimum, Conditioning, Tracker, verify_and_restart
+
+REF = Path(__file__).parent / 'reference'
+REFS = sorted(p for p in REF.glob('*_reml.json')) + sorted(p for p in REF.glob('*_ml.json'))
+
+
+def quiet(f, *a, **k):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', MixedModelWarning)
+        return f(*a, **k)
+
+
+def fd_gradient(A, th, reml, h=1e-6):
+    E = np.eye(len(th))
+    return np.array([(objective(A, th + h * e, reml) - objective(A, th - h * e, reml)) / (2 * h) for e in E])
+
+
+@pytest.mark.parametrize('path', REFS, ids=[p.stem for p in REFS])
+def test_gradient_matches_finite_differences_on_reference_models(path):
+    r = json.loads(path.read_text())
+    d = design(r['formula'], load(r['data']))
+    A, reml = Blocks(d), bool(r.get('REML', 'reml' in path.stem))
+    rng = np.random.default_rng(len(path.stem))
+    th = np.where(d.theta_lower == 0, rng.uniform(0.1, 2.0, len(d.theta0)), rng.normal(size=len(d.theta0)))
+    fd = fd_gradient(A, th, reml) if d.q < 1000 else None
+    g = gradient(A, th, reml)
+    if fd is not None: np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-5 * max(1, np.abs(fd).max()))
+    else:                                                             # InstEval: one component, central differences
+        e = np.zeros(len(th)); e[0] = 1e-5
+        assert g[0] == pytest.approx((objective(A, th + e, reml) - objective(A, th - e, reml)) / 2e-5, rel=1e-4)
+
+
+def test_gradient_on_the_boundary_and_for_three_terms():
+    rng = np.random.default_rng(7)
+    n = 400
+    df = pd.DataFrame(dict(g=rng.integers(0, 30, n).astype(str), h=rng.integers(0, 9, n).astype(str), k=rng.integers(0, 5, n).astype(str),
+                           x=rng.normal(size=n), z=rng.normal(size=n)))
+    df['y'] = df.x + rng.normal(size=n) + df.g.astype(int) * 0.05
+    for f in ["y ~ x + (x | g) + (1 | h) + (x + z | k)", "y ~ x + z + (1 | g) + (x | h) + (1 | k)"]:
+        d = design(f, df); A = Blocks(d)
+        for reml in (True, False):
+            th = np.where(d.theta_lower == 0, rng.uniform(0.2, 1.0, len(d.theta0)), rng.normal(size=len(d.theta0)))
+            th[0] = 0.0
+            fd = fd_gradient(A, th, reml)
+            np.testing.assert_allclose(gradient(A, th, reml), fd, rtol=1e-5, atol=1e-5 * max(1, np.abs(fd).max()))
+
+
+# --- invariance to the scale and shift of a slope's predictor ------------------------------------------------------
+
+@pytest.mark.parametrize('scale,shift', [(1.0, 2000.0), (1000.0, 0.0), (0.001, 5.0), (-3.0, 100.0)])
+def test_sleepstudy_slope_predictor_rescaled(scale, shift):
+    "Days → s·Days + t in (Days | Subject): the REML optimum moves by exactly 2 log|s| (from R_X), nothing else."
+    sl = load('sleepstudy')
+    m0 = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl)
+    m = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl.assign(Days=scale * sl.Days + shift))
+    assert m.objective - 2 * np.log(abs(scale)) == pytest.approx(m0.objective, rel=1e-9)
+    assert m.optsum['converged'] and m.sigma == pytest.approx(m0.sigma, rel=1e-6)
+    assert m.fixef['Days'] * scale == pytest.approx(m0.fixef['Days'], rel=1e-6)
+    sd = lambda mm: mm.varcorr.set_index(['grp', 'var1']).sdcor[('Subject', 'Days')]
+    assert sd(m) * abs(scale) == pytest.approx(sd(m0), rel=1e-4)           # a flat direction: θ to ~1e-5
+
+
+def test_conditioning_maps_theta_both_ways_and_keeps_the_criterion():
+    sl = load('sleepstudy')
+    d = design("Reaction ~ Days + (Days | Subject)", sl.assign(Days=sl.Days * 37 + 2000))
+    c = Conditioning(d)
+    A, Ac = Blocks(d), Blocks(c.design())
+    for th in ([1.0, 0.0, 1.0], [0.3, -0.8, 0.05], [2.0, 0.5, 0.0]):
+        assert objective(Ac, th) == pytest.approx(objective(A, c.to_user(th)), rel=1e-10)
+        np.testing.assert_allclose(c.to_conditioned(c.to_user(th)), th, atol=1e-10)
+
+
+# --- the check steps off the boundary ---------------------------------------------------------------------------------
+
+def test_saddle_on_the_boundary_is_found_and_left():
+    """L-BFGS-B alone stops here at θ = [0.5616, 0.1728, 0, 0, 0, 0] (criterion 1753.30): the last diagonal element of
+    a λ has derivative 0 at 0, so the first-order conditions hold; stepping off the bound shows the criterion falls."""
+    d = design("Reaction ~ Days + (Days | Subject) + (Days | Days)", load('sleepstudy'))
+    A = Blocks(d)
+    f, g = (lambda th: objective(A, th)), (lambda th: gradient(A, th))
+    saddle = np.array([0.5616, 0.1728, 0.0, 0.0, 0.0, 0.0])
+    chk = check_optimum(f, g, saddle, d.theta_lower)
+    assert abs(chk['gradient'][2]) < 1e-12 and not chk['ok'] and chk['better'] is not None
+    tr = Tracker(f, g)
+    x, rec = verify_and_restart(tr, saddle, d.theta_lower)
+    assert rec['converged'] and tr.best[0] < 1743.63 < f(saddle) - 9
+
+
+# --- errors, notes, start= and control= -----------------------------------------------------------------------------
+
+def test_overflowing_response_is_a_clear_error():
+    sl = load('sleepstudy')
+    with np.errstate(all='ignore'), pytest.raises(MixedModelError, match=r"response 'Reaction' has values up to .*rescale it"):
+        quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl.assign(Reaction=sl.Reaction * 1e300))
+
+
+def test_unidentifiable_term_is_named():
+    with pytest.warns(MixedModelWarning, match=r"\(1 \| Subject\): the criterion does not change with this term's variance"):
+        m = lmer("Reaction ~ Days + Subject + (1 | Subject)", load('sleepstudy'))
+    assert any('cannot identify' in n for n in m.notes)
+
+
+def test_identifiable_fits_have_no_such_note():
+    m = quiet(lmer, "Reaction ~ Days + (Days | Subject)", load('sleepstudy'))
+    assert m.optsum['converged'] and not any('identify' in n or 'verified' in n for n in m.notes)
+    assert m.optsum['geval'] >= 1 and len(m.optsum['path']) == m.optsum['feval']
+
+
+def test_start_from_a_converged_theta_takes_few_evaluations():
+    sl = load('sleepstudy')
+    m = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl)
+    m2 = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, start=m.theta)
+    assert m2.optsum['feval'] <= 30 and m2.objective == pytest.approx(m.objective, rel=1e-10)
+    with pytest.raises(MixedModelError, match='start must be 3 finite numbers'):
+        lmer("Reaction ~ Days + (Days | Subject)", sl, start=[1.0, 2.0])
+
+
+def test_control_settings():
+    sl = load('sleepstudy')
+    with pytest.raises(MixedModelError, match=r"unknown control setting 'restart'.*'restarts'"):
+        lmer("Reaction ~ Days + (Days | Subject)", sl, control={'restart': 3})
+    with pytest.warns(MixedModelWarning, match='evaluation limit'):
+        m = lmer("Reaction ~ Days + (Days | Subject)", sl, control=dict(maxeval=5, check=False))
+    assert m.optsum['converged'] is None
+    plain = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, control=dict(conditioning=False, check=False))
+    assert plain.optsum['feval'] == 73 + 1 and not plain.optsum['conditioned']  # the previous default's 73, and the start's check
