@@ -135,3 +135,29 @@ def test_control_settings():
     assert m.optsum['converged'] is None
     plain = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, control=dict(conditioning=False, check=False))
     assert plain.optsum['feval'] == 73 + 1 and not plain.optsum['conditioned']  # the previous default's 73, and the start's check
+
+
+# --- property: any scale and shift of the slope's predictor, the same optimum -------------------------------------
+
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+@settings(max_examples=100, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(log_scale=st.floats(-3, 3), sign=st.sampled_from([-1.0, 1.0]), rel_shift=st.floats(-1e3, 1e3), reml=st.booleans())
+def test_affine_slope_predictor_property(log_scale, sign, rel_shift, reml):
+    """x → s·x + t for the predictor of a random slope, s from 1e-3 to 1e3 and |t| up to 1000|s| (an offset of up to ~350
+    of the new predictor's SDs): the optimum criterion moves by exactly 2 log|s| (REML, from R_X) or not at all (ML),
+    within 1e-8 relative, on the sleep study. Larger offsets relative to the spread fail at ~1e-8 (hypothesis found
+    s = −1.33e-3, t = 113: 1.6e-8) because X is not centred and the criterion itself loses digits; issue 9's broad
+    family needs the fixed-effects columns conditioned too (left for the next session)."""
+    sl = load('sleepstudy')
+    base = _sleep_fit(reml)
+    s = sign * 10.0 ** log_scale
+    m = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl.assign(Days=s * sl.Days + rel_shift * abs(s)), REML=reml)
+    expected = base.objective + (2 * np.log(abs(s)) if reml else 0.0)
+    assert m.objective == pytest.approx(expected, rel=1e-8, abs=1e-8)
+
+
+_SLEEP = {}
+def _sleep_fit(reml):
+    if reml not in _SLEEP: _SLEEP[reml] = quiet(lmer, "Reaction ~ Days + (Days | Subject)", load('sleepstudy'), REML=reml)
+    return _SLEEP[reml]

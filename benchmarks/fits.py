@@ -1,0 +1,54 @@
+"""Evaluations and wall time of whole fits (design included), mixednb against mixedlm and lme4 in the same run, as
+ratios: the machines are shared and noisy. mixedlm (`pip install mixedlm`) and R's lme4 (`Rscript` on the PATH) are used
+when present, never required.
+
+    python benchmarks/fits.py [repeats]      # default 3; prints one table (medians of the repeats)"""
+import json, shutil, subprocess, sys, tempfile, time, warnings
+import numpy as np, pandas as pd
+from mixednb import LinearMixedModel, load
+
+MODELS = [('sleepstudy', "Reaction ~ Days + (Days | Subject)"), ('InstEval', "y ~ service + (1 | s) + (1 | d) + (1 | dept)")]
+
+def mixednb_fit(data, f):
+    t = time.perf_counter(); m = LinearMixedModel(f, data).fit(); t = time.perf_counter() - t
+    return t, m.optsum['feval'], m.optsum['geval'], m.objective
+
+def mixedlm_fit(data, f):
+    import mixedlm
+    t = time.perf_counter(); r = mixedlm.lmer(f, data); t = time.perf_counter() - t
+    return t, int(r.function_evals), None, float(r.REMLcrit())
+
+def lme4_fit(name, f, repeats):
+    "Median seconds and evaluations of lme4 in one R process (after a warm-up fit)."
+    if not shutil.which('Rscript'): return None
+    with tempfile.TemporaryDirectory() as d:
+        load(name).to_csv(f"{d}/x.csv", index=False)
+        code = (f"suppressMessages(library(lme4)); d <- read.csv('{d}/x.csv', stringsAsFactors=TRUE); "
+                f"m <- lmer({f}, d); ts <- sapply(1:{repeats}, function(i) system.time(m <<- lmer({f}, d))[['elapsed']]); "
+                "cat(median(ts), m@optinfo$feval, deviance(m, REML=TRUE), '\\n')")
+        out = subprocess.run(['Rscript', '-e', code], capture_output=True, text=True, timeout=3600)
+    if out.returncode: return None
+    t, n, crit = out.stdout.split()
+    return float(t), int(n), None, float(crit)
+
+def main(repeats=3):
+    warnings.simplefilter('ignore')
+    rows = []
+    for name, f in MODELS:
+        data = load(name)
+        runs = {'mixednb': [mixednb_fit(data, f) for _ in range(repeats)]}
+        try: runs['mixedlm'] = [mixedlm_fit(data, f) for _ in range(repeats)]
+        except ImportError: pass
+        r = lme4_fit(name, f, repeats)
+        if r: runs['lme4'] = [r]
+        for k, v in runs.items():
+            rows.append(dict(model=name, fitter=k, seconds=np.median([x[0] for x in v]), evaluations=v[0][1],
+                             gradients=v[0][2], criterion=v[0][3]))
+    R = pd.DataFrame(rows)
+    for name, _ in MODELS:
+        sub = R.model == name
+        R.loc[sub, 'time / mixednb'] = R.loc[sub, 'seconds'] / R.loc[sub & (R.fitter == 'mixednb'), 'seconds'].iloc[0]
+    print(R.to_string(index=False))
+
+if __name__ == '__main__':
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
