@@ -25,7 +25,7 @@ def lme4_fit(name, f, repeats):
         load(name).to_csv(f"{d}/x.csv", index=False)
         code = (f"suppressMessages(library(lme4)); d <- read.csv('{d}/x.csv', stringsAsFactors=TRUE); "
                 f"m <- lmer({f}, d); ts <- sapply(1:{repeats}, function(i) system.time(m <<- lmer({f}, d))[['elapsed']]); "
-                "cat(median(ts), m@optinfo$feval, deviance(m, REML=TRUE), '\\n')")
+                "cat(median(ts), m@optinfo$feval, format(getME(m, 'devcomp')$cmp[['REML']], digits = 15), '\\n')")
         out = subprocess.run(['Rscript', '-e', code], capture_output=True, text=True, timeout=3600)
     if out.returncode: return None
     t, n, crit = out.stdout.split()

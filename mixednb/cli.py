@@ -48,7 +48,7 @@ def _parser():
     f.add_argument('formula', help='lme4 formula, e.g. "Reaction ~ Days + (Days | Subject)"')
     f.add_argument('data', help='a bundled dataset (see `mixednb datasets`) or a CSV file')
     f.add_argument('--ml', action='store_true', help='maximum likelihood instead of REML')
-    f.add_argument('--optimizer', default='bobyqa', choices=['bobyqa', 'cobyqa'])
+    f.add_argument('--optimizer', default='auto', choices=['auto', 'lbfgsb', 'bobyqa', 'cobyqa'])
     sub.add_parser('datasets', help='list the bundled datasets')
     return ap
 

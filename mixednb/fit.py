@@ -16,13 +16,13 @@ from .core import MixedModelError, MixedModelWarning, needs_fit
 from .design import Design, design
 from .objective import Blocks, update_L, criterion, beta_hat, u_hat, lambdas, cond_cov_u, pwrss
 from .gradient import gradient
-from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms
+from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, lbfgsb
 
 # %% auto #0
-__all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'term_covariances']
+__all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
 
 # %% ../nbs/03_fit.ipynb #d1278576
-def lmer(formula, data, REML=True, optimizer='bobyqa', data_name=None, blas_threads=1, **kw):
+def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, **kw):
     """Fit a linear mixed model by REML (default) or maximum likelihood, as lme4's `lmer`.
 
     Parameters
@@ -34,8 +34,9 @@ def lmer(formula, data, REML=True, optimizer='bobyqa', data_name=None, blas_thre
         The data; rows with missing values in the columns used are dropped, with a note. It is not modified.
     REML : bool
         True (default) for the REML criterion, False for maximum likelihood.
-    optimizer : {'bobyqa', 'cobyqa'}
-        NLopt's BOBYQA (default) or scipy's COBYQA.
+    optimizer : {'auto', 'lbfgsb', 'bobyqa', 'cobyqa'}
+        'auto' (default): L-BFGS-B with the exact gradient where the gradient is cheap, NLopt's BOBYQA otherwise
+        (see `fit`); or one of them, or scipy's COBYQA.
     data_name : str, optional
         The name printed as ``Data:`` in the summary.
     blas_threads : int or None
@@ -283,6 +284,21 @@ def _fit_notes(self, ver, flat, ctl):
     singular = self._singular_terms()
     if singular: self._note(f"boundary (singular) fit: {singular} at the boundary (θ = 0); see the summary", stacklevel=4)
 
+# %% ../nbs/03_fit.ipynb #60c20c14
+def cheap_gradient(A):
+    "Whether the exact gradient costs about as much as an evaluation: q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 it needs)."
+    q1 = A.terms[0].q
+    return q1 * (sum(t.q for t in A.terms) - q1) <= 2e5
+
+def _first_optimizer(tr, A, theta0, lower, optimizer, opt_kw):
+    "Run the first optimizer on the tracked criterion: (θ, record)."
+    if optimizer == 'auto': optimizer = 'lbfgsb' if cheap_gradient(A) else 'bobyqa'
+    if optimizer != 'lbfgsb': return optimize(tr.f, theta0, lower, optimizer, **opt_kw)
+    t0 = time.perf_counter()
+    lbfgsb(tr, np.asarray(theta0, float), np.asarray(lower, float), maxiter=opt_kw['maxeval'])
+    return np.maximum(tr.best[1], lower), dict(optimizer='lbfgsb', feval=tr.nf, seconds=time.perf_counter() - t0,
+                                               status='lbfgsb', theta0=np.asarray(theta0, float))
+
 # %% ../nbs/03_fit.ipynb #203e1c47
 def _set_user_theta(self, cond, theta_c):
     "Move the model to θ̂ mapped to the user's basis; a clear error when that basis is too ill-scaled to factor."
@@ -298,13 +314,15 @@ def _set_user_theta(self, cond, theta_c):
 _REFIT_NOTES = ('boundary (singular) fit', 'the optimizer stopped', 'the optimizer did not', '(')
 
 @patch
-def fit(self: LinearMixedModel, optimizer='bobyqa', blas_threads=1, start=None, control=None, **kw):
+def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, control=None, **kw):
     """Minimise the criterion over θ, verify the optimum, and store it.
 
     Parameters
     ----------
-    optimizer : {'bobyqa', 'cobyqa'}
-        The first optimizer (see `optimize`); restarts use L-BFGS-B with the exact gradient, then BOBYQA.
+    optimizer : {'auto', 'lbfgsb', 'bobyqa', 'cobyqa'}
+        The first optimizer: 'auto' (default) chooses L-BFGS-B with the exact gradient when the gradient costs little
+        (`cheap_gradient`), BOBYQA otherwise; 'bobyqa' and 'cobyqa' are derivative-free (see `optimize`). Restarts use
+        L-BFGS-B, then BOBYQA.
     blas_threads : int or None
         BLAS threads during the fit (default 1); None leaves BLAS as it is.
     start : array-like, optional
@@ -334,7 +352,7 @@ def fit(self: LinearMixedModel, optimizer='bobyqa', blas_threads=1, start=None, 
         _check_finite(self, tr.f(theta0))
         opt_kw = {k: ctl[k] for k in ('ftol_rel', 'ftol_abs', 'xtol_abs', 'maxeval', 'initial_step')}
         if start is not None and 'initial_step' not in {**(control or {}), **kw}: opt_kw['initial_step'] = 0.02   # near an optimum: small steps
-        theta_c, info = optimize(tr.f, theta0, d.theta_lower, optimizer, **opt_kw)
+        theta_c, info = _first_optimizer(tr, Ac, theta0, d.theta_lower, optimizer, opt_kw)
         ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'])[1] if ctl['check'] else None
         theta_c = np.maximum(tr.best[1], d.theta_lower)
         flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0]) if ctl['check'] else []

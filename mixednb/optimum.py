@@ -14,7 +14,7 @@ from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'verify_and_restart', 'flat_terms']
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'lbfgsb', 'verify_and_restart', 'flat_terms']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -149,8 +149,8 @@ class Tracker:
         try: return self.grad_(x)
         except (MixedModelError, np.linalg.LinAlgError): return np.full(len(x), np.nan)
 
-def _lbfgsb(tr, x0, lower, maxiter=500):
-    "L-BFGS-B with the exact gradient from x0; the best point is in `tr`."
+def lbfgsb(tr, x0, lower, maxiter=500):
+    "L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`."
     def fg(x):
         v, g = tr.f(x), tr.grad(x)
         return (v, g) if np.isfinite(v) and np.all(np.isfinite(g)) else (1e300, np.zeros(len(x)))
@@ -194,7 +194,7 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
         chk = check_optimum(tr.f, tr.grad, x, lower, gtol=gtol)
         if chk['ok'] or rnd == restarts: break
         start = chk['better'][0] if chk['better'] is not None else x
-        _lbfgsb(tr, start, lower)
+        lbfgsb(tr, start, lower)
         _bobyqa(tr, np.maximum(tr.best[1], lower), lower, step=0.05 * max(0.1, float(np.max(np.abs(tr.best[1])))))
         x = np.maximum(tr.best[1], lower)
     return x, dict(converged=chk['ok'], restarts=rnd, check=chk)
