@@ -14,8 +14,8 @@ from threadpoolctl import threadpool_limits
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit
 from .design import Design, design
-from .objective import Blocks, update_L, criterion, beta_hat, u_hat, lambdas, cond_cov_u, pwrss
-from .gradient import gradient
+from .objective import Blocks, update_L, criterion, objective, beta_hat, u_hat, lambdas, cond_cov_u, pwrss
+from .gradient import criterion_and_gradient
 from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, lbfgsb
 
 # %% auto #0
@@ -148,6 +148,7 @@ class LinearMixedModel:
         self.A = Blocks(self.design)
         self.notes, self.optsum = [], None
         self._design_notes()
+        self._data_notes = list(self.notes)          # the notes on the data; a fit's own notes follow them
         self._set_theta(self.design.theta0)
 
     def _design_notes(self):
@@ -211,7 +212,7 @@ class LinearMixedModel:
         float
             The profiled REML criterion or deviance at θ; what `fit` minimises.
         """
-        return criterion(update_L(self.A, np.asarray(theta, float)), self.A.n, self.A.p, len(self.A.terms), self.REML)
+        return objective(self.A, theta, self.REML)
 
     def __repr__(self):
         "One line: formula, observations, groups, and the criterion at the fit (or 'unfitted')."
@@ -246,11 +247,13 @@ def _start(self, start, cond):
 def _check_finite(self, f0):
     "A clear error when the criterion is not finite at the start."
     if np.isfinite(f0): return
-    y = self.design.y
-    big = float(np.max(np.abs(y)))
-    raise MixedModelError(f"the criterion is not finite at the starting θ: the response '{self.design.formula.response}' has "
-                          f"values up to {big:.3g} in absolute value, beyond what its sums of squares can hold; rescale it "
-                          f"(divide it by 1e{int(np.log10(big)) if big > 0 and np.isfinite(big) else 0}, say) and refit")
+    d = self.design
+    sizes = {f"the response '{d.formula.response}'": np.max(np.abs(d.y))}
+    sizes.update({f"the column '{c}'": np.max(np.abs(d.X[:, j])) for j, c in enumerate(d.xnames)})
+    what, big = max(sizes.items(), key=lambda kv: kv[1] if np.isfinite(kv[1]) else np.inf)
+    raise MixedModelError(f"the criterion is not finite at the starting θ: {what} has values up to {big:.3g} in absolute "
+                          f"value, beyond what its sums of squares can hold; rescale it (divide it by "
+                          f"1e{int(np.log10(big)) if big > 0 and np.isfinite(big) else 0}, say) and refit")
 
 # %% ../nbs/03_fit.ipynb #5021bbaa
 def _conditioned(self, use):
@@ -311,8 +314,6 @@ def _set_user_theta(self, cond, theta_c):
                               f"model cannot be factored ({e}): centre and scale {', '.join(bad)} before fitting") from None
 
 # %% ../nbs/03_fit.ipynb #1c33ea6c
-_REFIT_NOTES = ('boundary (singular) fit', 'the optimizer stopped', 'the optimizer did not', '(')
-
 @patch
 def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, control=None, **kw):
     """Minimise the criterion over θ, verify the optimum, and store it.
@@ -345,11 +346,10 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
     """
     ctl, d = _control(control, kw), self.design
     cond, Ac = _conditioned(self, ctl['conditioning'])
-    f = lambda th: criterion(update_L(Ac, th), Ac.n, Ac.p, len(Ac.terms), self.REML)
-    tr = Tracker(f, lambda th: gradient(Ac, th, self.REML))
+    tr = Tracker(*criterion_and_gradient(Ac, self.REML))
     theta0 = _start(self, start, cond)
     with threadpool_limits(limits=blas_threads, user_api='blas'):
-        _check_finite(self, tr.f(theta0))
+        _check_finite(self, tr.f(theta0, strict=True))
         opt_kw = {k: ctl[k] for k in ('ftol_rel', 'ftol_abs', 'xtol_abs', 'maxeval', 'initial_step')}
         if start is not None and 'initial_step' not in {**(control or {}), **kw}: opt_kw['initial_step'] = 0.02   # near an optimum: small steps
         theta_c, info = _first_optimizer(tr, Ac, theta0, d.theta_lower, optimizer, opt_kw)
@@ -361,7 +361,7 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
                        conditioned=cond is not None, converged=None if ver is None else ver['converged'],
                        restarts=0 if ver is None else ver['restarts'],
                        scaled_gradient=None if ver is None else ver['check']['scaled'], path=tr.path)
-    self.notes = [n for n in self.notes if not n.startswith(_REFIT_NOTES)]   # a refit says them afresh
+    self.notes = list(self._data_notes)                                      # a refit says the fit's notes afresh
     _fit_notes(self, ver, flat, ctl)
     return self
 

@@ -8,11 +8,11 @@ Docs: https://mixednb.github.io/mixednb/gradient.html.md"""
 from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
-from .objective import Blocks, update_L, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, beta_hat, u_hat, pwrss
+from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, beta_hat, u_hat, pwrss
 from .design import theta_positions
 
 # %% auto #0
-__all__ = ['level_blocks', 'selected_inverse', 'gradient']
+__all__ = ['level_blocks', 'selected_inverse', 'gradient', 'criterion_and_gradient']
 
 # %% ../nbs/02b_gradient.ipynb #08294b55
 def _Ablock(A, i, j):
@@ -107,7 +107,7 @@ def _ldRX2_grad(A, L, k, Lam, terms):
         out.append(np.einsum('lac,clb->lab', H.reshape(t.nlev, t.p, -1), K.reshape(-1, t.nlev, t.p)))
     return -2 * _theta_sum(out, terms)
 
-def gradient(A: Blocks, theta, reml=True):
+def gradient(A: Blocks, theta, reml=True, L=None):
     """The gradient of the profiled REML criterion (reml=True) or deviance with respect to θ, exact.
 
     Parameters
@@ -118,6 +118,8 @@ def gradient(A: Blocks, theta, reml=True):
         The covariance parameters θ (on or inside their bounds).
     reml : bool
         REML criterion (True) or deviance (False).
+    L : dict, optional
+        The factor at θ (`update_L(A, theta)`), when the caller has it already.
 
     Returns
     -------
@@ -126,7 +128,7 @@ def gradient(A: Blocks, theta, reml=True):
     """
     theta, terms = np.asarray(theta, float), A.terms
     k, n, p = len(terms), A.n, A.p
-    L = update_L(A, theta)
+    L = update_L(A, theta) if L is None else L
     lams = lambdas(terms, theta)
     Lam = [Lambda(t, lam) for t, lam in zip(terms, lams)]
     g = 2 * _theta_sum(_G_diag(A, selected_inverse(L, k), Lam, lams, terms), terms)
@@ -138,3 +140,29 @@ def gradient(A: Blocks, theta, reml=True):
     if not reml: return g + n * dr2 / pwrss(L)
     if p: g = g + _ldRX2_grad(A, L, k, Lam, terms)
     return g + (n - p) * dr2 / pwrss(L)
+
+# %% ../nbs/02b_gradient.ipynb #91f0a074
+def criterion_and_gradient(A: Blocks, reml=True):
+    """The criterion and its gradient as functions of θ that share the factor at the θ last evaluated.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks of [Z X y]'[Z X y].
+    reml : bool
+        REML criterion (True) or deviance (False).
+
+    Returns
+    -------
+    (callable, callable)
+        f(θ), the criterion, and g(θ), its gradient (using f's factor when θ is the one f saw last).
+    """
+    last = {}
+    def f(theta):
+        theta = np.array(theta, float)
+        last['theta'], last['L'] = theta, update_L(A, theta)
+        return criterion(last['L'], A.n, A.p, len(A.terms), reml)
+    def g(theta):
+        same = 'theta' in last and np.array_equal(last['theta'], theta)
+        return gradient(A, theta, reml, L=last['L'] if same else None)
+    return f, g

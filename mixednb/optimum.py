@@ -134,11 +134,13 @@ class Tracker:
         self.f_, self.grad_, self.nf, self.ng, self.path, self.best = f, grad, 0, 0, [], (np.inf, None)
         self.t0 = time.perf_counter()
 
-    def f(self, x):
-        "The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ)."
+    def f(self, x, strict=False):
+        "The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless `strict`."
         self.nf += 1
         try: v = float(self.f_(x))
-        except (MixedModelError, np.linalg.LinAlgError): v = np.inf
+        except (MixedModelError, np.linalg.LinAlgError):
+            if strict: raise
+            v = np.inf
         self.path.append((np.array(x, float), v))
         if v < self.best[0]: self.best = (v, np.array(x, float))
         return v
@@ -191,7 +193,8 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
     lower = np.asarray(lower, float)
     x = np.maximum(np.asarray(theta, float), lower)
     for rnd in range(restarts + 1):
-        chk = check_optimum(tr.f, tr.grad, x, lower, gtol=gtol)
+        fx = tr.best[0] if np.array_equal(x, tr.best[1]) else None     # known: no second evaluation
+        chk = check_optimum(tr.f, tr.grad, x, lower, fval=fx, gtol=gtol)
         if chk['ok'] or rnd == restarts: break
         start = chk['better'][0] if chk['better'] is not None else x
         lbfgsb(tr, start, lower)
