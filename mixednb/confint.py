@@ -15,7 +15,7 @@ from .design import theta_positions
 from .objective import update_L, logdet, pwrss, objective, deviance
 from .fit import LinearMixedModel, optimize
 from fastcore.basics import patch
-from .core import needs_fit
+from .core import needs_fit, blas_limit
 
 # %% auto #0
 __all__ = ['wald_ci', 'theta_sigma', 'ml_deviance', 'as_ml', 'Profiler', 'profile_ci', 'Profile']
@@ -360,7 +360,8 @@ def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsi
         bad = [p for p in parm if p not in self.pars.index]
         if bad: raise MixedModelError(f"unknown parameter {bad[0]!r}; parameters are {list(self.pars.index)}")
     if method == 'wald': out = wald_ci(self, level)
-    elif method == 'profile': out = profile_ci(self, level, parm)
+    elif method == 'profile':
+        with blas_limit(self.blas_threads): out = profile_ci(self, level, parm)
     elif method == 'boot':
         from mixednb.predict import boot_ci
         out = boot_ci(self.bootstrap(nsim=nsim, seed=seed, progress=progress), level)
@@ -385,4 +386,4 @@ def profile(self: LinearMixedModel, alphamax=0.01, parm=None):
     Profile
         The profile: its `table` of ζ against each parameter, and `ci(level)`.
     """
-    return Profile(self, alphamax, parm=parm)
+    with blas_limit(self.blas_threads): return Profile(self, alphamax, parm=parm)

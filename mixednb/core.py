@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 # %% auto #0
-__all__ = ['NOT_FITTED', 'MixedModelError', 'MixedModelWarning', 'needs_fit']
+__all__ = ['NOT_FITTED', 'MixedModelError', 'MixedModelWarning', 'needs_fit', 'blas_limit']
 
 # %% ../nbs/00_core.ipynb #1f08c10b
 class MixedModelError(ValueError):
@@ -53,3 +53,32 @@ def needs_fit(f):
         if not self.is_fitted: raise MixedModelError(f"{type(self).__name__}.{f.__name__}: {NOT_FITTED}")
         return f(self, *args, **kw)
     return _f
+
+# %% ../nbs/00_core.ipynb #89570870
+import threading
+from contextlib import contextmanager
+from threadpoolctl import threadpool_limits
+
+_BLAS = dict(lock=threading.Lock(), depth=0, limits=None)
+
+@contextmanager
+def blas_limit(n=1):
+    """Limit BLAS to `n` threads inside the block, safely when blocks in several threads overlap.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads for BLAS while any caller is inside (the first caller's `n` holds until the last leaves); None
+        changes nothing.
+    """
+    if n is None:
+        yield
+        return
+    with _BLAS['lock']:
+        if _BLAS['depth'] == 0: _BLAS['limits'] = threadpool_limits(limits=n, user_api='blas')
+        _BLAS['depth'] += 1
+    try: yield
+    finally:
+        with _BLAS['lock']:
+            _BLAS['depth'] -= 1
+            if _BLAS['depth'] == 0: _BLAS['limits'].restore_original_limits(); _BLAS['limits'] = None

@@ -10,13 +10,12 @@ import copy, time, warnings
 import numpy as np, pandas as pd
 import nlopt
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 from fastcore.basics import patch
-from .core import MixedModelError, MixedModelWarning, needs_fit
+from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit
 from .design import Design, design
-from .objective import Blocks, update_L, criterion, objective, beta_hat, u_hat, lambdas, cond_cov_u, pwrss
+from .objective import Blocks, update_L, criterion, objective, beta_hat, RX_inv, u_hat, lambdas, cond_cov_u, pwrss
 from .gradient import criterion_and_gradient
-from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, lbfgsb
+from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb
 
 # %% auto #0
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
@@ -146,7 +145,7 @@ class LinearMixedModel:
         self.design = design(formula, data)
         self.formula, self.REML, self.data_name = self.design.formula.formula, bool(REML), data_name
         self.A = Blocks(self.design)
-        self.notes, self.optsum = [], None
+        self.notes, self.optsum, self.blas_threads = [], None, 1
         self._design_notes()
         self._data_notes = list(self.notes)          # the notes on the data; a fit's own notes follow them
         self._set_theta(self.design.theta0)
@@ -168,15 +167,31 @@ class LinearMixedModel:
         "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted)."
         return self.optsum is not None
 
-    def _set_theta(self, theta):
-        "Factor at θ, read the criterion, β̂ and û off the factor, and start a fresh cache."
+    def _set_theta(self, theta, conditioned=None):
+        """Factor at θ, read the criterion, β̂, σ̂ and b̂ off the factor, and start a fresh cache.
+
+        `conditioned` = (Conditioning, its blocks, θ*): factor in the conditioned basis instead (the same numbers in
+        exact arithmetic; see "The numbers from the conditioned basis"); `L` in the data's basis is made on first use."""
         self.theta = np.asarray(theta, float)
-        self.L = update_L(self.A, self.theta)
-        self.objective = criterion(self.L, self.A.n, self.A.p, len(self.A.terms), self.REML)
-        shifted = beta_hat(self.L)                       # β̂ − β₀ for the shifted response y − Xβ₀
-        self._u = u_hat(self.L, len(self.A.terms), shifted)
-        self._beta = shifted + self.A.beta0
+        cond, A, th = self._basis = conditioned or (None, self.A, self.theta)
+        self._Lc = L = update_L(A, th)
+        self.__dict__.pop('_L_data', None)
+        k = len(A.terms)
+        self.objective, self._pwrss = criterion(L, A.n, A.p, k, self.REML), pwrss(L)
+        self._beta = beta_hat(L) + A.beta0                   # β̂ − β₀ is the fit of the shifted response y − Xβ₀
+        b = [(lam @ u.reshape(t.nlev, t.p).T).T for t, lam, u in zip(A.terms, lambdas(A.terms, th), u_hat(L, k))]
+        self._bhat = b if cond is None else [bc @ T.T for bc, T in zip(b, cond.T)]     # b = T b* per level
         self._cache = {}
+
+    @property
+    def L(self):
+        "The blocks of the factor at θ in the data's own basis (`update_L`); made on first use after a conditioned fit."
+        cond, A, th = self._basis
+        if cond is None: return self._Lc
+        if '_L_data' not in self.__dict__:
+            try: self._L_data = update_L(self.A, self.theta)
+            except MixedModelError as e: raise MixedModelError(_unfactorable(self, cond, e)) from None
+        return self._L_data
 
     def _cached(self, key, make):
         "`make()`, computed once per θ and kept in `_cache`."
@@ -267,8 +282,8 @@ def _conditioned(self, use):
     self._cond = (cond, Ac, self.A)
     return cond, Ac
 
-def _fit_notes(self, ver, flat, ctl):
-    "The notes a fit gives: evaluation limit, not verified, unidentifiable terms, singular terms."
+def _fit_notes(self, ver, flat, ctl, flat_s=False):
+    "The notes a fit gives: evaluation limit, not verified, unidentifiable terms, σ not identified, singular terms."
     s = self.optsum
     verified = ver is not None and ver['converged']
     if not verified and (s['status'] in (nlopt.MAXEVAL_REACHED, 'maxeval') or s['feval'] >= ctl['maxeval']):
@@ -284,6 +299,11 @@ def _fit_notes(self, ver, flat, ctl):
         self._note(stacklevel=4, msg=f"{t.bar}: the criterion does not change with this term's variance (θ doubled or halved fits as well): "
                    f"the data cannot identify it; is '{t.group}' also a fixed effect, or does another term duplicate it? "
                    "Drop the term")
+    if flat_s:
+        t = max(self.design.terms, key=lambda t: t.nlev)
+        self._note(stacklevel=4, msg="the criterion hardly changes (by less than 0.01) when every θ is doubled or halved: the data "
+                   f"do not separate the residual variance from the random effects' ('{t.group}' has {t.nlev} levels for "
+                   f"{self.design.n} rows); σ̂ and the SDs are not determined: simplify the random effects")
     singular = self._singular_terms()
     if singular: self._note(f"boundary (singular) fit: {singular} at the boundary (θ = 0); see the summary", stacklevel=4)
 
@@ -303,17 +323,19 @@ def _first_optimizer(tr, A, theta0, lower, optimizer, opt_kw):
                                                status='lbfgsb', theta0=np.asarray(theta0, float))
 
 # %% ../nbs/03_fit.ipynb #203e1c47
-def _set_user_theta(self, cond, theta_c):
-    "Move the model to θ̂ mapped to the user's basis; a clear error when that basis is too ill-scaled to factor."
-    try: self._set_theta(np.maximum(theta_c if cond is None else cond.to_user(theta_c), self.design.theta_lower))
-    except MixedModelError as e:
-        if cond is None: raise
-        bad = [f"{c} in {t.bar} (spread {1 / T[j, j]:.3g}, mean {-T[0, j] / T[j, j] if '(Intercept)' in t.cnames else 0:.3g})"
-               for t, T in zip(self.design.terms, cond.T) for j, c in enumerate(t.cnames) if T[j, j] != 1]
-        raise MixedModelError(f"the optimum was found in centred and scaled columns, but in the data's own scale the "
-                              f"model cannot be factored ({e}): centre and scale {', '.join(bad)} before fitting") from None
+def _set_user_theta(self, cond, theta_c, Ac):
+    "Move the model to θ̂: θ mapped to the user's basis, the estimates read off the conditioned factor."
+    self._set_theta(np.maximum(theta_c if cond is None else cond.to_user(theta_c), self.design.theta_lower),
+                    None if cond is None else (cond, Ac, theta_c))
 
-# %% ../nbs/03_fit.ipynb #1c33ea6c
+def _unfactorable(self, cond, e):
+    "The message when θ̂ cannot be factored in the data's own basis (the estimates, from the conditioned basis, stand)."
+    bad = [f"{c} in {t.bar} (spread {1 / T[j, j]:.3g}, mean {-T[0, j] / T[j, j] if '(Intercept)' in t.cnames else 0:.3g})"
+           for t, T in zip(self.design.terms, cond.T) for j, c in enumerate(t.cnames) if T[j, j] != 1]
+    return (f"the fit's estimates come from centred and scaled columns; in the data's own scale the factor L cannot be "
+            f"made ({e}): centre and scale {', '.join(bad)} to see it")
+
+# %% ../nbs/03_fit.ipynb #03954119
 @patch
 def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, control=None, **kw):
     """Minimise the criterion over θ, verify the optimum, and store it.
@@ -348,7 +370,8 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
     cond, Ac = _conditioned(self, ctl['conditioning'])
     tr = Tracker(*criterion_and_gradient(Ac, self.REML))
     theta0 = _start(self, start, cond)
-    with threadpool_limits(limits=blas_threads, user_api='blas'):
+    self.blas_threads = blas_threads                             # also for Satterthwaite, profile and bootstrap
+    with blas_limit(blas_threads):
         _check_finite(self, tr.f(theta0, strict=True))
         opt_kw = {k: ctl[k] for k in ('ftol_rel', 'ftol_abs', 'xtol_abs', 'maxeval', 'initial_step')}
         if start is not None and 'initial_step' not in {**(control or {}), **kw}: opt_kw['initial_step'] = 0.02   # near an optimum: small steps
@@ -356,13 +379,14 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'])[1] if ctl['check'] else None
         theta_c = np.maximum(tr.best[1], d.theta_lower)
         flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0]) if ctl['check'] else []
-        _set_user_theta(self, cond, theta_c)
+        flat_s = ctl['check'] and flat_sigma(tr.f, theta_c, tr.best[0])
+        _set_user_theta(self, cond, theta_c, Ac)
     self.optsum = dict(info, feval=tr.nf, geval=tr.ng, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),
                        conditioned=cond is not None, converged=None if ver is None else ver['converged'],
                        restarts=0 if ver is None else ver['restarts'],
                        scaled_gradient=None if ver is None else ver['check']['scaled'], path=tr.path)
     self.notes = list(self._data_notes)                                      # a refit says the fit's notes afresh
-    _fit_notes(self, ver, flat, ctl)
+    _fit_notes(self, ver, flat, ctl, flat_s)
     return self
 
 # %% ../nbs/03_fit.ipynb #f67e9ead
@@ -397,7 +421,7 @@ def nobs(self: LinearMixedModel):
 @needs_fit
 def sigma(self: LinearMixedModel):
     "Residual standard deviation σ̂ (REML or ML estimate, as the fit), a float."
-    return float(np.sqrt(pwrss(self.L) / (self.nobs - self.design.p if self.REML else self.nobs)))
+    return float(np.sqrt(self._pwrss / (self.nobs - self.design.p if self.REML else self.nobs)))
 
 # %% ../nbs/03_fit.ipynb #63a30bfe
 @patch(as_prop=True)
@@ -469,9 +493,9 @@ def fixef(self: LinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def vcov(self: LinearMixedModel):
-    "Covariance matrix of β̂, σ̂²(R_X'R_X)⁻¹, a DataFrame."
-    Ri = np.linalg.inv(self.L['X', 'X'][:-1, :-1])
-    V = self.sigma ** 2 * Ri.T @ Ri
+    "Covariance matrix of β̂, σ̂²(R_X'R_X)⁻¹, a DataFrame (R_X'R_X = X'V⁻¹X is the same in any basis of the terms)."
+    Ri = RX_inv(self._Lc)
+    V = self.sigma ** 2 * Ri @ Ri.T
     return pd.DataFrame(V, index=self.design.xnames, columns=self.design.xnames)
 
 # %% ../nbs/03_fit.ipynb #50bec963
@@ -547,15 +571,17 @@ def condvar(self: LinearMixedModel):
         Per term an (ℓ, p, p) array: σ̂²λ [(LL')⁻¹]_ℓℓ λ' for each level ℓ.
     """
     def make():
-        C = cond_cov_u(self.L, len(self.design.terms), self.design.terms)
-        return [self.sigma ** 2 * lam @ c @ lam.T for c, lam in zip(C, lambdas(self.design, self.theta))]
+        cond, A, th = self._basis                             # from the conditioned factor: Var(b) = T Var(b*) T'
+        C = cond_cov_u(self._Lc, len(A.terms), A.terms)
+        V = [self.sigma ** 2 * lam @ c @ lam.T for c, lam in zip(C, lambdas(A.terms, th))]
+        return V if cond is None else [T @ v @ T.T for v, T in zip(V, cond.T)]
     return self._cached('condvar', make)
 
 # %% ../nbs/03_fit.ipynb #c0b49992
 @patch
 def _b(self: LinearMixedModel):
-    "b̂ per term as (ℓ, p) arrays."
-    return [(lam @ u.reshape(t.nlev, t.p).T).T for t, lam, u in zip(self.design.terms, lambdas(self.design, self.theta), self._u)]
+    "b̂ per term as (ℓ, p) arrays (b̂ = Λû, read off the factor by `_set_theta`)."
+    return self._bhat
 
 @patch
 @needs_fit

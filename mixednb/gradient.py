@@ -8,7 +8,7 @@ Docs: https://mixednb.github.io/mixednb/gradient.html.md"""
 from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
-from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, beta_hat, u_hat, pwrss
+from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss
 from .design import theta_positions
 
 # %% auto #0
@@ -132,9 +132,8 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     lams = lambdas(terms, theta)
     Lam = [Lambda(t, lam) for t, lam in zip(terms, lams)]
     g = 2 * _theta_sum(_G_diag(A, selected_inverse(L, k), Lam, lams, terms), terms)
-    beta = beta_hat(L)
-    u = u_hat(L, k, beta)
-    ztr = [A.xz[j][-1] - A.xz[j][:-1].T @ beta - sum(_Ablock(A, j, s) @ (Lam[s] @ u[s]) for s in range(k)) for j in range(k)]
+    gamma, u = gamma_hat(L), u_hat(L, k)                     # the blocks hold Q (X = QR₀): γ̂ = R₀β̂
+    ztr = [A.xz[j][-1] - A.xz[j][:-1].T @ gamma - sum(_Ablock(A, j, s) @ (Lam[s] @ u[s]) for s in range(k)) for j in range(k)]
     dr2 = -2 * _theta_sum([uu.reshape(t.nlev, t.p)[:, :, None] * zr.reshape(t.nlev, t.p)[:, None, :]
                            for t, zr, uu in zip(terms, ztr, u)], terms)
     if not reml: return g + n * dr2 / pwrss(L)

@@ -15,9 +15,10 @@ from .design import Design, lambda_of, Z_of
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'DowndatePlan', 'downdate_plan', 'lambdas', 'blockdiag', 'Lambda', 'BlockDiagonal',
-           'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'update_L',
-           'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'beta_hat', 'u_hat', 'cond_cov_u']
+__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'DowndatePlan', 'downdate_plan', 'lambdas', 'blockdiag', 'Lambda',
+           'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod',
+           'operand', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat',
+           'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -56,9 +57,11 @@ class Blocks:
     off : dict
         (i, j) → Z_i'Z_j (CSR) for every pair of terms i > j.
     xz : list of np.ndarray
-        [X y]'Z_j of each term, dense, for y shifted by Xβ₀.
+        [Q y]'Z_j of each term, dense, for X = Q R₀ (see "The fixed-effects columns, conditioned") and y shifted by Xβ₀.
     xx : np.ndarray
-        [X y]'[X y] for the shifted y.
+        [Q y]'[Q y] for the shifted y.
+    R0 : np.ndarray
+        R₀, upper triangular with a positive diagonal: X = Q R₀ with Q'Q = I.
     beta0 : np.ndarray
         β₀, the least-squares fit of y on X, by which y is shifted.
     """
@@ -69,12 +72,15 @@ class Blocks:
         self._set_xy(d.X, d.y)
 
     def _set_xy(self, X, y):
-        "The blocks that involve X and y: [X y]'Z_j and [X y]'[X y], for y shifted by its least-squares fit on X."
+        "The blocks that involve X and y: [Q y]'Z_j and [Q y]'[Q y], X = Q R₀, y shifted by its least-squares fit on X."
         self.p = X.shape[1]
-        self.beta0 = np.linalg.lstsq(X, y, rcond=None)[0] if self.p else np.zeros(0)   # see "A large offset" below
-        Xy = np.column_stack([X, y - X @ self.beta0])
-        self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [X y]'Z_j, dense
-        self.xx = Xy.T @ Xy                                                            # [X y]'[X y]
+        Q, self.R0 = conditioned_X(X)                                                   # see "The fixed-effects columns"
+        r = y - Q @ (Q.T @ y)
+        r = r - Q @ (Q.T @ r)                                                           # see "A large offset" below
+        self.beta0 = solve_triangular(self.R0, Q.T @ (y - r)) if self.p else np.zeros(0)
+        Xy = np.column_stack([Q, r])
+        self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [Q y]'Z_j, dense
+        self.xx = Xy.T @ Xy                                                            # [Q y]'[Q y]
 
     def with_xy(self, X, y):
         """The blocks for the same Z with another X and y.
@@ -91,7 +97,7 @@ class Blocks:
         Returns
         -------
         Blocks
-            A shallow copy of these blocks with new `p`, `beta0`, `xz` and `xx`.
+            A shallow copy of these blocks with new `p`, `R0`, `beta0`, `xz` and `xx`.
         """
         import copy
         new = copy.copy(self)
@@ -119,6 +125,30 @@ class Blocks:
             (i, j) → (K, flat): the entries of Z_i'Z_1 W Z_j'Z_1' at the flat positions `flat` are K @ W.ravel().
         """
         return {ij: (P.K(self.off[ij[0], 0], self.off[ij[1], 0]), P.flat) for ij, P in self.plans.items()}
+
+# %% ../nbs/02_objective.ipynb #30d02336
+def conditioned_X(X):
+    """X = Q R₀ with Q'Q = I and R₀ upper triangular with a positive diagonal (a thin QR decomposition).
+
+    Parameters
+    ----------
+    X : np.ndarray
+        The n × p fixed-effects matrix, of full column rank.
+
+    Returns
+    -------
+    Q : np.ndarray
+        n × p, orthonormal columns spanning X's.
+    R0 : np.ndarray
+        p × p, upper triangular, positive diagonal.
+    """
+    Q, R0 = np.linalg.qr(X)
+    r = np.abs(np.diag(R0))
+    if len(r) and not r.min() > 1e-12 * r.max():
+        raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))} is a combination of "
+                              "the others): is X of full rank?")
+    s = np.where(np.diag(R0) < 0, -1.0, 1.0)
+    return Q * s, R0 * s[:, None]
 
 # %% ../nbs/02_objective.ipynb #8332251b
 def _ranges(starts, counts):
@@ -599,7 +629,7 @@ def update_L(A: Blocks, theta):
     -------
     dict
         (i, j) → block L_ij for terms i ≥ j (L₁₁ a `BlockDiagonal`, L_i1 sparse, the rest dense); ('X', j) → the
-        X/y block row, ('X', 'X') → the X/y diagonal block.
+        X/y block row, ('X', 'X') → the X/y diagonal block, both for X's orthonormal basis Q; 'R0' → R₀ (X = QR₀).
 
     Raises
     ------
@@ -625,6 +655,7 @@ def update_L(A: Blocks, theta):
     M = A.xx.copy()
     for m in range(k): M -= L['X', m] @ L['X', m].T
     L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
+    L['R0'] = A.R0                                                        # X = QR₀: the X rows are Q's
     return L
 
 # %% ../nbs/02_objective.ipynb #97abd3c4
@@ -647,7 +678,7 @@ def logdet(L, k):
 
 # %% ../nbs/02_objective.ipynb #a12d1b70
 def ldRX2(L):
-    """log|R_X|², from the X part of the last diagonal block.
+    """log|R_X|² = log|R_Q|² + 2 Σ log R₀ᵢᵢ, from the X part of the last diagonal block and R₀.
 
     Parameters
     ----------
@@ -659,7 +690,7 @@ def ldRX2(L):
     float
         ldRX2.
     """
-    return 2 * np.log(np.diag(L['X', 'X'])[:-1]).sum()
+    return 2 * np.log(np.diag(L['X', 'X'])[:-1]).sum() + 2 * np.log(np.diag(L['R0'])).sum()
 
 # %% ../nbs/02_objective.ipynb #d058db44
 def pwrss(L):
@@ -751,8 +782,24 @@ def objective(A: Blocks, theta, reml=True):
     return criterion(update_L(A, np.asarray(theta, float)), A.n, A.p, len(A.terms), reml)
 
 # %% ../nbs/02_objective.ipynb #b2516eda
+def gamma_hat(L):
+    """γ̂, the coefficients of Q (X = QR₀), from the X/y diagonal block: R_Q γ = r_Qy.
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+
+    Returns
+    -------
+    np.ndarray
+        γ̂ = R₀β̂ for the shifted response.
+    """
+    Lxx = L['X', 'X']
+    return solve_triangular(Lxx[:-1, :-1].T, Lxx[-1, :-1], lower=False, check_finite=False)
+
 def beta_hat(L):
-    """β̂ from the X/y diagonal block, solving R_X'β = r_Xy.
+    """β̂ = R₀⁻¹γ̂, the coefficients of X.
 
     Parameters
     ----------
@@ -764,11 +811,26 @@ def beta_hat(L):
     np.ndarray
         β̂ for the shifted response: add `Blocks.beta0` for the model's β̂.
     """
-    Lxx = L['X', 'X']
-    return solve_triangular(Lxx[:-1, :-1].T, Lxx[-1, :-1], lower=False, check_finite=False)
+    return solve_triangular(L['R0'], gamma_hat(L), check_finite=False)
+
+def RX_inv(L):
+    """R_X⁻¹ = R₀⁻¹R_Q⁻¹ (upper triangular), so that (X'V⁻¹X)⁻¹ = R_X⁻¹R_X⁻ᵀ (vcov(β̂) = σ²R_X⁻¹R_X⁻ᵀ).
+
+    Parameters
+    ----------
+    L : dict
+        The blocks of the factor, from `update_L`.
+
+    Returns
+    -------
+    np.ndarray
+        p × p, R_X⁻¹.
+    """
+    RQ = L['X', 'X'][:-1, :-1].T
+    return solve_triangular(L['R0'], solve_triangular(RQ, np.eye(len(RQ)), check_finite=False), check_finite=False)
 
 # %% ../nbs/02_objective.ipynb #734896db
-def u_hat(L, k, beta):
+def u_hat(L, k):
     """Spherical conditional modes û, per term, by blocked back-substitution.
 
     Parameters
@@ -777,18 +839,16 @@ def u_hat(L, k, beta):
         The blocks of the factor, from `update_L`.
     k : int
         The number of random-effects terms.
-    beta : np.ndarray
-        β̂ for the shifted response (`beta_hat(L)`).
 
     Returns
     -------
     list of np.ndarray
         û of each term, a vector of length ℓp (level-major).
     """
-    u = [None] * k
+    u, gamma = [None] * k, gamma_hat(L)
     for j in reversed(range(k)):
         LXj = L['X', j]
-        r = LXj[-1] - LXj[:-1].T @ beta
+        r = LXj[-1] - LXj[:-1].T @ gamma
         for i in range(j + 1, k): r = r - L[i, j].T @ u[i]
         u[j] = solve_Lt(L[j, j], np.asarray(r).ravel())
     return u

@@ -14,7 +14,8 @@ from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'lbfgsb', 'verify_and_restart', 'flat_terms']
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'lbfgsb', 'verify_and_restart', 'flat_terms',
+           'flat_sigma']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -236,3 +237,27 @@ def flat_terms(f, theta, terms, fval=None, rtol=1e-10):
             changes.append(abs(f(y) - fval))
         if max(changes) <= rtol * max(1.0, abs(fval)): out.append(t)
     return out
+
+# %% ../nbs/02c_optimum.ipynb #181c103a
+def flat_sigma(f, theta, fval=None, atol=1e-2):
+    """Whether the criterion changes by less than `atol` when all of θ is doubled and halved (σ not identified).
+
+    Parameters
+    ----------
+    f : callable
+        The criterion as a function of θ.
+    theta : array-like
+        θ̂.
+    fval : float, optional
+        f(θ̂).
+    atol : float
+        Change of the criterion (−2 log L units) below which it counts as flat.
+
+    Returns
+    -------
+    bool
+    """
+    theta = np.asarray(theta, float)
+    if not np.any(theta): return False
+    fval = f(theta) if fval is None else fval
+    return all(abs(f(c * theta) - fval) <= atol for c in (2.0, 0.5))

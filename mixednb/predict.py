@@ -14,7 +14,7 @@ from .formula import parse_formula, formula_terms
 from .design import lme4_name, _codes
 from .objective import lambdas
 from fastcore.basics import patch
-from .core import needs_fit
+from .core import needs_fit, blas_limit
 from .fit import LinearMixedModel
 
 # %% auto #0
@@ -247,9 +247,9 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
     for k in range(nsim):
         y = _simulate_one(self, rng, lams, mu)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), blas_limit(self.blas_threads):
                 warnings.simplefilter('ignore', MixedModelWarning)
-                r = self.refit(y)
+                r = self.refit(y, blas_threads=self.blas_threads)
             singular += r.is_singular; rows.append(fun(r).reindex(names).to_numpy(float))
         except MixedModelError: failed += 1; rows.append(np.full(len(names), np.nan))
         if progress and ((k + 1) % step == 0 or k + 1 == nsim): print(f"\rbootstrap: {k + 1}/{nsim}", end='', file=sys.stderr, flush=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np, pandas as pd
 from scipy.stats import t as t_dist, f as f_dist
 from .core import MixedModelError
-from .objective import update_L, logdet, ldRX2, pwrss, deviance
+from .objective import update_L, logdet, ldRX2, pwrss, deviance, RX_inv
 from fastcore.basics import patch
-from .core import needs_fit
+from .core import needs_fit, blas_limit
 from .fit import LinearMixedModel
 
 # %% auto #0
@@ -55,8 +55,8 @@ def covbeta_vp(m, varpar):
         The p × p covariance matrix σ²(R_X'R_X)⁻¹ = σ²(X'V_θ⁻¹X)⁻¹.
     """
     L = update_L(m.A, np.asarray(varpar[:-1], float))
-    Ri = np.linalg.inv(L['X', 'X'][:-1, :-1])
-    return varpar[-1] ** 2 * Ri.T @ Ri
+    Ri = RX_inv(L)
+    return varpar[-1] ** 2 * Ri @ Ri.T
 
 # %% ../nbs/10_satterthwaite.ipynb #afd08dda
 def _richardson(g, h, n=4):
@@ -154,13 +154,14 @@ class Satterthwaite:
         self.m = m
         self.varpar = np.r_[m.theta, m.sigma]
         r = richardson or (4 if m.design.q <= 1000 else 2)
-        H = hessian(lambda vp: deviance_vp(m, vp), self.varpar, r)
+        with blas_limit(m.blas_threads):                     # the fit's BLAS setting (see `blas_limit`)
+            H = hessian(lambda vp: deviance_vp(m, vp), self.varpar, r)
+            self.J = jacobian(lambda vp: covbeta_vp(m, vp), self.varpar, r)   # (p, p, k)
         ev = np.linalg.eigvalsh(H)
         self.warning = None if ev.min() > 1e-8 * max(ev.max(), 1) else \
             f"the Hessian of the deviance in (θ, σ) is not positive definite (eigenvalues {ev.min():.3g} … {ev.max():.3g}): a variance parameter is at its boundary and the degrees of freedom are approximate"
         self.A = 2 * np.linalg.pinv(H)
         self.C = m.vcov.to_numpy()
-        self.J = jacobian(lambda vp: covbeta_vp(m, vp), self.varpar, r)   # (p, p, k)
 
     def df(self, L):
         """Denominator df for the one-row contrast L'β.

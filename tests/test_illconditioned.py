@@ -2,10 +2,11 @@
 predictor scales 1e-3–1e3 with offsets up to 1e4, vector, `||`, crossed and nested terms), each fitted with lme4 once
 (tests/reference/illcond/make_lme4_refs.R). mixednb must end at or below lme4's criterion (1e-8 relative), or say that
 it did not (a note that the optimum is not verified, or a clear error). Issue 9's target is no silent miss. Measured
-with the default optimizer: 118 at or below lme4, 1 flagged (problem 123, 2e-4 above), 2 clear errors (78 and 104:
-the optimum cannot be factored in the data's own scale), 1 silent miss (problem 21, 3e-5 above). Before issue 9
-(BOBYQA from lme4's start, no conditioning, no check) 13 ended above lme4, the worst by 141%. The bounds below allow
-one more silent miss for platform rounding, and none above 1e-3."""
+with the default optimizer: 120 at or below lme4, 1 flagged (problem 123, 2e-4 above), 1 silent miss (problem 21, 3e-5
+above), no errors (X factored through its QR basis and the estimates read off the conditioned factor; before that
+problems 37, 78 and 104 ended in "cannot be factored in the data's own scale"). Before issue 9 (BOBYQA from lme4's
+start, no conditioning, no check) 13 ended above lme4, the worst by 141%. The bounds below allow one more silent miss
+for platform rounding, and none above 1e-3."""
 import json, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
@@ -36,5 +37,5 @@ def test_never_silently_above_lme4():
     kinds = pd.Series({k: v[0] for k, v in res.items()})
     silent = {k: v[1] for k, v in res.items() if v[0] == 'silent'}
     assert len(res) >= 100
-    assert (kinds == 'below').sum() >= 115, kinds.value_counts()
+    assert (kinds == 'below').sum() >= 118, kinds.value_counts()
     assert len(silent) <= 2 and max(silent.values(), default=0) < 1e-3, silent

@@ -161,3 +161,26 @@ _SLEEP = {}
 def _sleep_fit(reml):
     if reml not in _SLEEP: _SLEEP[reml] = quiet(lmer, "Reaction ~ Days + (Days | Subject)", load('sleepstudy'), REML=reml)
     return _SLEEP[reml]
+
+
+# --- BLAS threads: fits in two threads ---------------------------------------------------------------------------------
+
+def test_fits_in_two_threads_leave_blas_as_found_and_match_serial():
+    """Four fits, serially and in two threads at once: the BLAS thread count after is what it was before (the limit
+    is counted, not stacked), and every estimate is bit-identical to the serial fit's."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threadpoolctl import threadpool_info
+    blas = lambda: [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']
+    sl, pen = load('sleepstudy'), load('Penicillin')
+    jobs = [("Reaction ~ Days + (Days | Subject)", sl), ("diameter ~ 1 + (1|plate) + (1|sample)", pen),
+            ("Reaction ~ Days + (Days || Subject)", sl), ("Reaction ~ 1 + (1 | Subject)", sl)]
+    run = lambda job: quiet(lmer, *job)
+    before = blas()
+    serial = [run(j) for j in jobs]
+    with ThreadPoolExecutor(2) as ex: threaded = list(ex.map(run, jobs))
+    assert blas() == before
+    for a, b in zip(serial, threaded):
+        assert a.objective == b.objective and np.array_equal(a.theta, b.theta) and np.array_equal(a.fixef, b.fixef)
+    # Satterthwaite's df run under the fit's limit too, and leave BLAS as found
+    serial[0].coef_table()
+    assert blas() == before

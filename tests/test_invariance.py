@@ -1,0 +1,119 @@
+"""What the mathematics promises, on a broad generated family (issue 9): the optimum criterion does not depend on how
+a slope's predictor is scaled and shifted, on the units and origin of y, on the order of the rows, or on the labels
+of the levels, except by the exact shift each change implies.
+
+The family: intercept-only, correlated and `||` slopes, crossed and nested terms; SDs from 0 to 10, correlations
+near ±1, σ from 1e-4 to 10; the transformed predictor scaled by 1e-3 to 1e3 and shifted by up to 1e4 (and by at most
+1e5 of its own SDs: beyond that lme4's rank check, a QR with tolerance 1e-7 that mixednb copies, drops the column and
+the model changes). `||` terms are shifted by nothing: the model without a correlation is not invariant to the
+predictor's origin. Each property runs 200 examples with a fixed seed (hypothesis, derandomized).
+
+A pair of fits passes when the two optimum criteria agree within 1e-8 relative after the exact shift. Where a fit
+says it cannot be trusted (no verified optimum, the evaluation limit, or σ not separated from the random effects:
+`FLAGS`), the pair may disagree, at most `ALLOWED_FLAGGED` times per property (5%; measured: 2 to 6 of 200, all
+from one degenerate kind, 32 rows in 31 cells of a nested `g:h`); every pair where neither fit says so must agree."""
+import warnings
+import numpy as np, pandas as pd, pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+from mixednb import LinearMixedModel, MixedModelError, MixedModelWarning
+
+FORMS = ["y ~ x + (1 | g)", "y ~ x + (x | g)", "y ~ x + (x || g)", "y ~ x + (x | g) + (1 | h)",
+         "y ~ x + (1 | g) + (1 | h)", "y ~ x + (1 | g/h)", "y ~ x + (x | g) + (x | h)"]
+
+
+@st.composite
+def problems(draw):
+    "(formula, data, REML) from the family."
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    form = draw(st.sampled_from(FORMS))
+    sd = [draw(st.sampled_from([0.0, 0.01, 0.3, 1.0, 3.0, 10.0])) for _ in range(3)]
+    rho = draw(st.sampled_from([-0.99, -0.5, 0.0, 0.5, 0.99]))
+    sigma = 10 ** draw(st.floats(-4, 1))
+    rng = np.random.default_rng(seed)
+    ng, nh, per = int(rng.integers(4, 30)), int(rng.integers(3, 12)), int(rng.integers(2, 10))
+    n = ng * per
+    g = np.repeat(np.arange(ng), per)
+    h = rng.integers(0, nh, n)
+    x = rng.normal(size=n)
+    S = np.array([[sd[0] ** 2, rho * sd[0] * sd[1]], [rho * sd[0] * sd[1], sd[1] ** 2]])
+    b = rng.multivariate_normal([0, 0], S, size=ng, method='eigh')
+    c = rng.normal(size=(ng, nh)) * sd[2]
+    y = 1 + 0.5 * x + b[g, 0] + b[g, 1] * x + c[g, h] + sigma * rng.normal(size=n)
+    df = pd.DataFrame(dict(y=y, x=x, g=[f"g{i}" for i in g], h=[f"h{i}" for i in h]))
+    return form, df, draw(st.booleans())
+
+
+def fit(form, df, reml):
+    "(criterion, whether the fit said it did not reach a verified optimum), or None where the model is refused."
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always', MixedModelWarning)
+        try: m = LinearMixedModel(form, df, REML=reml).fit()
+        except MixedModelError: return None
+    return m.objective, any(any(s in str(x.message) for s in FLAGS) for x in w), m
+
+
+FLAGS = ('verified optimum', 'evaluation limit', 'do not separate the residual variance')
+ALLOWED_FLAGGED = 10
+FLAGGED = {}
+
+
+def check(name, base, other, shift):
+    "Assert the two optima agree after `shift`, unless a fit flagged itself (counted, at most ALLOWED_FLAGGED)."
+    if base is None or other is None:
+        assert base is None and other is None, f"{name}: one fit refused, the other not"
+        return
+    gap = other[0] - shift - base[0]
+    if abs(gap) <= 1e-8 * max(1.0, abs(base[0])): return
+    if base[1] or other[1]:
+        FLAGGED.setdefault(name, []).append(gap)
+        assert len(FLAGGED[name]) <= ALLOWED_FLAGGED, f"{name}: more than {ALLOWED_FLAGGED} flagged disagreements: {FLAGGED[name]}"
+        return
+    raise AssertionError(f"{name}: optimum moved by {gap:+.3e} (criterion {base[0]:.10g}), neither fit flagged it")
+
+
+SETTINGS = settings(max_examples=200, deadline=None, database=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@SETTINGS
+@given(p=problems(), log_s=st.floats(-3, 3), sign=st.sampled_from([-1.0, 1.0]), t=st.floats(-1e4, 1e4))
+def test_affine_predictor(p, log_s, sign, t):
+    "x → s·x + t: the REML criterion moves by 2 log|s| (from R_X), the deviance not at all."
+    form, df, reml = p
+    s = sign * 10 ** log_s
+    t = 0.0 if '||' in form else float(np.clip(t, -1e5 * abs(s), 1e5 * abs(s)))
+    base, other = fit(form, df, reml), fit(form, df.assign(x=s * df.x + t), reml)
+    check('affine x', base, other, 2 * np.log(abs(s)) if reml else 0.0)
+
+
+@SETTINGS
+@given(p=problems(), log_a=st.floats(-3, 3), sign=st.sampled_from([-1.0, 1.0]), b=st.floats(-1e4, 1e4))
+def test_affine_response(p, log_a, sign, b):
+    "y → a·y + b: the criterion moves by 2ν log|a|, ν = n − p (REML) or n (ML)."
+    form, df, reml = p
+    a = sign * 10 ** log_a
+    base, other = fit(form, df, reml), fit(form, df.assign(y=a * df.y + b), reml)
+    nu = len(df) - (2 if reml else 0)
+    check('affine y', base, other, 2 * nu * np.log(abs(a)))
+
+
+@SETTINGS
+@given(p=problems(), seed=st.integers(0, 2 ** 32 - 1))
+def test_row_order(p, seed):
+    "Any permutation of the rows: the same optimum."
+    form, df, reml = p
+    shuffled = df.sample(frac=1, random_state=np.random.RandomState(seed % 2 ** 32)).reset_index(drop=True)
+    check('row order', fit(form, df, reml), fit(form, shuffled, reml), 0.0)
+
+
+@SETTINGS
+@given(p=problems(), seed=st.integers(0, 2 ** 32 - 1))
+def test_level_labels(p, seed):
+    "New labels for the levels of both grouping factors (in another sort order): the same optimum."
+    form, df, reml = p
+    rng = np.random.default_rng(seed)
+    relabel = {c: dict(zip(sorted(df[c].unique()), rng.permutation([f"L{rng.integers(1e9)}_{i}" for i in range(df[c].nunique())])))
+               for c in ('g', 'h')}
+    other = df.assign(g=df.g.map(relabel['g']), h=df.h.map(relabel['h']))
+    check('level labels', fit(form, df, reml), fit(form, other, reml), 0.0)
