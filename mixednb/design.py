@@ -12,18 +12,14 @@ import numpy as np, pandas as pd
 import scipy.sparse as sp
 from formulaic import Formula, model_matrix
 from .core import MixedModelError
+from .rsyntax import translate, evaluate_response, alias, unknown_column
 from .formula import parse_formula, ParsedFormula
 
 # %% auto #0
-__all__ = ['used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'full_rank_columns', 'grouping_factor',
-           'ReTerm', 'theta_positions', 'lambda_of', 'Z_of', 'Design', 'term_of', 'design']
+__all__ = ['WEIGHTS', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'ColumnSpec', 'full_rank_columns',
+           'grouping_factor', 'ReTerm', 'theta_positions', 'lambda_of', 'Z_of', 'Design', 'term_of', 'design']
 
 # %% ../nbs/01_design.ipynb #2dca7a40
-def _variables(expr):
-    "Variables formulaic needs to evaluate the one-sided formula `expr`."
-    try: return set(Formula(expr).required_variables)
-    except Exception as e: raise MixedModelError(f"cannot read '{expr}' in the formula: {e}") from None
-
 def used_columns(pf: ParsedFormula, data: pd.DataFrame):
     """Columns of `data` that the parsed formula uses, in data order; unknown names raise.
 
@@ -37,23 +33,20 @@ def used_columns(pf: ParsedFormula, data: pd.DataFrame):
     Returns
     -------
     list
-        The labels of the columns of `data` the formula uses, in the order of `data.columns`. A name that is
-        neither a column nor one of formulaic's functions raises `MixedModelError`, with the closest column.
+        The labels of the columns of `data` the formula uses, in the order of `data.columns`, as `translate` reads
+        each expression with R's meaning; a name that is not a column raises `MixedModelError`, with the closest one.
     """
-    need = _variables(pf.response) | _variables(pf.fixed)
-    for b in pf.bars: need |= _variables(b.expr) | set(b.factors)
-    cols = set(map(str, data.columns))
-    ctx = {'np', 'numpy', 'log', 'exp', 'sqrt', 'abs', 'center', 'scale', 'standardize', 'C', 'poly', 'bs', 'I', 'Q'}
-    unknown = sorted(v for v in need if v not in cols and v not in ctx)
-    if unknown:
-        v = unknown[0]
-        near = difflib.get_close_matches(v, list(cols), n=1)
-        hint = f"; did you mean '{near[0]}'?" if near else f"; columns are {sorted(cols)}"
-        raise MixedModelError(f"unknown column '{v}' in formula '{pf.formula}'{hint}")
+    cols, where = list(map(str, data.columns)), f"formula '{pf.formula}'"
+    need = set(translate(pf.response, cols, where).columns) | set(translate(pf.fixed, cols, where).columns)
+    for b in pf.bars:
+        need |= set(translate(b.expr, cols, where).columns)
+        for f in b.factors:
+            if f not in cols: raise unknown_column(f, cols, where)
+            need.add(f)
     return [c for c in data.columns if str(c) in need]
 
 # %% ../nbs/01_design.ipynb #e887dc19
-def model_frame(pf: ParsedFormula, data):
+def model_frame(pf: ParsedFormula, data, extra=()):
     """Copy of the used columns of `data` without rows holding missing values, and the number of rows dropped.
 
     Parameters
@@ -72,7 +65,7 @@ def model_frame(pf: ParsedFormula, data):
     """
     if not isinstance(data, pd.DataFrame): raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if len(data) == 0: raise MixedModelError("data is an empty DataFrame (0 rows)")
-    cols = used_columns(pf, data)
+    cols = used_columns(pf, data) + [c for c in extra if c in data.columns]
     frame = data.loc[:, cols].copy()
     for c in cols:
         s = frame[c]
@@ -90,7 +83,7 @@ def response(pf: ParsedFormula, frame):
     Parameters
     ----------
     pf : ParsedFormula
-        The parsed formula; its `response` is a column of `frame` or an expression formulaic evaluates on it.
+        The parsed formula; its `response` is a column of `frame` or an R expression of columns (`evaluate_response`).
     frame : pandas.DataFrame
         The model frame.
 
@@ -100,11 +93,12 @@ def response(pf: ParsedFormula, frame):
         y, of length n; a non-numeric or constant response raises `MixedModelError`.
     """
     name = pf.response
-    if name in frame.columns: s = frame[name]
-    else: s = model_matrix(f"0 + {name}", frame, na_action="raise").iloc[:, 0]
+    s = frame[name] if name in frame.columns else pd.Series(evaluate_response(name, frame), index=frame.index)
     if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
         raise MixedModelError(f"response '{name}' must be numeric, not {s.dtype}")
     y = s.to_numpy(dtype=float)
+    if not np.isfinite(y).all():
+        raise MixedModelError(f"response '{name}' is not finite at row {frame.index[~np.isfinite(y)][0]!r} (a log of 0 or a negative number?)")
     if np.ptp(y) == 0: raise MixedModelError(f"response '{name}' has no variance: every value is {y[0]:g}")
     return y
 
@@ -142,12 +136,52 @@ def model_columns(expr, frame):
         The n × p model matrix (float).
     names : list of str
         Its column names, lme4's (`lme4_name`).
-    spec : formulaic.ModelSpec
-        formulaic's recipe for the same columns, to build them again on new data.
+    spec : ColumnSpec
+        The recipe for the same columns, to build them again on new data.
     """
-    try: mm = model_matrix(expr, frame, na_action="raise")
+    tr = translate(expr, list(map(str, frame.columns)))
+    try: mm = model_matrix(tr.python, _aliased(frame, tr), na_action="raise")
     except Exception as e: raise MixedModelError(f"cannot build the columns of '{expr}': {e}") from None
-    return mm.to_numpy(dtype=float), [lme4_name(c) for c in mm.columns], mm.model_spec
+    spec = ColumnSpec(mm.model_spec, tr)
+    return mm.to_numpy(dtype=float), spec.names(mm.columns), spec
+
+def _aliased(data, tr):
+    "The columns `tr` uses, under the names formulaic sees (`alias`)."
+    return pd.DataFrame({alias(c): data[c] for c in tr.columns}, index=data.index)
+
+class ColumnSpec:
+    """formulaic's spec of some columns and the `Translation` that made them: names them as lme4, rebuilds them.
+
+    Parameters
+    ----------
+    spec : formulaic.ModelSpec
+        formulaic's recipe (stateful transforms included).
+    tr : Translation
+        The expression's translation (its columns and calls, to restore names).
+    """
+    def __init__(self, spec, tr): self.spec, self.tr = spec, tr
+
+    @property
+    def required(self):
+        "The data's columns the recipe reads."
+        return list(self.tr.columns)
+
+    def names(self, cols):
+        "lme4's names of formulaic's columns `cols`."
+        return [lme4_name(self.tr.restore(str(c))) for c in cols]
+
+    @property
+    def column_names(self): return self.names(self.spec.column_names)
+
+    def term_columns(self):
+        "{term as the user writes it: indices of its columns}."
+        names = list(self.spec.column_names)
+        return {self.tr.restore(str(s.term)): [names.index(c) for c in s.columns] for s in self.spec.structure}
+
+    def matrix(self, data):
+        "The columns on new data (same transforms and levels), as a DataFrame with lme4's names."
+        mm = self.spec.get_model_matrix(_aliased(data, self.tr))
+        return pd.DataFrame(mm.to_numpy(dtype=float), columns=self.names(mm.columns), index=data.index)
 
 # %% ../nbs/01_design.ipynb #60b249a2
 def full_rank_columns(X, tol=1e-7):
@@ -338,10 +372,12 @@ class Design:
         Rows removed for missing values.
     dropped_columns : list of str
         Fixed-effects columns removed as aliased.
-    fixed_spec : formulaic.ModelSpec, optional
-        formulaic's recipe for X, to build it on new data.
+    fixed_spec : ColumnSpec, optional
+        The recipe for X, to build it on new data.
     frame : pandas.DataFrame, optional
         The model frame.
+    w : numpy.ndarray, optional
+        Prior weights (lme4's `weights`), length n; None for none.
     """
     formula: ParsedFormula
     y: np.ndarray
@@ -352,6 +388,7 @@ class Design:
     dropped_columns: list = field(default_factory=list)
     fixed_spec: object = None
     frame: pd.DataFrame = None
+    w: np.ndarray = None
     @property
     def n(self):
         "The number n of observations (int)."
@@ -442,7 +479,25 @@ def _check_rows(n, p, n_dropped, xnames):
         raise MixedModelError(f"{n} observations (after removing {n_dropped} with missing values) for {p} fixed effects {xnames}: "
                               "a model needs more observations than fixed effects")
 
-def design(formula, data):
+WEIGHTS = '(weights)'
+
+def _with_weights(data, weights):
+    "A new frame: `data` with the prior weights as the column '(weights)', validated (missing weights drop their rows)."
+    if weights is None: return data
+    if isinstance(weights, str):
+        if weights not in map(str, data.columns): raise unknown_column(weights, data.columns, "weights=")
+        w = data[weights]
+    else:
+        w = pd.Series(np.asarray(weights).ravel(), index=data.index) if len(np.asarray(weights).ravel()) == len(data) else None
+        if w is None: raise MixedModelError(f"weights= has {len(np.asarray(weights).ravel())} values for the {len(data)} rows of data")
+    if not pd.api.types.is_numeric_dtype(w) or pd.api.types.is_bool_dtype(w):
+        raise MixedModelError(f"weights= must be numeric, not {w.dtype}")
+    wf = w.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isnan(wf) & ~(np.isfinite(wf) & (wf > 0))
+    if bad.any(): raise MixedModelError(f"weights= must be positive and finite: row {data.index[bad][0]!r} has {wf[bad][0]:g} (drop rows of weight 0)")
+    return data.assign(**{WEIGHTS: wf})
+
+def design(formula, data, weights=None):
     """Parse `formula` and build the `Design` on `data` (which is not modified).
 
     Parameters
@@ -451,6 +506,8 @@ def design(formula, data):
         An lme4 formula, or one already parsed.
     data : pandas.DataFrame
         The data; rows with a missing value in a used column are left out.
+    weights : str or array-like, optional
+        Prior weights (lme4's `weights`): a column of `data` or one positive number per row.
 
     Returns
     -------
@@ -458,7 +515,9 @@ def design(formula, data):
         y, X without its aliased columns, and the random-effects terms by decreasing number of levels.
     """
     pf = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
-    frame, n_dropped = model_frame(pf, data)
+    if not isinstance(data, pd.DataFrame): raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    frame, n_dropped = model_frame(pf, _with_weights(data, weights), extra=[WEIGHTS] if weights is not None else [])
+    w = frame.pop(WEIGHTS).to_numpy() if weights is not None else None
     y = response(pf, frame)
     X, xnames, spec = model_columns(pf.fixed, frame)
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
@@ -467,4 +526,4 @@ def design(formula, data):
     X, xnames = X[:, keep], [xnames[j] for j in keep]
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
     terms = sorted((term_of(b, frame) for b in pf.bars), key=lambda t: -t.nlev)
-    return Design(pf, y, X, xnames, terms, n_dropped, dropped, spec, frame)
+    return Design(pf, y, X, xnames, terms, n_dropped, dropped, spec, frame, w)

@@ -21,7 +21,11 @@ from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
 
 # %% ../nbs/03_fit.ipynb #d1278576
-def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, **kw):
+_NOT_YET = {'offset': "an offset", 'contrasts': "contrasts per column",
+            'subset': "a subset of the rows", 'na_action': "a missing-value rule (rows with missing values are dropped)",
+            'family': "a generalized model (glmer)", 'verbose': "a progress trace (see optsum['path'] after the fit)"}
+
+def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, start=None, control=None, weights=None, **kw):
     """Fit a linear mixed model by REML (default) or maximum likelihood, as lme4's `lmer`.
 
     Parameters
@@ -40,15 +44,24 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
         The name printed as ``Data:`` in the summary.
     blas_threads : int or None
         BLAS threads during the fit (default 1, measured fastest here); None leaves BLAS as it is.
+    start, control
+        θ to start from, and the fit's settings (see `fit`).
+    weights : str or array-like, optional
+        Prior weights, as lme4's: a column of `data` or one positive number per row; observation i has residual
+        variance σ²/wᵢ.
     **kw
-        Passed to `optimize`: ``ftol_rel``, ``ftol_abs``, ``xtol_abs``, ``maxeval``, ``initial_step``.
+        The settings of `control` as keyword arguments (`CONTROL`: ``restarts``, ``gtol``, ``maxeval``, …). lme4's
+        ``offset``, ``contrasts``, ``subset`` and ``na_action`` are not supported yet, and say so.
 
     Returns
     -------
     LinearMixedModel
         The fitted model.
     """
-    return LinearMixedModel(formula, data, REML=REML, data_name=data_name).fit(optimizer=optimizer, blas_threads=blas_threads, **kw)
+    for k in kw:                                                 # unknown names: `fit` lists the settings
+        if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
+    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights).fit(optimizer=optimizer, blas_threads=blas_threads,
+                                                                               start=start, control=control, **kw)
 
 # %% ../nbs/03_fit.ipynb #9e5960ef
 def _nlopt(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step=1.0):
@@ -141,8 +154,9 @@ class LinearMixedModel:
     notes : list of str
         Notes on the data and the fit, also given as `MixedModelWarning`.
     """
-    def __init__(self, formula, data, REML=True, data_name=None):
-        self.design = design(formula, data)
+    def __init__(self, formula, data, REML=True, data_name=None, weights=None):
+        if not isinstance(REML, (bool, np.bool_)): raise MixedModelError(f"REML must be True or False, not {REML!r}")
+        self.design = design(formula, data, weights)
         self.formula, self.REML, self.data_name = self.design.formula.formula, bool(REML), data_name
         self.A = Blocks(self.design)
         self.notes, self.optsum, self.blas_threads = [], None, 1
@@ -245,7 +259,8 @@ def _control(control, kw):
     ctl = dict(CONTROL)
     for src in (control or {}), kw:
         bad = sorted(set(src) - set(CONTROL))
-        if bad: raise MixedModelError(f"unknown control setting {bad[0]!r}; the settings are {sorted(CONTROL)}")
+        if bad: raise MixedModelError(f"unknown argument or control setting {bad[0]!r}; the control settings are {', '.join(sorted(CONTROL))} "
+                                      "(and lmer's arguments formula, data, REML, optimizer, data_name, blas_threads, start, control)")
         ctl.update(src)
     return ctl
 
@@ -379,7 +394,7 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'])[1] if ctl['check'] else None
         theta_c = np.maximum(tr.best[1], d.theta_lower)
         flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0]) if ctl['check'] else []
-        flat_s = ctl['check'] and flat_sigma(tr.f, theta_c, tr.best[0])
+        flat_s = ctl['check'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])
         _set_user_theta(self, cond, theta_c, Ac)
     self.optsum = dict(info, feval=tr.nf, geval=tr.ng, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),
                        conditioned=cond is not None, converged=None if ver is None else ver['converged'],
@@ -656,7 +671,7 @@ def residuals(self: LinearMixedModel, scaled=False):
     Parameters
     ----------
     scaled : bool
-        Divide by σ̂ (lme4's scaled residuals).
+        Divide by σ̂/√wᵢ (lme4's scaled Pearson residuals; wᵢ = 1 without prior weights).
 
     Returns
     -------
@@ -664,7 +679,8 @@ def residuals(self: LinearMixedModel, scaled=False):
         The residuals, indexed by the data's row labels.
     """
     r = self.design.y - self.fitted().to_numpy()
-    return pd.Series(r / self.sigma if scaled else r, index=self.design.frame.index, name='residuals')
+    if scaled: r = r / self.sigma * (1.0 if self.design.w is None else np.sqrt(self.design.w))
+    return pd.Series(r, index=self.design.frame.index, name='residuals')
 
 # %% ../nbs/03_fit.ipynb #1341d213
 @patch(as_prop=True)

@@ -54,7 +54,7 @@ def _top_level_split(s, sep):
     return parts + [s[start:]]
 
 # %% ../nbs/00_formula.ipynb #6b3a38ca
-_NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$|^`[^`]+`$")
+_NAME = re.compile(r"^[^\W\d][\w.]*$|^\.[^\W\d][\w.]*$|^`[^`]+`$")     # R's names (letters of any script), or backticked
 
 def _factor_names(expr, whole):
     "Column names in a grouping interaction `a:b`, validated."
@@ -198,6 +198,7 @@ def parse_formula(formula):
     bars, pieces = [], []
     for piece in _top_level_split(rhs, '+'):
         p = piece.strip()
+        while p.startswith('((') and _matching(p, 0) == len(p) - 1 and _matching(p, 1) == len(p) - 2: p = p[1:-1]   # ((1|g))
         if p.startswith('(') and _matching(p, 0) == len(p) - 1 and _bar_split(p[1:-1], p) is not None:
             bars += _bars(p[1:-1], p)
         elif '|' in p: raise MixedModelError(f"random-effects term '{p}' must be written in parentheses, e.g. (1 | g), and added with '+'")

@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/objective.html.md"""
 
 # %% ../nbs/02_objective.ipynb #29856bd2
 from __future__ import annotations
-import functools
+import dataclasses, functools
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
@@ -66,14 +66,18 @@ class Blocks:
         β₀, the least-squares fit of y on X, by which y is shifted.
     """
     def __init__(self, d: Design):
-        self.terms, self.n, self.Zs = d.terms, d.n, [Z_of(t) for t in d.terms]
-        self.diag = [block_crossprod(t) for t in d.terms]                              # Z_j'Z_j, (ℓ, p, p)
+        self.sw = None if d.w is None else np.sqrt(d.w)                                # see "Prior weights" below
+        self.ldW = 0.0 if d.w is None else float(np.log(d.w).sum())
+        terms = d.terms if d.w is None else [dataclasses.replace(t, X=t.X * self.sw[:, None]) for t in d.terms]
+        self.terms, self.n, self.Zs = terms, d.n, [Z_of(t) for t in terms]
+        self.diag = [block_crossprod(t) for t in terms]                                # Z_j'Z_j, (ℓ, p, p)
         self.off = {(i, j): (self.Zs[i].T @ self.Zs[j]).tocsr() for i in range(len(self.Zs)) for j in range(i)}  # Z_i'Z_j
         self._set_xy(d.X, d.y)
 
     def _set_xy(self, X, y):
         "The blocks that involve X and y: [Q y]'Z_j and [Q y]'[Q y], X = Q R₀, y shifted by its least-squares fit on X."
         self.p = X.shape[1]
+        if self.sw is not None: X, y = X * self.sw[:, None], y * self.sw
         Q, self.R0 = conditioned_X(X)                                                   # see "The fixed-effects columns"
         r = y - Q @ (Q.T @ y)
         r = r - Q @ (Q.T @ r)                                                           # see "A large offset" below
@@ -629,7 +633,7 @@ def update_L(A: Blocks, theta):
     -------
     dict
         (i, j) → block L_ij for terms i ≥ j (L₁₁ a `BlockDiagonal`, L_i1 sparse, the rest dense); ('X', j) → the
-        X/y block row, ('X', 'X') → the X/y diagonal block, both for X's orthonormal basis Q; 'R0' → R₀ (X = QR₀).
+        X/y block row, ('X', 'X') → the X/y diagonal block, both for X's orthonormal basis Q; 'R0' → R₀ (X = QR₀); 'ldW' → Σ log wᵢ.
 
     Raises
     ------
@@ -655,7 +659,7 @@ def update_L(A: Blocks, theta):
     M = A.xx.copy()
     for m in range(k): M -= L['X', m] @ L['X', m].T
     L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
-    L['R0'] = A.R0                                                        # X = QR₀: the X rows are Q's
+    L['R0'], L['ldW'] = A.R0, A.ldW                                       # X = QR₀: the X rows are Q's; Σ log wᵢ
     return L
 
 # %% ../nbs/02_objective.ipynb #97abd3c4
@@ -759,7 +763,7 @@ def criterion(L, n, p, k, reml=True):
     float
         The criterion, with σ profiled out.
     """
-    return deviance(logdet(L, k), ldRX2(L) if reml else 0.0, pwrss(L), n, p, reml)
+    return deviance(logdet(L, k), ldRX2(L) if reml else 0.0, pwrss(L), n, p, reml, ldW=L['ldW'])
 
 # %% ../nbs/02_objective.ipynb #7b250ce3
 def objective(A: Blocks, theta, reml=True):

@@ -26,9 +26,8 @@ def _population_only(re_form):
     return re_form is False or (isinstance(re_form, str) and re_form.replace(' ', '') in ('NA', '~0', '0', '~-1'))
 
 def _term_columns(t):
-    "{formulaic term: column indices} of one model term."
-    names = list(t.spec.column_names)
-    return {str(s.term): [names.index(c) for c in s.columns] for s in t.spec.structure}
+    "{term as written: column indices} of one model term."
+    return t.spec.term_columns()
 
 def selected_columns(terms, re_form=None):
     """The columns of each random-effects term that `re_form` keeps, as lme4's `re.form` selects them.
@@ -62,8 +61,8 @@ def selected_columns(terms, re_form=None):
 # %% ../nbs/07_predict.ipynb #8c0bb991
 def _needed(d, sel):
     "Columns of new data the fixed part and the selected random-effects terms use."
-    need = set(d.fixed_spec.required_variables)
-    for i in sel: need |= set(d.terms[i].spec.required_variables) | set(d.terms[i].bar.factors)
+    need = set(d.fixed_spec.required)
+    for i in sel: need |= set(d.terms[i].spec.required) | set(d.terms[i].bar.factors)
     return need
 
 def _matrix(spec, data, what):
@@ -71,9 +70,8 @@ def _matrix(spec, data, what):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('error', DataMismatchWarning)
-            mm = spec.get_model_matrix(data)
+            return spec.matrix(data).reset_index(drop=True)
     except Exception as e: raise MixedModelError(f"cannot build the {what} columns on newdata: {e}") from None
-    return pd.DataFrame(mm.to_numpy(dtype=float), columns=[lme4_name(c) for c in mm.columns])
 
 # %% ../nbs/07_predict.ipynb #a983b308
 def _level_codes(t, frame, newdata):
@@ -160,7 +158,8 @@ def _simulate_one(self, rng, lams, mu):
     for t, lam in zip(d.terms, lams):
         b = rng.standard_normal((t.nlev, t.p)) @ lam.T      # rows: λu of each level
         zb += (t.X * b[t.codes]).sum(axis=1)
-    return mu + s * (zb + rng.standard_normal(d.n))
+    e = rng.standard_normal(d.n)
+    return mu + s * (zb + (e if d.w is None else e / np.sqrt(d.w)))      # residual variance σ²/wᵢ
 
 @patch
 @needs_fit

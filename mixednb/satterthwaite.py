@@ -36,7 +36,7 @@ def deviance_vp(m, varpar):
     """
     theta, sigma = np.asarray(varpar[:-1], float), float(varpar[-1])
     L = update_L(m.A, theta)
-    return deviance(logdet(L, len(m.A.terms)), ldRX2(L) if m.REML else 0.0, pwrss(L), m.A.n, m.A.p, m.REML, sigma=sigma)
+    return deviance(logdet(L, len(m.A.terms)), ldRX2(L) if m.REML else 0.0, pwrss(L), m.A.n, m.A.p, m.REML, sigma=sigma, ldW=L['ldW'])
 
 # %% ../nbs/10_satterthwaite.ipynb #d6e4ae5e
 def covbeta_vp(m, varpar):
@@ -221,7 +221,7 @@ def coef_table_satt(m, S=None):
 
 # %% ../nbs/10_satterthwaite.ipynb #ce4c3271
 def term_columns(m):
-    """Fixed-effect columns per term of the fixed part (intercept excluded), from formulaic's spec.
+    """Fixed-effect columns per term of the fixed part (intercept excluded), from the fixed part's `ColumnSpec`.
 
     Parameters
     ----------
@@ -234,11 +234,11 @@ def term_columns(m):
         {term: [lme4 column names]}, in the formula's order, leaving out the intercept, terms without columns and
         columns dropped as aliased.
     """
-    from mixednb.design import lme4_name
-    out = {}
-    for st in m.design.fixed_spec.structure:
-        cols = [c for c in map(lme4_name, st.columns) if c in m.design.xnames]
-        if str(st.term) != '1' and cols: out[str(st.term)] = cols
+    spec, out = m.design.fixed_spec, {}
+    names = spec.column_names
+    for term, idx in spec.term_columns().items():
+        cols = [names[i] for i in idx if names[i] in m.design.xnames]
+        if term != '1' and cols: out[term] = cols
     return out
 
 # %% ../nbs/10_satterthwaite.ipynb #c9bfbcc7

@@ -128,7 +128,7 @@ def test_start_from_a_converged_theta_takes_few_evaluations():
 
 def test_control_settings():
     sl = load('sleepstudy')
-    with pytest.raises(MixedModelError, match=r"unknown control setting 'restart'.*'restarts'"):
+    with pytest.raises(MixedModelError, match=r"unknown argument or control setting 'restart'.*restarts"):
         lmer("Reaction ~ Days + (Days | Subject)", sl, control={'restart': 3})
     with pytest.warns(MixedModelWarning, match='evaluation limit'):
         m = lmer("Reaction ~ Days + (Days | Subject)", sl, optimizer='bobyqa', control=dict(maxeval=5, check=False))

@@ -1,0 +1,184 @@
+"""The model fitted is the model written (issue 10, first part): formulas pasted from lme4 mean what they mean in R,
+against lme4 fits made with R (tests/reference/formula/make_refs.R), and a formula cannot run code."""
+import json, subprocess, sys, warnings
+from pathlib import Path
+import numpy as np, pandas as pd, pytest
+
+from mixednb import lmer, load, LinearMixedModel, MixedModelError, MixedModelWarning
+from mixednb.formula import parse_formula
+
+REFS = json.loads((Path(__file__).parent / 'reference' / 'formula' / 'lme4_fits.json').read_text())['fits']
+
+
+def quiet(f, *a, **k):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', MixedModelWarning)
+        return f(*a, **k)
+
+
+def data(name):
+    "The data each reference was fitted to (the R script builds `renamed` the same way)."
+    if name == 'sleepstudy': return load(name).assign(w=lambda d: 1 / (1 + d.Days))
+    if name == 'ChickWeight': return load(name).assign(w=lambda d: d.Chick.astype(int) % 5 + 0.5)
+    sl = load('sleepstudy').rename(columns={'Days': 'exp'})
+    return sl.assign(**{'Days.num': sl.exp / 10, 'C': sl.exp % 2})
+
+
+@pytest.mark.parametrize('ref', REFS, ids=[r['id'] for r in REFS])
+def test_matches_lme4(ref):
+    "Response expressions, `^` in calls, factor(), log(), columns named like functions or with dots: lme4's numbers."
+    w = ref.get('weights')
+    m = quiet(lmer, ref['formula'], data(ref['data']), REML=ref['REML'], weights=w if isinstance(w, str) else None)
+    assert m.objective == pytest.approx(ref['criterion'], rel=1e-6, abs=1e-6)
+    assert list(m.fixef.index) == list(ref['fixef'])
+    np.testing.assert_allclose(m.fixef.to_numpy(), list(ref['fixef'].values()), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(m.vcov)), ref['se'], rtol=1e-3)
+    assert m.sigma == pytest.approx(ref['sigma'], rel=1e-3)
+
+
+def test_response_minus_a_constant_is_not_the_response():
+    "`Reaction - 100` shifts the intercept by 100 (it was read as `Reaction` without a term '100')."
+    sl = load('sleepstudy')
+    a, b = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl), quiet(lmer, "Reaction - 100 ~ Days + (Days | Subject)", sl)
+    assert b.fixef['(Intercept)'] == pytest.approx(a.fixef['(Intercept)'] - 100, abs=1e-6)
+    assert b.objective == pytest.approx(a.objective, rel=1e-10)
+
+
+def test_power_in_I_is_a_power_on_integer_columns():
+    "`I(D^2)` on an integer column squares it (Python's `^` is XOR: 3 ^ 2 == 1)."
+    sl = load('sleepstudy')
+    ints, floats = sl.assign(D=sl.Days.astype(int)), sl.assign(D=sl.Days.astype(float))
+    a, b = (quiet(lmer, "Reaction ~ D + I(D^2) + (1 | Subject)", d) for d in (ints, floats))
+    assert a.objective == pytest.approx(b.objective, rel=1e-12)
+    np.testing.assert_allclose(a.design.X[:, 2], sl.Days.to_numpy() ** 2)
+
+
+@pytest.mark.parametrize('name', ['exp', 'log', 'C', 'np', 'Treatment', 'I', 'factor', 'T', 'Days.num', 'total fruits', 'Tage_ä'])
+def test_columns_named_like_functions_or_not_python_names(name):
+    "A column may be called anything R allows: the fit equals the one with the column called `x`."
+    sl = load('sleepstudy')
+    q = f"`{name}`" if ' ' in name else name
+    a = quiet(lmer, "Reaction ~ x + (x | Subject)", sl.assign(x=sl.Days))
+    b = quiet(lmer, f"Reaction ~ {q} + ({q} | Subject)", sl.assign(**{name: sl.Days}))
+    assert b.objective == pytest.approx(a.objective, rel=1e-12)
+    assert list(b.fixef.index) == ['(Intercept)', name]
+
+
+def test_extra_parentheses_and_unicode_grouping_names():
+    sl = load('sleepstudy')
+    a = quiet(lmer, "Reaction ~ Days + (1 | Subject)", sl)
+    b = quiet(lmer, "Reaction ~ Days + ((1 | Gruppé))", sl.assign(Gruppé=sl.Subject))
+    assert b.objective == pytest.approx(a.objective, rel=1e-12)
+    assert list(b.ranef()) == ['Gruppé']
+
+
+def test_factor_of_a_numeric_column():
+    sl = load('sleepstudy')
+    m = quiet(lmer, "Reaction ~ factor(Days) + (1 | Subject)", sl)
+    assert list(m.fixef.index) == ['(Intercept)'] + [f"factor(Days){d}" for d in range(1, 10)]
+    new = sl.iloc[:3]
+    np.testing.assert_allclose(m.predict(new), m.fitted().iloc[:3])
+
+
+def test_predict_on_new_data_with_translated_columns():
+    "Columns under aliases (named like functions, with dots) are found again in new data."
+    sl = load('sleepstudy').assign(exp=lambda d: d.Days, **{'Days.num': lambda d: d.Days / 10})
+    m = quiet(lmer, "log(Reaction) ~ exp + I(Days.num^2) + (exp | Subject)", sl)
+    np.testing.assert_allclose(m.predict(sl.iloc[::7]), m.fitted().iloc[::7], rtol=1e-12)
+
+
+MARKER_CODE = [
+    "I(np.__builtins__['exec'](\"open('{p}', 'w').write('x')\"))",
+    "I(__import__('os').system('touch {p}'))",
+    "I(open('{p}', 'w'))",
+    "I(Days.__class__.__base__)",
+    "np.os.system('touch {p}')",
+    "I((lambda: open('{p}', 'w'))())",
+]
+
+
+@pytest.mark.parametrize('code', MARKER_CODE)
+def test_a_formula_cannot_run_code(tmp_path, code):
+    "Each expression raises a MixedModelError naming it, and the marker file is never created, in lmer and the CLI."
+    marker = tmp_path / 'marker'
+    expr = code.format(p=marker)
+    with pytest.raises(MixedModelError):
+        lmer(f"Reaction ~ {expr} + (1 | Subject)", load('sleepstudy'))
+    with pytest.raises(MixedModelError):
+        lmer(f"{expr} ~ Days + (1 | Subject)", load('sleepstudy'))
+    r = subprocess.run([sys.executable, '-c', 'import sys; from mixednb.cli import main; sys.exit(main())', 'fit', f"Reaction ~ {expr} + (1 | Subject)", 'sleepstudy'],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and 'Traceback' not in r.stderr and 'formula' in r.stderr, r.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('call, match', [
+    (dict(REML='no'), "REML must be True or False, not 'no'"),
+    (dict(REML=1), "REML must be True or False, not 1"),
+    (dict(weights='w'), "unknown column 'w' in weights="),
+    (dict(weights=[1.0, 2.0]), "weights= has 2 values for the 180 rows of data"),
+    (dict(weights=np.r_[-1.0, np.ones(179)]), "weights= must be positive and finite: row 0 has -1"),
+    (dict(weights=np.r_[np.ones(179), 0.0]), "row 179 has 0 (drop rows of weight 0)"),
+    (dict(weights=np.r_[np.inf, np.ones(179)]), "row 0 has inf"),
+    (dict(weights=['a'] * 180), "weights= must be numeric"),
+    (dict(offset='o'), "offset= (an offset, as in lme4) is not supported"),
+    (dict(contrasts={'f': 'sum'}), "contrasts= (contrasts per column"),
+    (dict(subset='x > 1'), "subset= (a subset of the rows"),
+    (dict(na_action='fail'), "na_action="),
+    (dict(maxfun=100), "unknown argument or control setting 'maxfun'; the control settings are"),
+])
+def test_arguments_say_what_is_wrong(call, match):
+    with pytest.raises(MixedModelError, match=match.replace('(', r'\(').replace(')', r'\)')):
+        lmer("Reaction ~ Days + (1 | Subject)", load('sleepstudy'), **call)
+
+
+@pytest.mark.parametrize('formula, match', [
+    ("Reaction ~ Dayz + (1 | Subject)", "unknown column 'Dayz' in formula 'Reaction ~ Dayz + (1 | Subject)'; did you mean 'Days'?"),
+    ("Reaction ~ foo(Days) + (1 | Subject)", "'foo(…)' in formula"),
+    ("Reaction ~ Days[1] + (1 | Subject)", "'[' at position"),
+    ("Reaction ~ 'Days' + (1 | Subject)", "a string 'Days' in formula"),
+    ("Reaction ~ Days + (1 | Subjct)", "unknown column 'Subjct'"),
+    ("Reaction + Days ~ 1 + (1 | Subject)", None),
+    ("log(Reaction - 1000) ~ Days + (1 | Subject)", "not finite at row"),
+])
+def test_formula_errors_name_the_culprit(formula, match):
+    if match is None:          # R: a sum as the response is fine
+        m = quiet(lmer, formula, load('sleepstudy'))
+        np.testing.assert_allclose(m.design.y, (load('sleepstudy').Reaction + load('sleepstudy').Days).to_numpy())
+        return
+    with pytest.raises(MixedModelError, match=match.replace('(', r'\(').replace(')', r'\)').replace('[', r'\[').replace('?', r'\?')):
+        lmer(formula, load('sleepstudy'))
+
+
+def test_data_is_not_modified():
+    sl = load('sleepstudy').assign(exp=lambda d: d.Days)
+    before = sl.copy()
+    quiet(lmer, "log(Reaction) - 5 ~ exp + I(exp^2) + factor(Subject == '308') + (exp | Subject)", sl)
+    pd.testing.assert_frame_equal(sl, before)
+
+
+def test_weights_of_one_and_missing_weights():
+    "Weights of 1 are the unweighted model; a missing weight drops its row, as a missing value does."
+    sl = load('sleepstudy')
+    a = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl)
+    b = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, weights=np.ones(len(sl)))
+    assert b.objective == pytest.approx(a.objective, rel=1e-12) and b.sigma == pytest.approx(a.sigma, rel=1e-9)
+    w = np.where(np.arange(len(sl)) == 5, np.nan, 2.0)
+    c = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, weights=w)
+    d = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl.drop(index=5), weights=np.full(len(sl) - 1, 2.0))
+    assert c.nobs == 179 and c.objective == pytest.approx(d.objective, rel=1e-10)
+    assert any('1' in n and 'missing' in n for n in c.notes), c.notes
+
+
+def test_weights_scale_sigma_and_pearson_residuals():
+    "Every weight c: σ̂ grows by √c, θ̂ and β̂ stay; the scaled residuals are √wᵢ(yᵢ − ŷᵢ)/σ̂."
+    sl = load('sleepstudy').assign(w=lambda d: 1 / (1 + d.Days))
+    a = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, weights='w')
+    b = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, weights=sl.w * 9)
+    assert b.sigma == pytest.approx(3 * a.sigma, rel=1e-6)
+    np.testing.assert_allclose(b.theta, a.theta / 3, rtol=1e-4)
+    np.testing.assert_allclose(b.fixef, a.fixef, rtol=1e-6)
+    np.testing.assert_allclose(a.residuals(scaled=True), np.sqrt(sl.w) * a.residuals() / a.sigma, rtol=1e-12)
+    sim = a.simulate(2000, seed=1).sub(a.fitted(), axis=0)
+    ratio = sim.groupby(sl.Days).var().mean(axis=1)          # larger variance where the weight is smaller
+    assert ratio.iloc[-1] > 3 * ratio.iloc[0]
