@@ -16,8 +16,9 @@ from .rsyntax import translate, evaluate_response, alias, unknown_column
 from .formula import parse_formula, ParsedFormula
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'ColumnSpec', 'full_rank_columns',
-           'grouping_factor', 'ReTerm', 'theta_positions', 'lambda_of', 'Z_of', 'Design', 'term_of', 'design']
+__all__ = ['WEIGHTS', 'OFFSET', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'ColumnSpec',
+           'full_rank_columns', 'grouping_factor', 'ReTerm', 'theta_positions', 'lambda_of', 'Z_of', 'Design',
+           'term_of', 'design', 'offset_values']
 
 # %% ../nbs/01_design.ipynb #2dca7a40
 def used_columns(pf: ParsedFormula, data: pd.DataFrame):
@@ -38,6 +39,7 @@ def used_columns(pf: ParsedFormula, data: pd.DataFrame):
     """
     cols, where = list(map(str, data.columns)), f"formula '{pf.formula}'"
     need = set(translate(pf.response, cols, where).columns) | set(translate(pf.fixed, cols, where).columns)
+    for o in pf.offsets: need |= set(translate(o, cols, where).columns)
     for b in pf.bars:
         need |= set(translate(b.expr, cols, where).columns)
         for f in b.factors:
@@ -378,6 +380,11 @@ class Design:
         The model frame.
     w : numpy.ndarray, optional
         Prior weights (lme4's `weights`), length n; None for none.
+    offset : numpy.ndarray, optional
+        The offset (the formula's `offset()` terms plus the `offset` argument), length n; None for none.
+    offset_column : str or None
+        The `offset` argument when it named a column (so that `predict` finds it in new data); '(offset)' when it
+        was given as numbers.
     """
     formula: ParsedFormula
     y: np.ndarray
@@ -389,6 +396,8 @@ class Design:
     fixed_spec: object = None
     frame: pd.DataFrame = None
     w: np.ndarray = None
+    offset: np.ndarray = None
+    offset_column: str = None
     @property
     def n(self):
         "The number n of observations (int)."
@@ -479,25 +488,35 @@ def _check_rows(n, p, n_dropped, xnames):
         raise MixedModelError(f"{n} observations (after removing {n_dropped} with missing values) for {p} fixed effects {xnames}: "
                               "a model needs more observations than fixed effects")
 
-WEIGHTS = '(weights)'
+WEIGHTS, OFFSET = '(weights)', '(offset)'
 
-def _with_weights(data, weights):
-    "A new frame: `data` with the prior weights as the column '(weights)', validated (missing weights drop their rows)."
-    if weights is None: return data
-    if isinstance(weights, str):
-        if weights not in map(str, data.columns): raise unknown_column(weights, data.columns, "weights=")
-        w = data[weights]
+def _argument_column(data, values, arg):
+    "A column or one number per row given as lme4's `weights=`/`offset=`, as a float array (NaN where missing)."
+    if isinstance(values, str):
+        if values not in map(str, data.columns): raise unknown_column(values, data.columns, f"{arg}=")
+        s = data[values]
     else:
-        w = pd.Series(np.asarray(weights).ravel(), index=data.index) if len(np.asarray(weights).ravel()) == len(data) else None
-        if w is None: raise MixedModelError(f"weights= has {len(np.asarray(weights).ravel())} values for the {len(data)} rows of data")
-    if not pd.api.types.is_numeric_dtype(w) or pd.api.types.is_bool_dtype(w):
-        raise MixedModelError(f"weights= must be numeric, not {w.dtype}")
-    wf = w.to_numpy(dtype=float, na_value=np.nan)
-    bad = ~np.isnan(wf) & ~(np.isfinite(wf) & (wf > 0))
-    if bad.any(): raise MixedModelError(f"weights= must be positive and finite: row {data.index[bad][0]!r} has {wf[bad][0]:g} (drop rows of weight 0)")
-    return data.assign(**{WEIGHTS: wf})
+        v = np.asarray(values).ravel()
+        if len(v) != len(data): raise MixedModelError(f"{arg}= has {len(v)} values for the {len(data)} rows of data")
+        s = pd.Series(v, index=data.index)
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s): raise MixedModelError(f"{arg}= must be numeric, not {s.dtype}")
+    return s.to_numpy(dtype=float, na_value=np.nan)
 
-def design(formula, data, weights=None):
+def _with_arguments(data, weights, offset):
+    "A new frame: `data` with the prior weights and the offset as the columns '(weights)' and '(offset)', validated."
+    extra = {}
+    if weights is not None:
+        wf = _argument_column(data, weights, 'weights')
+        bad = ~np.isnan(wf) & ~(np.isfinite(wf) & (wf > 0))
+        if bad.any(): raise MixedModelError(f"weights= must be positive and finite: row {data.index[bad][0]!r} has {wf[bad][0]:g} (drop rows of weight 0)")
+        extra[WEIGHTS] = wf
+    if offset is not None:
+        of = _argument_column(data, offset, 'offset')
+        if np.isinf(of).any(): raise MixedModelError(f"offset= is infinite at row {data.index[np.isinf(of)][0]!r}")
+        extra[OFFSET] = of
+    return data.assign(**extra) if extra else data
+
+def design(formula, data, weights=None, offset=None):
     """Parse `formula` and build the `Design` on `data` (which is not modified).
 
     Parameters
@@ -508,6 +527,8 @@ def design(formula, data, weights=None):
         The data; rows with a missing value in a used column are left out.
     weights : str or array-like, optional
         Prior weights (lme4's `weights`): a column of `data` or one positive number per row.
+    offset : str or array-like, optional
+        An offset (lme4's `offset`): a column of `data` or one number per row, added to the formula's `offset()` terms.
 
     Returns
     -------
@@ -516,8 +537,10 @@ def design(formula, data, weights=None):
     """
     pf = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
     if not isinstance(data, pd.DataFrame): raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    frame, n_dropped = model_frame(pf, _with_weights(data, weights), extra=[WEIGHTS] if weights is not None else [])
+    frame, n_dropped = model_frame(pf, _with_arguments(data, weights, offset), extra=[WEIGHTS, OFFSET])
     w = frame.pop(WEIGHTS).to_numpy() if weights is not None else None
+    off = frame.pop(OFFSET).to_numpy() if offset is not None else None
+    off = offset_values(pf, frame, off)
     y = response(pf, frame)
     X, xnames, spec = model_columns(pf.fixed, frame)
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
@@ -526,4 +549,13 @@ def design(formula, data, weights=None):
     X, xnames = X[:, keep], [xnames[j] for j in keep]
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
     terms = sorted((term_of(b, frame) for b in pf.bars), key=lambda t: -t.nlev)
-    return Design(pf, y, X, xnames, terms, n_dropped, dropped, spec, frame, w)
+    return Design(pf, y, X, xnames, terms, n_dropped, dropped, spec, frame, w, off,
+                  offset if isinstance(offset, str) else (OFFSET if offset is not None else None))
+
+def offset_values(pf, frame, given=None):
+    "The offset on the rows of `frame`: the formula's `offset()` terms evaluated there, plus `given`; None if neither."
+    parts = [evaluate_response(o, frame, 'the offset') for o in pf.offsets] + ([given] if given is not None else [])
+    if not parts: return None
+    off = np.sum(parts, axis=0)
+    if not np.isfinite(off).all(): raise MixedModelError(f"the offset is not finite at row {frame.index[~np.isfinite(off)][0]!r}")
+    return off

@@ -21,11 +21,12 @@ from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
 
 # %% ../nbs/03_fit.ipynb #d1278576
-_NOT_YET = {'offset': "an offset", 'contrasts': "contrasts per column",
+_NOT_YET = {'contrasts': "contrasts per column",
             'subset': "a subset of the rows", 'na_action': "a missing-value rule (rows with missing values are dropped)",
             'family': "a generalized model (glmer)", 'verbose': "a progress trace (see optsum['path'] after the fit)"}
 
-def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, start=None, control=None, weights=None, **kw):
+def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, start=None, control=None, weights=None,
+         offset=None, **kw):
     """Fit a linear mixed model by REML (default) or maximum likelihood, as lme4's `lmer`.
 
     Parameters
@@ -49,9 +50,12 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     weights : str or array-like, optional
         Prior weights, as lme4's: a column of `data` or one positive number per row; observation i has residual
         variance σ²/wᵢ.
+    offset : str or array-like, optional
+        An offset, as lme4's: a column of `data` or one number per row, added to the linear predictor (as are the
+        formula's ``offset(expr)`` terms). `predict` on new data needs it as a column or in the formula.
     **kw
         The settings of `control` as keyword arguments (`CONTROL`: ``restarts``, ``gtol``, ``maxeval``, …). lme4's
-        ``offset``, ``contrasts``, ``subset`` and ``na_action`` are not supported yet, and say so.
+        ``contrasts``, ``subset`` and ``na_action`` are not supported yet, and say so.
 
     Returns
     -------
@@ -60,7 +64,7 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     """
     for k in kw:                                                 # unknown names: `fit` lists the settings
         if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
-    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights).fit(optimizer=optimizer, blas_threads=blas_threads,
+    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset).fit(optimizer=optimizer, blas_threads=blas_threads,
                                                                                start=start, control=control, **kw)
 
 # %% ../nbs/03_fit.ipynb #9e5960ef
@@ -154,9 +158,9 @@ class LinearMixedModel:
     notes : list of str
         Notes on the data and the fit, also given as `MixedModelWarning`.
     """
-    def __init__(self, formula, data, REML=True, data_name=None, weights=None):
+    def __init__(self, formula, data, REML=True, data_name=None, weights=None, offset=None):
         if not isinstance(REML, (bool, np.bool_)): raise MixedModelError(f"REML must be True or False, not {REML!r}")
-        self.design = design(formula, data, weights)
+        self.design = design(formula, data, weights, offset)
         self.formula, self.REML, self.data_name = self.design.formula.formula, bool(REML), data_name
         self.A = Blocks(self.design)
         self.notes, self.optsum, self.blas_threads = [], None, 1
@@ -658,7 +662,7 @@ def fitted(self: LinearMixedModel):
         The fitted values conditional on the random effects, indexed by the data's row labels.
     """
     d = self.design
-    f = d.X @ self._beta
+    f = d.X @ self._beta if d.offset is None else d.X @ self._beta + d.offset
     for t, b in zip(d.terms, self._b()): f = f + (t.X * b[t.codes]).sum(axis=1)
     return pd.Series(f, index=d.frame.index, name='fitted')
 

@@ -139,11 +139,14 @@ class ParsedFormula:
         The right-hand side without its bars, for formulaic (`'1'` when only bars were given).
     bars : list of Bar
         The random-effects terms after lme4's expansions, in the order written.
+    offsets : list of str
+        The expressions of `offset(expr)` terms (known parts of the linear predictor, as R's).
     """
     formula: str
     response: str
     fixed: str
     bars: list = field(default_factory=list)
+    offsets: list = field(default_factory=list)
 
 # %% ../nbs/00_formula.ipynb #cb4ca512
 def _bar_split(inner, whole):
@@ -195,13 +198,15 @@ def parse_formula(formula):
     if len(sides) != 2 or not sides[0].strip() or not sides[1].strip():
         raise MixedModelError(f"formula '{formula}' must have the form 'response ~ terms'")
     lhs, rhs = sides[0].strip(), sides[1]
-    bars, pieces = [], []
+    bars, pieces, offsets = [], [], []
     for piece in _top_level_split(rhs, '+'):
         p = piece.strip()
         while p.startswith('((') and _matching(p, 0) == len(p) - 1 and _matching(p, 1) == len(p) - 2: p = p[1:-1]   # ((1|g))
         if p.startswith('(') and _matching(p, 0) == len(p) - 1 and _bar_split(p[1:-1], p) is not None:
             bars += _bars(p[1:-1], p)
+        elif re.fullmatch(r"offset\s*\(.*\)", p, re.S) and _matching(p, p.index('(')) == len(p) - 1:
+            offsets.append(p[p.index('(') + 1:-1].strip())                   # offset(expr): added to Xβ, not estimated
         elif '|' in p: raise MixedModelError(f"random-effects term '{p}' must be written in parentheses, e.g. (1 | g), and added with '+'")
         else: pieces.append(p)
     if not bars: raise MixedModelError(f"formula '{formula}' has no random-effects term such as (1 | group)")
-    return ParsedFormula(formula, lhs, _join_fixed(pieces), bars)
+    return ParsedFormula(formula, lhs, _join_fixed(pieces), bars, offsets)

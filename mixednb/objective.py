@@ -67,6 +67,7 @@ class Blocks:
     """
     def __init__(self, d: Design):
         self.sw = None if d.w is None else np.sqrt(d.w)                                # see "Prior weights" below
+        self.offset = d.offset                                                         # known part of Xβ: y − offset is fitted
         self.ldW = 0.0 if d.w is None else float(np.log(d.w).sum())
         terms = d.terms if d.w is None else [dataclasses.replace(t, X=t.X * self.sw[:, None]) for t in d.terms]
         self.terms, self.n, self.Zs = terms, d.n, [Z_of(t) for t in terms]
@@ -77,6 +78,7 @@ class Blocks:
     def _set_xy(self, X, y):
         "The blocks that involve X and y: [Q y]'Z_j and [Q y]'[Q y], X = Q R₀, y shifted by its least-squares fit on X."
         self.p = X.shape[1]
+        if self.offset is not None: y = y - self.offset
         if self.sw is not None: X, y = X * self.sw[:, None], y * self.sw
         Q, self.R0 = conditioned_X(X)                                                   # see "The fixed-effects columns"
         r = y - Q @ (Q.T @ y)

@@ -11,7 +11,8 @@ import numpy as np, pandas as pd
 from formulaic.errors import DataMismatchWarning
 from .core import MixedModelError, MixedModelWarning
 from .formula import parse_formula, formula_terms
-from .design import lme4_name, _codes
+from .design import lme4_name, _codes, offset_values, OFFSET
+from .rsyntax import translate
 from .objective import lambdas
 from fastcore.basics import patch
 from .core import needs_fit, blas_limit
@@ -63,7 +64,16 @@ def _needed(d, sel):
     "Columns of new data the fixed part and the selected random-effects terms use."
     need = set(d.fixed_spec.required)
     for i in sel: need |= set(d.terms[i].spec.required) | set(d.terms[i].bar.factors)
+    for o in d.formula.offsets: need |= set(translate(o, list(d.frame.columns)).columns)
+    if d.offset_column not in (None, OFFSET): need.add(d.offset_column)
     return need
+
+def _new_offset(d, nd):
+    "The offset on new rows: the formula's offset() terms evaluated there, plus the offset= column."
+    if d.offset_column == OFFSET:
+        raise MixedModelError("offset= was given as numbers, so it is unknown on new data: give it as a column name, "
+                              "or as offset(…) in the formula")
+    return offset_values(d.formula, nd, None if d.offset_column is None else nd[d.offset_column].to_numpy(float))
 
 def _matrix(spec, data, what):
     "The model matrix of `spec` on `data`, dense, with lme4 column names; new factor levels raise."
@@ -98,6 +108,7 @@ def _new_rows(self, newdata, sel, allow_new_levels):
     ok = newdata[sorted(_needed(d, sel))].notna().all(axis=1).to_numpy()
     nd = newdata.loc[ok]
     X = _matrix(d.fixed_spec, nd, 'fixed-effect')[d.xnames].to_numpy()
+    off = _new_offset(d, nd) if d.offset is not None else None
     Zs = []
     for i, cols in sel.items():
         t = d.terms[i]
@@ -107,7 +118,7 @@ def _new_rows(self, newdata, sel, allow_new_levels):
             raise MixedModelError(f"newdata has level{'s' if len(new) > 1 else ''} {new[:5]} of grouping factor '{t.group}' not in the fitted data; "
                                   "allow_new_levels=True predicts them at the population level")
         Zs.append((i, _matrix(t.spec, nd, f"{t.bar}").to_numpy()[:, cols], codes))
-    return X, Zs, ok
+    return X, Zs, ok, off
 
 # %% ../nbs/07_predict.ipynb #b9227602
 @patch
@@ -135,10 +146,11 @@ def predict(self: LinearMixedModel, newdata=None, re_form=None, allow_new_levels
     sel = selected_columns(d.terms, re_form)
     if newdata is None:
         X, Zs, ok, index = d.X, [(i, d.terms[i].X[:, c], d.terms[i].codes) for i, c in sel.items()], np.ones(d.n, bool), d.frame.index
+        off = d.offset
     else:
-        X, Zs, ok = _new_rows(self, newdata, sel, allow_new_levels)
+        X, Zs, ok, off = _new_rows(self, newdata, sel, allow_new_levels)
         index = newdata.index if hasattr(newdata, 'index') else pd.RangeIndex(len(ok))
-    f = X @ self._beta
+    f = X @ self._beta if off is None else X @ self._beta + off          # the offset is part of every prediction, as lme4's
     for i, Xt, codes in Zs:
         b = np.vstack([bs[i][:, sel[i]], np.zeros(len(sel[i]))])   # row −1: a new level's b = 0
         f = f + (Xt * b[codes]).sum(axis=1)
@@ -150,6 +162,11 @@ def _check_nsim(nsim):
     "nsim must be a whole number ≥ 1."
     if isinstance(nsim, bool) or not isinstance(nsim, (int, np.integer)) or nsim < 1: raise MixedModelError(f"nsim must be a whole number ≥ 1, not {nsim!r}")
     return int(nsim)
+
+def _mean(self):
+    "Xβ̂ plus the offset: the population-level mean of the fitted rows."
+    d = self.design
+    return d.X @ self._beta if d.offset is None else d.X @ self._beta + d.offset
 
 def _simulate_one(self, rng, lams, mu):
     "One simulated response vector drawn from `rng`."
@@ -179,7 +196,7 @@ def simulate(self: LinearMixedModel, nsim=1, seed=None):
         n × nsim, columns `sim_1`, `sim_2`, ..., indexed as the model's data.
     """
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
-    lams, mu = lambdas(self.design, self.theta), self.design.X @ self._beta
+    lams, mu = lambdas(self.design, self.theta), _mean(self)
     Y = np.column_stack([_simulate_one(self, rng, lams, mu) for _ in range(nsim)])
     return pd.DataFrame(Y, index=self.design.frame.index, columns=[f"sim_{k + 1}" for k in range(nsim)])
 
@@ -241,7 +258,7 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
     """
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
     fun = fun or (lambda r: r.pars)
-    lams, mu, names = lambdas(self.design, self.theta), self.design.X @ self._beta, fun(self).index
+    lams, mu, names = lambdas(self.design, self.theta), _mean(self), fun(self).index
     rows, singular, failed, step = [], 0, 0, max(1, nsim // 20)
     for k in range(nsim):
         y = _simulate_one(self, rng, lams, mu)

@@ -217,22 +217,22 @@ def _calls_only(python):
 _BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide, ast.Pow: np.power}
 _UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
 
-def _evaluate(node, env):
-    if isinstance(node, ast.Expression): return _evaluate(node.body, env)
+def _evaluate(node, env, where='the response'):
+    if isinstance(node, ast.Expression): return _evaluate(node.body, env, where)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)): return float(node.value)
     if isinstance(node, ast.Name) and node.id in env: return env[node.id]
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS: return _BINOPS[type(node.op)](_evaluate(node.left, env), _evaluate(node.right, env))
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY: return _UNARY[type(node.op)](_evaluate(node.operand, env))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS: return _BINOPS[type(node.op)](_evaluate(node.left, env, where), _evaluate(node.right, env, where))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY: return _UNARY[type(node.op)](_evaluate(node.operand, env, where))
     if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1:
         f = node.func
-        if isinstance(f, ast.Name) and f.id == 'I': return _evaluate(node.args[0], env)
+        if isinstance(f, ast.Name) and f.id == 'I': return _evaluate(node.args[0], env, where)
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == 'np' and f.attr in _NP:
-            return getattr(np, f.attr)(_evaluate(node.args[0], env))
+            return getattr(np, f.attr)(_evaluate(node.args[0], env, where))
     if isinstance(node, ast.Attribute) and node.attr == 'pi': return np.pi
-    raise MixedModelError(f"the response cannot hold '{ast.unparse(node)}': use arithmetic and elementwise functions of columns")
+    raise MixedModelError(f"{where} cannot hold '{ast.unparse(node)}': use arithmetic and elementwise functions of columns")
 
-def evaluate_response(expr, frame):
-    """The response expression evaluated on the model frame, with R's meaning.
+def evaluate_response(expr, frame, what='the response'):
+    """The response (or an offset's) expression evaluated on the model frame, with R's meaning.
 
     Parameters
     ----------
@@ -240,20 +240,22 @@ def evaluate_response(expr, frame):
         The left-hand side as written (`Reaction`, `Reaction - 100`, `log(y)`, `a/b`).
     frame : pandas.DataFrame
         The model frame (columns by their names).
+    what : str
+        What the expression is, for messages.
 
     Returns
     -------
     numpy.ndarray
         The values, float.
     """
-    tr = Translation(expr, '')
-    tr.python = _emit(tokens(expr), list(frame.columns), f"the response '{expr}'", True, tr)
-    check_python(tr.python, {alias(c) for c in tr.columns}, f"the response '{expr}'")
+    tr, where = Translation(expr, ''), f"{what} '{expr}'"
+    tr.python = _emit(tokens(expr), list(frame.columns), where, True, tr)
+    check_python(tr.python, {alias(c) for c in tr.columns}, where)
     env = {}
     for c in tr.columns:
         s = frame[c]
         if s.dtype == bool or not np.issubdtype(np.asarray(s).dtype, np.number):
-            raise MixedModelError(f"response '{expr}': column '{c}' must be numeric, not {s.dtype}")
+            raise MixedModelError(f"{where}: column '{c}' must be numeric, not {s.dtype}")
         env[alias(c)] = s.to_numpy(dtype=float)
-    with np.errstate(all='ignore'): y = np.broadcast_to(_evaluate(ast.parse(tr.python, mode='eval'), env), (len(frame),))
+    with np.errstate(all='ignore'): y = np.broadcast_to(_evaluate(ast.parse(tr.python, mode='eval'), env, where), (len(frame),))
     return np.asarray(y, float)

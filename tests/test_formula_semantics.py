@@ -19,7 +19,7 @@ def quiet(f, *a, **k):
 def data(name):
     "The data each reference was fitted to (the R script builds `renamed` the same way)."
     if name == 'sleepstudy': return load(name).assign(w=lambda d: 1 / (1 + d.Days))
-    if name == 'ChickWeight': return load(name).assign(w=lambda d: d.Chick.astype(int) % 5 + 0.5)
+    if name == 'ChickWeight': return load(name).assign(w=lambda d: d.Chick.astype(int) % 5 + 0.5, o=lambda d: 0.02 * d.Time)
     sl = load('sleepstudy').rename(columns={'Days': 'exp'})
     return sl.assign(**{'Days.num': sl.exp / 10, 'C': sl.exp % 2})
 
@@ -27,8 +27,9 @@ def data(name):
 @pytest.mark.parametrize('ref', REFS, ids=[r['id'] for r in REFS])
 def test_matches_lme4(ref):
     "Response expressions, `^` in calls, factor(), log(), columns named like functions or with dots: lme4's numbers."
-    w = ref.get('weights')
-    m = quiet(lmer, ref['formula'], data(ref['data']), REML=ref['REML'], weights=w if isinstance(w, str) else None)
+    w, o = ref.get('weights'), ref.get('offset')
+    m = quiet(lmer, ref['formula'], data(ref['data']), REML=ref['REML'], weights=w if isinstance(w, str) else None,
+              offset=o if isinstance(o, str) else None)
     assert m.objective == pytest.approx(ref['criterion'], rel=1e-6, abs=1e-6)
     assert list(m.fixef.index) == list(ref['fixef'])
     np.testing.assert_allclose(m.fixef.to_numpy(), list(ref['fixef'].values()), rtol=1e-5, atol=1e-8)
@@ -121,7 +122,8 @@ def test_a_formula_cannot_run_code(tmp_path, code):
     (dict(weights=np.r_[np.ones(179), 0.0]), "row 179 has 0 (drop rows of weight 0)"),
     (dict(weights=np.r_[np.inf, np.ones(179)]), "row 0 has inf"),
     (dict(weights=['a'] * 180), "weights= must be numeric"),
-    (dict(offset='o'), "offset= (an offset, as in lme4) is not supported"),
+    (dict(offset='o'), "unknown column 'o' in offset="),
+    (dict(offset=np.r_[np.inf, np.zeros(179)]), "offset= is infinite at row 0"),
     (dict(contrasts={'f': 'sum'}), "contrasts= (contrasts per column"),
     (dict(subset='x > 1'), "subset= (a subset of the rows"),
     (dict(na_action='fail'), "na_action="),
@@ -182,3 +184,22 @@ def test_weights_scale_sigma_and_pearson_residuals():
     sim = a.simulate(2000, seed=1).sub(a.fitted(), axis=0)
     ratio = sim.groupby(sl.Days).var().mean(axis=1)          # larger variance where the weight is smaller
     assert ratio.iloc[-1] > 3 * ratio.iloc[0]
+
+
+def test_offsets_in_the_formula_and_as_argument_agree_and_predict():
+    "offset(5 * Days) in the formula, offset='o' and offset=<numbers> are the same model: y − offset fitted, the offset in every prediction."
+    sl = load('sleepstudy').assign(o=lambda d: 5 * d.Days)
+    a = quiet(lmer, "Reaction ~ Days + offset(5 * Days) + (Days | Subject)", sl)
+    b = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, offset='o')
+    c = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl, offset=sl.o.to_numpy())
+    base = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl)
+    for m in (a, b, c):
+        assert m.objective == pytest.approx(base.objective, rel=1e-9)
+        assert m.fixef['Days'] == pytest.approx(base.fixef['Days'] - 5, rel=1e-7)
+        np.testing.assert_allclose(m.fitted(), base.fitted(), rtol=1e-7)         # optimizer paths differ at ~1e-9
+    np.testing.assert_allclose(a.predict(sl.iloc[:5]), base.predict(sl.iloc[:5]), rtol=1e-7)
+    np.testing.assert_allclose(b.predict(sl.iloc[:5], re_form=False), base.predict(sl.iloc[:5], re_form=False), rtol=1e-7)
+    with pytest.raises(MixedModelError, match="offset= was given as numbers"): c.predict(sl.iloc[:5])
+    with pytest.raises(MixedModelError, match="newdata has no column 'o'"): b.predict(sl.iloc[:5].drop(columns='o'))
+    sim = a.simulate(500, seed=2).mean(axis=1)
+    assert abs(sim.mean() - sl.Reaction.mean()) < 3
