@@ -16,9 +16,9 @@ from .rsyntax import translate, evaluate_response, alias, unknown_column
 from .formula import parse_formula, ParsedFormula
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'OFFSET', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'ColumnSpec',
+__all__ = ['WEIGHTS', 'OFFSET', 'CODINGS', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'ColumnSpec',
            'full_rank_columns', 'grouping_factor', 'ReTerm', 'theta_positions', 'lambda_of', 'Z_of', 'Design',
-           'term_of', 'design', 'offset_values']
+           'term_of', 'check_contrasts', 'design', 'object_numbers', 'offset_values']
 
 # %% ../nbs/01_design.ipynb #2dca7a40
 def used_columns(pf: ParsedFormula, data: pd.DataFrame):
@@ -122,7 +122,7 @@ def lme4_name(name):
     return re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
 
 # %% ../nbs/01_design.ipynb #abe09cb8
-def model_columns(expr, frame):
+def model_columns(expr, frame, contrasts=None):
     """Dense model matrix of the one-sided formula `expr` on `frame`, lme4 column names, and formulaic's spec.
 
     Parameters
@@ -131,6 +131,8 @@ def model_columns(expr, frame):
         A one-sided formula: the fixed part, or the expression of one bar.
     frame : pandas.DataFrame
         The model frame.
+    contrasts : dict, optional
+        Column → coding (`check_contrasts`); ordered factors default to 'poly'.
 
     Returns
     -------
@@ -141,7 +143,8 @@ def model_columns(expr, frame):
     spec : ColumnSpec
         The recipe for the same columns, to build them again on new data.
     """
-    tr = translate(expr, list(map(str, frame.columns)))
+    coding = {c: 'poly' for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered}
+    tr = translate(expr, list(map(str, frame.columns)), contrasts={**coding, **(contrasts or {})})
     try: mm = model_matrix(tr.python, _aliased(frame, tr), na_action="raise")
     except Exception as e: raise MixedModelError(f"cannot build the columns of '{expr}': {e}") from None
     spec = ColumnSpec(mm.model_spec, tr)
@@ -169,8 +172,13 @@ class ColumnSpec:
         return list(self.tr.columns)
 
     def names(self, cols):
-        "lme4's names of formulaic's columns `cols`."
-        return [lme4_name(self.tr.restore(str(c))) for c in cols]
+        "lme4's names of formulaic's columns `cols` (sum and Helmert codings numbered 1, 2, … as R numbers them)."
+        seen = {}
+        def number(m):
+            key = (m.string[:m.start()], m.group(1))
+            seen.setdefault(key, {}).setdefault(m.group(2), len(seen.get(key, {})) + 1)
+            return f"[{seen[key][m.group(2)]}]"
+        return [lme4_name(re.sub(r"\[([SH])\.([^\]]*)\]", number, self.tr.restore(str(c)))) for c in cols]
 
     @property
     def column_names(self): return self.names(self.spec.column_names)
@@ -382,6 +390,8 @@ class Design:
         Prior weights (lme4's `weights`), length n; None for none.
     offset : numpy.ndarray, optional
         The offset (the formula's `offset()` terms plus the `offset` argument), length n; None for none.
+    notes : list of str
+        Notes on how the data were read (numbers stored with object dtype used as numbers).
     offset_column : str or None
         The `offset` argument when it named a column (so that `predict` finds it in new data); '(offset)' when it
         was given as numbers.
@@ -398,6 +408,7 @@ class Design:
     w: np.ndarray = None
     offset: np.ndarray = None
     offset_column: str = None
+    notes: list = field(default_factory=list)
     @property
     def n(self):
         "The number n of observations (int)."
@@ -455,7 +466,7 @@ class Design:
         return f"Design({self.formula.formula!r}: n={self.n}, p={self.p} {self.xnames}, q={self.q}, θ has {len(self.theta0)} elements; {ts})"
 
 # %% ../nbs/01_design.ipynb #8a069c3e
-def term_of(bar, frame):
+def term_of(bar, frame, contrasts=None):
     """The ReTerm of one bar on the model frame, with lme4's identifiability checks.
 
     Parameters
@@ -472,7 +483,7 @@ def term_of(bar, frame):
         rows or as many random effects as rows raises `MixedModelError`.
     """
     codes, levels = grouping_factor(frame, bar.factors)
-    X, cnames, spec = model_columns(bar.expr, frame)
+    X, cnames, spec = model_columns(bar.expr, frame, contrasts)
     if X.shape[1] == 0: raise MixedModelError(f"random-effects term {bar} has no columns")
     t = ReTerm(bar, codes, levels, X, cnames, spec)
     n = len(frame)
@@ -516,7 +527,24 @@ def _with_arguments(data, weights, offset):
         extra[OFFSET] = of
     return data.assign(**extra) if extra else data
 
-def design(formula, data, weights=None, offset=None):
+CODINGS = {'treatment': 'treatment', 'contr.treatment': 'treatment', 'sum': 'sum', 'contr.sum': 'sum',
+           'helmert': 'helmert', 'contr.helmert': 'helmert', 'poly': 'poly', 'contr.poly': 'poly'}
+
+def check_contrasts(contrasts, data):
+    "lme4's `contrasts=` as {column: coding}, validated: columns of data that are factors, codings that exist."
+    if contrasts is None: return {}
+    if not isinstance(contrasts, dict): raise MixedModelError(f"contrasts= must be a dict of column → coding, not {type(contrasts).__name__}")
+    out = {}
+    for c, k in contrasts.items():
+        if c not in map(str, data.columns): raise unknown_column(c, data.columns, "contrasts=")
+        if not isinstance(k, str) or k not in CODINGS:
+            raise MixedModelError(f"contrasts= for '{c}': {k!r} is not a coding; use one of 'treatment', 'sum', 'helmert', 'poly' (a matrix is not supported yet)")
+        if pd.api.types.is_numeric_dtype(data[c]) and not isinstance(data[c].dtype, pd.CategoricalDtype):
+            raise MixedModelError(f"contrasts= for '{c}': the column is numeric, not a factor (use factor({c}) in the formula and name it so)")
+        out[c] = CODINGS[k]
+    return out
+
+def design(formula, data, weights=None, offset=None, contrasts=None):
     """Parse `formula` and build the `Design` on `data` (which is not modified).
 
     Parameters
@@ -529,6 +557,8 @@ def design(formula, data, weights=None, offset=None):
         Prior weights (lme4's `weights`): a column of `data` or one positive number per row.
     offset : str or array-like, optional
         An offset (lme4's `offset`): a column of `data` or one number per row, added to the formula's `offset()` terms.
+    contrasts : dict, optional
+        Column → 'treatment', 'sum', 'helmert' or 'poly' (lme4's `contrasts`).
 
     Returns
     -------
@@ -541,16 +571,43 @@ def design(formula, data, weights=None, offset=None):
     w = frame.pop(WEIGHTS).to_numpy() if weights is not None else None
     off = frame.pop(OFFSET).to_numpy() if offset is not None else None
     off = offset_values(pf, frame, off)
+    frame, notes = object_numbers(frame, skip={f for b in pf.bars for f in b.factors})
     y = response(pf, frame)
-    X, xnames, spec = model_columns(pf.fixed, frame)
+    coding = check_contrasts(contrasts, data)
+    X, xnames, spec = model_columns(pf.fixed, frame, coding)
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
     keep = full_rank_columns(X)
     dropped = [xnames[j] for j in range(len(xnames)) if j not in keep]
     X, xnames = X[:, keep], [xnames[j] for j in keep]
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
-    terms = sorted((term_of(b, frame) for b in pf.bars), key=lambda t: -t.nlev)
+    terms = sorted((term_of(b, frame, coding) for b in pf.bars), key=lambda t: -t.nlev)
     return Design(pf, y, X, xnames, terms, n_dropped, dropped, spec, frame, w, off,
-                  offset if isinstance(offset, str) else (OFFSET if offset is not None else None))
+                  offset if isinstance(offset, str) else (OFFSET if offset is not None else None), notes)
+
+def object_numbers(frame, skip=()):
+    """Columns of object dtype that hold only numbers, as float (what they are in R), with a note for each.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The model frame (a copy: it is changed in place).
+    skip : collection of str
+        Columns left alone (grouping factors: their labels are levels whatever they hold).
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        The frame and the notes.
+    """
+    notes = []
+    for c in frame.columns:
+        if c in skip or frame[c].dtype != object: continue
+        v = frame[c].dropna()
+        if len(v) and all(isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_)) for x in v):
+            frame[c] = frame[c].astype(float)
+            notes.append(f"column '{c}' holds numbers stored with object dtype: used as numbers, not as a factor with "
+                         f"{v.nunique()} levels (pd.to_numeric converts the column and silences this note)")
+    return frame, notes
 
 def offset_values(pf, frame, given=None):
     "The offset on the rows of `frame`: the formula's `offset()` terms evaluated there, plus `given`; None if neither."

@@ -21,12 +21,12 @@ from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
 
 # %% ../nbs/03_fit.ipynb #d1278576
-_NOT_YET = {'contrasts': "contrasts per column",
+_NOT_YET = {
             'subset': "a subset of the rows", 'na_action': "a missing-value rule (rows with missing values are dropped)",
             'family': "a generalized model (glmer)", 'verbose': "a progress trace (see optsum['path'] after the fit)"}
 
 def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, start=None, control=None, weights=None,
-         offset=None, **kw):
+         offset=None, contrasts=None, **kw):
     """Fit a linear mixed model by REML (default) or maximum likelihood, as lme4's `lmer`.
 
     Parameters
@@ -53,9 +53,12 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     offset : str or array-like, optional
         An offset, as lme4's: a column of `data` or one number per row, added to the linear predictor (as are the
         formula's ``offset(expr)`` terms). `predict` on new data needs it as a column or in the formula.
+    contrasts : dict, optional
+        Column → 'treatment' (default), 'sum', 'helmert' or 'poly' (an ordered factor's default), as lme4's
+        `contrasts`; coefficients are named as lme4 names them (`f1`, `f2` for sum and Helmert, `f.L`, `f.Q` for poly).
     **kw
         The settings of `control` as keyword arguments (`CONTROL`: ``restarts``, ``gtol``, ``maxeval``, …). lme4's
-        ``contrasts``, ``subset`` and ``na_action`` are not supported yet, and say so.
+        ``subset`` and ``na_action`` are not supported yet, and say so.
 
     Returns
     -------
@@ -64,7 +67,7 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     """
     for k in kw:                                                 # unknown names: `fit` lists the settings
         if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
-    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset).fit(optimizer=optimizer, blas_threads=blas_threads,
+    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset, contrasts=contrasts).fit(optimizer=optimizer, blas_threads=blas_threads,
                                                                                start=start, control=control, **kw)
 
 # %% ../nbs/03_fit.ipynb #9e5960ef
@@ -158,9 +161,9 @@ class LinearMixedModel:
     notes : list of str
         Notes on the data and the fit, also given as `MixedModelWarning`.
     """
-    def __init__(self, formula, data, REML=True, data_name=None, weights=None, offset=None):
+    def __init__(self, formula, data, REML=True, data_name=None, weights=None, offset=None, contrasts=None):
         if not isinstance(REML, (bool, np.bool_)): raise MixedModelError(f"REML must be True or False, not {REML!r}")
-        self.design = design(formula, data, weights, offset)
+        self.design = design(formula, data, weights, offset, contrasts)
         self.formula, self.REML, self.data_name = self.design.formula.formula, bool(REML), data_name
         self.A = Blocks(self.design)
         self.notes, self.optsum, self.blas_threads = [], None, 1
@@ -171,6 +174,7 @@ class LinearMixedModel:
     def _design_notes(self):
         "Notes on rows dropped for missing values and on aliased fixed-effect columns."
         d = self.design
+        for n in d.notes: self._note(n)
         if d.n_dropped: self._note(f"{d.n_dropped} row{'s' if d.n_dropped > 1 else ''} with missing values dropped ({d.n} used)")
         if d.dropped_columns:
             k = len(d.dropped_columns)

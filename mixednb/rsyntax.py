@@ -117,7 +117,7 @@ _FORMULA_OPS = {'+', '-', '*', '/', ':', '^', '**', '%in%', '(', ')'}
 _CALL_OPS = {'+', '-', '*', '/', '^', '**', '(', ')', ',', '==', '!=', '<', '>', '<=', '>=', '!', '&', '|'}
 _CONSTANTS = {'TRUE': 'True', 'T': 'True', 'FALSE': 'False', 'F': 'False', 'pi': 'np.pi'}
 
-def _emit(toks, columns, where, inside, tr):
+def _emit(toks, columns, where, inside, tr, contrasts={}):
     "Translate a token list (a right-hand side, or the inside of a call when `inside`) into Python text."
     out, i = [], 0
     while i < len(toks):
@@ -139,7 +139,10 @@ def _emit(toks, columns, where, inside, tr):
                 out.append(name + '='); i += 2; continue                    # a keyword argument: poly(x, raw=TRUE)
             if name in map(str, columns):
                 if name not in tr.columns: tr.columns.append(name)
-                out.append(alias(name))
+                if not inside and name in contrasts:                       # contrasts=, or contr.poly for an ordered factor
+                    call = f"C({alias(name)}, contr.{contrasts[name]})"
+                    tr.calls[call] = name; out.append(call)
+                else: out.append(alias(name))
             elif inside and kind == 'name' and name in _CONSTANTS: out.append(_CONSTANTS[name])
             else: raise unknown_column(name, columns, where)
             i += 1; continue
@@ -150,11 +153,13 @@ def _emit(toks, columns, where, inside, tr):
             out.append('**' if inside and text == '^' else {'!': 'not ', '&': ' & ', '|': ' | '}.get(text, text))
         else: out.append(text)
         i += 1
-    return re.sub(r"(\w)= ", r"\1=", ' '.join(out).replace('( ', '(').replace(' )', ')').replace(' ,', ','))
+    return re.sub(r"(\w)= ", r"\1=", ' '.join(out).replace('( ', '(').replace(' )', ')').replace(' ,', ',').replace(' : ', ':'))
 
 # %% ../nbs/00b_rsyntax.ipynb #25fd5ca2
 _NODES = (ast.Expression, ast.Call, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Constant,
           ast.keyword, ast.Attribute, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+_CONTRASTS = {'poly', 'treatment', 'sum', 'helmert'}
 
 def check_python(code, names, where):
     """Raise `MixedModelError` unless `code` is an expression of allowed calls on the names `names`.
@@ -174,9 +179,11 @@ def check_python(code, names, where):
     for node in ast.walk(tree):
         if not isinstance(node, _NODES): raise MixedModelError(f"{where}: '{ast.unparse(node)}' is not allowed in a formula")
         if isinstance(node, ast.Attribute):
-            if not (isinstance(node.value, ast.Name) and node.value.id == 'np' and (node.attr in _NP or node.attr == 'pi')):
+            ok = isinstance(node.value, ast.Name) and ((node.value.id == 'np' and (node.attr in _NP or node.attr == 'pi'))
+                                                       or (node.value.id == 'contr' and node.attr in _CONTRASTS))
+            if not ok:
                 raise MixedModelError(f"{where}: '{ast.unparse(node)}' is not allowed in a formula (attributes other than np.<function>)")
-        if isinstance(node, ast.Name) and node.id not in names | allowed_calls | {'np', 'True', 'False'}:
+        if isinstance(node, ast.Name) and node.id not in names | allowed_calls | {'np', 'True', 'False', 'contr'}:
             raise MixedModelError(f"{where}: the name '{node.id}' is not allowed in a formula")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str, bool)):
             raise MixedModelError(f"{where}: the constant {node.value!r} is not allowed in a formula")
@@ -184,7 +191,7 @@ def check_python(code, names, where):
             raise MixedModelError(f"{where}: the call '{ast.unparse(node)}' is not allowed in a formula")
 
 # %% ../nbs/00b_rsyntax.ipynb #dbbf00d2
-def translate(expr, columns, where=None):
+def translate(expr, columns, where=None, contrasts=None):
     """Translate a right-hand side (or one expression) of an lme4 formula for formulaic, with R's meaning.
 
     Parameters
@@ -195,6 +202,9 @@ def translate(expr, columns, where=None):
         The data's column names.
     where : str, optional
         Where the expression is, for messages (default: the expression).
+    contrasts : dict, optional
+        Column → 'treatment', 'sum', 'helmert' or 'poly': the coding of that factor where it is a term (R's
+        `contrasts`; an ordered factor's default is 'poly', as R's).
 
     Returns
     -------
@@ -205,7 +215,7 @@ def translate(expr, columns, where=None):
     columns = list(columns)
     where = where or f"'{expr}'"
     tr = Translation(expr, '')
-    tr.python = _emit(tokens(expr), columns, where, False, tr)
+    tr.python = _emit(tokens(expr), columns, where, False, tr, contrasts or {})
     check_python(_calls_only(tr.python), {alias(c) for c in tr.columns}, where)
     return tr
 

@@ -18,6 +18,10 @@ def quiet(f, *a, **k):
 
 def data(name):
     "The data each reference was fitted to (the R script builds `renamed` the same way)."
+    if name == 'ergoStool': return load(name)
+    if name == 'cake':
+        ck = load('cake')
+        return ck.assign(temperature=pd.Categorical(ck.temperature, categories=sorted(ck.temperature.unique()), ordered=True))
     if name == 'sleepstudy': return load(name).assign(w=lambda d: 1 / (1 + d.Days))
     if name == 'ChickWeight': return load(name).assign(w=lambda d: d.Chick.astype(int) % 5 + 0.5, o=lambda d: 0.02 * d.Time)
     sl = load('sleepstudy').rename(columns={'Days': 'exp'})
@@ -27,9 +31,9 @@ def data(name):
 @pytest.mark.parametrize('ref', REFS, ids=[r['id'] for r in REFS])
 def test_matches_lme4(ref):
     "Response expressions, `^` in calls, factor(), log(), columns named like functions or with dots: lme4's numbers."
-    w, o = ref.get('weights'), ref.get('offset')
+    w, o, c = ref.get('weights'), ref.get('offset'), ref.get('contrasts')
     m = quiet(lmer, ref['formula'], data(ref['data']), REML=ref['REML'], weights=w if isinstance(w, str) else None,
-              offset=o if isinstance(o, str) else None)
+              offset=o if isinstance(o, str) else None, contrasts=c if isinstance(c, dict) else None)
     assert m.objective == pytest.approx(ref['criterion'], rel=1e-6, abs=1e-6)
     assert list(m.fixef.index) == list(ref['fixef'])
     np.testing.assert_allclose(m.fixef.to_numpy(), list(ref['fixef'].values()), rtol=1e-5, atol=1e-8)
@@ -124,8 +128,11 @@ def test_a_formula_cannot_run_code(tmp_path, code):
     (dict(weights=['a'] * 180), "weights= must be numeric"),
     (dict(offset='o'), "unknown column 'o' in offset="),
     (dict(offset=np.r_[np.inf, np.zeros(179)]), "offset= is infinite at row 0"),
-    (dict(contrasts={'f': 'sum'}), "contrasts= (contrasts per column"),
     (dict(subset='x > 1'), "subset= (a subset of the rows"),
+    (dict(contrasts={'Subjct': 'sum'}), "unknown column 'Subjct' in contrasts=; did you mean 'Subject'?"),
+    (dict(contrasts={'Subject': 'deviation'}), "contrasts= for 'Subject': 'deviation' is not a coding"),
+    (dict(contrasts={'Days': 'sum'}), "contrasts= for 'Days': the column is numeric, not a factor"),
+    (dict(contrasts=['sum']), "contrasts= must be a dict"),
     (dict(na_action='fail'), "na_action="),
     (dict(maxfun=100), "unknown argument or control setting 'maxfun'; the control settings are"),
 ])
@@ -203,3 +210,15 @@ def test_offsets_in_the_formula_and_as_argument_agree_and_predict():
     with pytest.raises(MixedModelError, match="newdata has no column 'o'"): b.predict(sl.iloc[:5].drop(columns='o'))
     sim = a.simulate(500, seed=2).mean(axis=1)
     assert abs(sim.mean() - sl.Reaction.mean()) < 3
+
+
+def test_numbers_with_object_dtype_are_numbers_with_a_note():
+    "A column of numbers stored as objects is a covariate, as in R (it was a 10-level factor, silently)."
+    sl = load('sleepstudy')
+    obj = sl.assign(Days=sl.Days.astype(object))
+    assert obj.Days.dtype == object
+    a = quiet(lmer, "Reaction ~ Days + (Days | Subject)", sl)
+    with pytest.warns(MixedModelWarning, match="column 'Days' holds numbers stored with object dtype: used as numbers"):
+        b = lmer("Reaction ~ Days + (Days | Subject)", obj)
+    assert b.objective == pytest.approx(a.objective, rel=1e-10) and list(b.fixef.index) == ['(Intercept)', 'Days']
+    assert obj.Days.dtype == object                                       # the caller's data unchanged

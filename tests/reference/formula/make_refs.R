@@ -1,11 +1,14 @@
 # lme4 fits of formulas whose R meaning differs from Python's (issue 10): response expressions, ^ inside calls,
 # factor(), log(), columns named like functions or holding dots; prior weights (sleepstudy: w = 1/(1 + Days);
-# ChickWeight: w = (Chick mod 5) + 0.5); offsets (offset(5 * Days), offset = 0.02 * Time). Run from the repository root:
+# ChickWeight: w = (Chick mod 5) + 0.5); offsets (offset(5 * Days), offset = 0.02 * Time);
+# an ordered factor (cake's temperature, contr.poly); contrasts= (sum, Helmert). Run from the repository root:
 #   Rscript tests/reference/formula/make_refs.R
 # Reads the CSVs bundled in mixednb/data; writes tests/reference/formula/lme4_fits.json.
 suppressPackageStartupMessages({library(lme4); library(jsonlite)})
 rd <- function(n) read.csv(file.path("mixednb", "data", paste0(n, ".csv")), stringsAsFactors = TRUE)
 sl <- rd("sleepstudy"); sl$Subject <- factor(sl$Subject)
+ck <- rd("cake"); ck$temperature <- factor(ck$temperature, levels = sort(unique(ck$temperature)), ordered = TRUE)
+ck$recipe <- factor(ck$recipe); ck$replicate <- factor(ck$replicate)
 cw <- rd("ChickWeight"); cw$Chick <- factor(cw$Chick); cw$Diet <- factor(cw$Diet)
 sl$w <- 1 / (1 + sl$Days); cw$w <- (as.numeric(as.character(cw$Chick)) %% 5) + 0.5; cw$o <- 0.02 * cw$Time
 ren <- sl; names(ren)[names(ren) == "Days"] <- "exp"; ren$Days.num <- ren$exp / 10; ren$C <- ren$exp %% 2
@@ -20,17 +23,24 @@ cases <- list(
   list(id = "weights_chick_ml", data = "ChickWeight", formula = "log(weight) ~ Time + Diet + (Time | Chick)", REML = FALSE, weights = "w"),
   list(id = "offset_in_formula", data = "sleepstudy", formula = "Reaction ~ Days + offset(5 * Days) + (Days | Subject)", REML = TRUE),
   list(id = "offset_argument_weights", data = "ChickWeight", formula = "log(weight) ~ Time + (Time | Chick)", REML = FALSE,
-       weights = "w", offset = "o")
+       weights = "w", offset = "o"),
+  list(id = "ordered_factor", data = "cake", formula = "angle ~ recipe + temperature + (1 | recipe:replicate)", REML = TRUE),
+  list(id = "contrasts_sum", data = "cake", formula = "angle ~ recipe * temp + (1 | recipe:replicate)", REML = TRUE,
+       contrasts = list(recipe = "contr.sum")),
+  list(id = "contrasts_helmert_ml", data = "ergoStool", formula = "effort ~ Type + (1 | Subject)", REML = FALSE,
+       contrasts = list(Type = "contr.helmert"))
 )
-dat <- list(sleepstudy = sl, ChickWeight = cw, renamed = ren)
+es <- rd("ergoStool"); es$Type <- factor(es$Type); es$Subject <- factor(es$Subject)
+dat <- list(sleepstudy = sl, ChickWeight = cw, renamed = ren, cake = ck, ergoStool = es)
 fits <- lapply(cases, function(k) {
   d <- dat[[k$data]]
   prior_w <- if (is.null(k$weights)) NULL else d[[k$weights]]   # lmer looks weights= up in data first: no name clash
   off <- if (is.null(k$offset)) NULL else d[[k$offset]]
-  m <- lmer(as.formula(k$formula), data = d, REML = k$REML, weights = prior_w, offset = off,
+  m <- lmer(as.formula(k$formula), data = d, REML = k$REML, weights = prior_w, offset = off, contrasts = k$contrasts,
             control = lmerControl(optimizer = "bobyqa", optCtrl = list(maxfun = 1e5)))
   list(id = k$id, data = k$data, formula = k$formula, REML = k$REML, weights = if (is.null(k$weights)) NA else k$weights,
-       offset = if (is.null(k$offset)) NA else k$offset, criterion = if (k$REML) REMLcrit(m) else deviance(m),
+       offset = if (is.null(k$offset)) NA else k$offset,
+       contrasts = if (is.null(k$contrasts)) NA else lapply(k$contrasts, function(v) sub("contr.", "", v, fixed = TRUE)), criterion = if (k$REML) REMLcrit(m) else deviance(m),
        fixef = as.list(fixef(m)), se = unname(sqrt(diag(as.matrix(vcov(m))))), sigma = sigma(m), theta = unname(getME(m, "theta")))
 })
 writeLines(toJSON(list(lme4 = as.character(packageVersion("lme4")), fits = fits), auto_unbox = TRUE, digits = 15, pretty = TRUE),
