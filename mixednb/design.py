@@ -12,13 +12,13 @@ import numpy as np, pandas as pd
 import scipy.sparse as sp
 from formulaic import Formula, model_matrix
 from .core import MixedModelError
-from .rsyntax import translate, evaluate_response, alias, unknown_column
+from .rsyntax import translate, evaluate_response, evaluate_condition, alias, unknown_column
 from .formula import parse_formula, ParsedFormula
 
 # %% auto #0
 __all__ = ['WEIGHTS', 'OFFSET', 'CODINGS', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'ColumnSpec',
            'full_rank_columns', 'grouping_factor', 'ReTerm', 'theta_positions', 'lambda_of', 'Z_of', 'Design',
-           'term_of', 'check_contrasts', 'design', 'object_numbers', 'offset_values']
+           'term_of', 'check_contrasts', 'as_pandas', 'design', 'object_numbers', 'offset_values']
 
 # %% ../nbs/01_design.ipynb #2dca7a40
 def used_columns(pf: ParsedFormula, data: pd.DataFrame):
@@ -48,7 +48,7 @@ def used_columns(pf: ParsedFormula, data: pd.DataFrame):
     return [c for c in data.columns if str(c) in need]
 
 # %% ../nbs/01_design.ipynb #e887dc19
-def model_frame(pf: ParsedFormula, data, extra=()):
+def model_frame(pf: ParsedFormula, data, extra=(), na_action='omit'):
     """Copy of the used columns of `data` without rows holding missing values, and the number of rows dropped.
 
     Parameters
@@ -74,6 +74,9 @@ def model_frame(pf: ParsedFormula, data, extra=()):
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and np.isinf(s.to_numpy(dtype=float, na_value=np.nan)).any():
             raise MixedModelError(f"column '{c}' has infinite values (first at row {s.index[np.isinf(s.to_numpy(dtype=float, na_value=np.nan))][0]!r})")
     keep = frame.notna().all(axis=1)
+    if na_action == 'fail' and not keep.all():
+        c = next(c for c in cols if frame[c].isna().any())
+        raise MixedModelError(f"na_action='fail': column '{c}' has a missing value at row {frame.index[frame[c].isna()][0]!r}")
     frame = frame.loc[keep]   # keeps the caller's row labels, for fitted values and residuals
     if len(frame) == 0: raise MixedModelError(f"no rows left after removing missing values in {cols}")
     return frame, int((~keep).sum())
@@ -544,7 +547,28 @@ def check_contrasts(contrasts, data):
         out[c] = CODINGS[k]
     return out
 
-def design(formula, data, weights=None, offset=None, contrasts=None):
+def as_pandas(data):
+    "A pandas DataFrame from pandas, polars, or anything with the dataframe interchange protocol (pandas as it is)."
+    if isinstance(data, pd.DataFrame): return data
+    if hasattr(data, 'columns') and hasattr(data, 'get_column'):                      # polars, without pyarrow
+        return pd.DataFrame({c: data.get_column(c).to_numpy() for c in data.columns})
+    if hasattr(data, '__dataframe__'):
+        try: return pd.api.interchange.from_dataframe(data)
+        except Exception as e: raise MixedModelError(f"cannot read data of type {type(data).__name__}: {e}") from None
+    raise MixedModelError(f"data must be a pandas or polars DataFrame, not {type(data).__name__}")
+
+def _subset(data, subset):
+    "The rows lme4's `subset` keeps: a condition string (`evaluate_condition`) or one bool per row."
+    if subset is None: return data
+    if isinstance(subset, str): keep = evaluate_condition(subset, data)
+    else:
+        keep = np.asarray(subset)
+        if keep.dtype != bool or keep.shape != (len(data),):
+            raise MixedModelError(f"subset= must be a condition string or one bool per row of data ({len(data)}), not {keep.dtype} of shape {keep.shape}")
+    if not keep.any(): raise MixedModelError("subset= keeps no rows")
+    return data.loc[keep]
+
+def design(formula, data, weights=None, offset=None, contrasts=None, subset=None, na_action='omit'):
     """Parse `formula` and build the `Design` on `data` (which is not modified).
 
     Parameters
@@ -559,6 +583,10 @@ def design(formula, data, weights=None, offset=None, contrasts=None):
         An offset (lme4's `offset`): a column of `data` or one number per row, added to the formula's `offset()` terms.
     contrasts : dict, optional
         Column → 'treatment', 'sum', 'helmert' or 'poly' (lme4's `contrasts`).
+    subset : str or array-like of bool, optional
+        The rows to use (lme4's `subset`): a condition such as ``"Days > 2"``, or one bool per row.
+    na_action : {'omit', 'fail'}
+        Rows with a missing value in a used column are dropped (default, R's `na.omit`), or raise (`na.fail`).
 
     Returns
     -------
@@ -566,8 +594,10 @@ def design(formula, data, weights=None, offset=None, contrasts=None):
         y, X without its aliased columns, and the random-effects terms by decreasing number of levels.
     """
     pf = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
-    if not isinstance(data, pd.DataFrame): raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    frame, n_dropped = model_frame(pf, _with_arguments(data, weights, offset), extra=[WEIGHTS, OFFSET])
+    if na_action not in ('omit', 'fail'): raise MixedModelError(f"na_action must be 'omit' or 'fail', not {na_action!r}")
+    data = as_pandas(data)
+    data = _subset(_with_arguments(data, weights, offset), subset)
+    frame, n_dropped = model_frame(pf, data, extra=[WEIGHTS, OFFSET], na_action=na_action)
     w = frame.pop(WEIGHTS).to_numpy() if weights is not None else None
     off = frame.pop(OFFSET).to_numpy() if offset is not None else None
     off = offset_values(pf, frame, off)

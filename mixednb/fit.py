@@ -21,12 +21,10 @@ from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
 
 # %% ../nbs/03_fit.ipynb #d1278576
-_NOT_YET = {
-            'subset': "a subset of the rows", 'na_action': "a missing-value rule (rows with missing values are dropped)",
-            'family': "a generalized model (glmer)", 'verbose': "a progress trace (see optsum['path'] after the fit)"}
+_NOT_YET = {'family': "a generalized model (glmer)", 'verbose': "a progress trace (see optsum['path'] after the fit)"}
 
 def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, start=None, control=None, weights=None,
-         offset=None, contrasts=None, **kw):
+         offset=None, contrasts=None, subset=None, na_action='omit', **kw):
     """Fit a linear mixed model by REML (default) or maximum likelihood, as lme4's `lmer`.
 
     Parameters
@@ -56,9 +54,13 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     contrasts : dict, optional
         Column → 'treatment' (default), 'sum', 'helmert' or 'poly' (an ordered factor's default), as lme4's
         `contrasts`; coefficients are named as lme4 names them (`f1`, `f2` for sum and Helmert, `f.L`, `f.Q` for poly).
+    subset : str or array-like of bool, optional
+        The rows to use, as lme4's `subset`: a condition (``"Days > 2 & Subject != '308'"``) or one bool per row.
+    na_action : {'omit', 'fail'}
+        Drop rows with a missing value in a used column (default, with a note), or raise.
     **kw
         The settings of `control` as keyword arguments (`CONTROL`: ``restarts``, ``gtol``, ``maxeval``, …). lme4's
-        ``subset`` and ``na_action`` are not supported yet, and say so.
+        ``family`` (glmer) is not supported yet, and says so.
 
     Returns
     -------
@@ -67,7 +69,8 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     """
     for k in kw:                                                 # unknown names: `fit` lists the settings
         if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
-    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset, contrasts=contrasts).fit(optimizer=optimizer, blas_threads=blas_threads,
+    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset, contrasts=contrasts,
+                            subset=subset, na_action=na_action).fit(optimizer=optimizer, blas_threads=blas_threads,
                                                                                start=start, control=control, **kw)
 
 # %% ../nbs/03_fit.ipynb #9e5960ef
@@ -161,9 +164,10 @@ class LinearMixedModel:
     notes : list of str
         Notes on the data and the fit, also given as `MixedModelWarning`.
     """
-    def __init__(self, formula, data, REML=True, data_name=None, weights=None, offset=None, contrasts=None):
+    def __init__(self, formula, data, REML=True, data_name=None, weights=None, offset=None, contrasts=None, subset=None,
+                 na_action='omit'):
         if not isinstance(REML, (bool, np.bool_)): raise MixedModelError(f"REML must be True or False, not {REML!r}")
-        self.design = design(formula, data, weights, offset, contrasts)
+        self.design = design(formula, data, weights, offset, contrasts, subset, na_action)
         self.formula, self.REML, self.data_name = self.design.formula.formula, bool(REML), data_name
         self.A = Blocks(self.design)
         self.notes, self.optsum, self.blas_threads = [], None, 1

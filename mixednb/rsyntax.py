@@ -6,13 +6,14 @@ Docs: https://mixednb.github.io/mixednb/rsyntax.html.md"""
 
 # %% ../nbs/00b_rsyntax.ipynb #2b47cb93
 from __future__ import annotations
-import ast, difflib, hashlib, keyword, re
+import ast, difflib, functools, hashlib, keyword, re
 from dataclasses import dataclass, field
 import numpy as np
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['FUNCTIONS', 'tokens', 'alias', 'Translation', 'unknown_column', 'check_python', 'translate', 'evaluate_response']
+__all__ = ['FUNCTIONS', 'tokens', 'alias', 'Translation', 'unknown_column', 'check_python', 'translate', 'evaluate_response',
+           'evaluate_condition']
 
 # %% ../nbs/00b_rsyntax.ipynb #158415b8
 _NP = ('log', 'log10', 'log2', 'log1p', 'exp', 'expm1', 'sqrt', 'abs', 'sin', 'cos', 'tan', 'arcsin', 'arccos',
@@ -117,7 +118,7 @@ _FORMULA_OPS = {'+', '-', '*', '/', ':', '^', '**', '%in%', '(', ')'}
 _CALL_OPS = {'+', '-', '*', '/', '^', '**', '(', ')', ',', '==', '!=', '<', '>', '<=', '>=', '!', '&', '|'}
 _CONSTANTS = {'TRUE': 'True', 'T': 'True', 'FALSE': 'False', 'F': 'False', 'pi': 'np.pi'}
 
-def _emit(toks, columns, where, inside, tr, contrasts={}):
+def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False):
     "Translate a token list (a right-hand side, or the inside of a call when `inside`) into Python text."
     out, i = [], 0
     while i < len(toks):
@@ -128,7 +129,7 @@ def _emit(toks, columns, where, inside, tr, contrasts={}):
                 raise MixedModelError(f"'{text}(…)' in {where}: a formula may call only {', '.join(sorted(k for k in FUNCTIONS if '.' not in k or k == 'as.factor'))} "
                                       "(and np.<function> for numpy's elementwise functions)")
             j = _close(toks, i + 1)
-            inner = _emit(toks[i + 2:j], columns, where, True, tr)
+            inner = _emit(toks[i + 2:j], columns, where, True, tr, boolops=boolops)
             call = f"{FUNCTIONS[text]}({inner})"
             if text != FUNCTIONS[text] or '**' in inner:                  # as R deparses it: `I(D^2)`, `log(x + 1)`
                 tr.calls.setdefault(call, f"{text}({inner.replace(' ** ', '^')})")
@@ -150,7 +151,8 @@ def _emit(toks, columns, where, inside, tr, contrasts={}):
         if kind == 'op':
             ok = _CALL_OPS if inside else _FORMULA_OPS
             if text not in ok: raise MixedModelError(f"'{text}' in {where} has no meaning {'inside a call' if inside else 'between terms'}")
-            out.append('**' if inside and text == '^' else {'!': 'not ', '&': ' & ', '|': ' | '}.get(text, text))
+            logic = {'!': 'not ', '&': ' and ', '|': ' or '} if boolops else {'!': 'not ', '&': ' & ', '|': ' | '}   # R's & binds after comparisons
+            out.append('**' if inside and text == '^' else logic.get(text, text))
         else: out.append(text)
         i += 1
     return re.sub(r"(\w)= ", r"\1=", ' '.join(out).replace('( ', '(').replace(' )', ')').replace(' ,', ',').replace(' : ', ':'))
@@ -224,12 +226,21 @@ def _calls_only(python):
     return python.replace('%in%', '*').replace(':', '*').replace('^', '*') or '0'
 
 # %% ../nbs/00b_rsyntax.ipynb #327dc8e2
-_BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide, ast.Pow: np.power}
-_UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
+_BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide, ast.Pow: np.power,
+           ast.BitAnd: np.logical_and, ast.BitOr: np.logical_or}
+_UNARY = {ast.USub: np.negative, ast.UAdd: np.positive, ast.Not: np.logical_not}
+_COMPARE = {ast.Eq: np.equal, ast.NotEq: np.not_equal, ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater,
+            ast.GtE: np.greater_equal}
 
 def _evaluate(node, env, where='the response'):
     if isinstance(node, ast.Expression): return _evaluate(node.body, env, where)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)): return float(node.value)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str): return node.value
+    if isinstance(node, ast.BoolOp):
+        f = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        return functools.reduce(f, [_evaluate(v, env, where) for v in node.values])
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+        return _COMPARE[type(node.ops[0])](_evaluate(node.left, env, where), _evaluate(node.comparators[0], env, where))
     if isinstance(node, ast.Name) and node.id in env: return env[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS: return _BINOPS[type(node.op)](_evaluate(node.left, env, where), _evaluate(node.right, env, where))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY: return _UNARY[type(node.op)](_evaluate(node.operand, env, where))
@@ -269,3 +280,28 @@ def evaluate_response(expr, frame, what='the response'):
         env[alias(c)] = s.to_numpy(dtype=float)
     with np.errstate(all='ignore'): y = np.broadcast_to(_evaluate(ast.parse(tr.python, mode='eval'), env, where), (len(frame),))
     return np.asarray(y, float)
+
+# %% ../nbs/00b_rsyntax.ipynb #ecf4e7e1
+def evaluate_condition(expr, frame):
+    """A row condition (lme4's `subset`) evaluated on the data, with R's meaning: `Days > 2 & Subject != '308'`.
+
+    Parameters
+    ----------
+    expr : str
+        Comparisons of columns with numbers or strings, combined with `&`, `|` and `!`.
+    frame : pandas.DataFrame
+        The data.
+
+    Returns
+    -------
+    numpy.ndarray
+        One bool per row (a missing value compares as False).
+    """
+    tr, where = Translation(expr, ''), f"subset= '{expr}'"
+    tr.python = _emit(tokens(expr), list(map(str, frame.columns)), where, True, tr, boolops=True)
+    check_python(tr.python, {alias(c) for c in tr.columns}, where)
+    env = {alias(c): frame[c].to_numpy() for c in tr.columns}
+    with np.errstate(all='ignore'): v = _evaluate(ast.parse(tr.python, mode='eval'), env, where)
+    v = np.broadcast_to(np.asarray(v), (len(frame),))
+    if v.dtype != bool: raise MixedModelError(f"{where} must be a condition (true or false for each row), e.g. 'Days > 2'")
+    return v.copy()
