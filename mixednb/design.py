@@ -125,7 +125,7 @@ def lme4_name(name):
     return re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
 
 # %% ../nbs/01_design.ipynb #abe09cb8
-def model_columns(expr, frame, contrasts=None):
+def model_columns(expr, frame, contrasts=None, data=None):
     """Dense model matrix of the one-sided formula `expr` on `frame`, lme4 column names, and formulaic's spec.
 
     Parameters
@@ -136,6 +136,8 @@ def model_columns(expr, frame, contrasts=None):
         The model frame.
     contrasts : dict, optional
         Column → coding (`check_contrasts`); ordered factors default to 'poly'.
+    data : pandas.DataFrame, optional
+        The whole data, before rows are removed, where `scale()` and `center()` find their centre and scale (as R).
 
     Returns
     -------
@@ -147,7 +149,7 @@ def model_columns(expr, frame, contrasts=None):
         The recipe for the same columns, to build them again on new data.
     """
     coding = {c: 'poly' for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered}
-    tr = translate(expr, list(map(str, frame.columns)), contrasts={**coding, **(contrasts or {})})
+    tr = translate(expr, list(map(str, frame.columns)), contrasts={**coding, **(contrasts or {})}, data=data)
     try: mm = model_matrix(tr.python, _aliased(frame, tr), na_action="raise")
     except Exception as e: raise MixedModelError(f"cannot build the columns of '{expr}': {e}") from None
     spec = ColumnSpec(mm.model_spec, tr)
@@ -469,7 +471,7 @@ class Design:
         return f"Design({self.formula.formula!r}: n={self.n}, p={self.p} {self.xnames}, q={self.q}, θ has {len(self.theta0)} elements; {ts})"
 
 # %% ../nbs/01_design.ipynb #8a069c3e
-def term_of(bar, frame, contrasts=None):
+def term_of(bar, frame, contrasts=None, data=None):
     """The ReTerm of one bar on the model frame, with lme4's identifiability checks.
 
     Parameters
@@ -486,7 +488,7 @@ def term_of(bar, frame, contrasts=None):
         rows or as many random effects as rows raises `MixedModelError`.
     """
     codes, levels = grouping_factor(frame, bar.factors)
-    X, cnames, spec = model_columns(bar.expr, frame, contrasts)
+    X, cnames, spec = model_columns(bar.expr, frame, contrasts, data)
     if X.shape[1] == 0: raise MixedModelError(f"random-effects term {bar} has no columns")
     t = ReTerm(bar, codes, levels, X, cnames, spec)
     n = len(frame)
@@ -595,8 +597,8 @@ def design(formula, data, weights=None, offset=None, contrasts=None, subset=None
     """
     pf = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
     if na_action not in ('omit', 'fail'): raise MixedModelError(f"na_action must be 'omit' or 'fail', not {na_action!r}")
-    data = as_pandas(data)
-    data = _subset(_with_arguments(data, weights, offset), subset)
+    whole = as_pandas(data)                                   # R evaluates scale() here, before any row is removed
+    data = _subset(_with_arguments(whole, weights, offset), subset)
     frame, n_dropped = model_frame(pf, data, extra=[WEIGHTS, OFFSET], na_action=na_action)
     w = frame.pop(WEIGHTS).to_numpy() if weights is not None else None
     off = frame.pop(OFFSET).to_numpy() if offset is not None else None
@@ -604,13 +606,13 @@ def design(formula, data, weights=None, offset=None, contrasts=None, subset=None
     frame, notes = object_numbers(frame, skip={f for b in pf.bars for f in b.factors})
     y = response(pf, frame)
     coding = check_contrasts(contrasts, data)
-    X, xnames, spec = model_columns(pf.fixed, frame, coding)
+    X, xnames, spec = model_columns(pf.fixed, frame, coding, whole)
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
     keep = full_rank_columns(X)
     dropped = [xnames[j] for j in range(len(xnames)) if j not in keep]
     X, xnames = X[:, keep], [xnames[j] for j in keep]
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
-    terms = sorted((term_of(b, frame, coding) for b in pf.bars), key=lambda t: -t.nlev)
+    terms = sorted((term_of(b, frame, coding, whole) for b in pf.bars), key=lambda t: -t.nlev)
     return Design(pf, y, X, xnames, terms, n_dropped, dropped, spec, frame, w, off,
                   offset if isinstance(offset, str) else (OFFSET if offset is not None else None), notes)
 

@@ -118,7 +118,7 @@ _FORMULA_OPS = {'+', '-', '*', '/', ':', '^', '**', '%in%', '(', ')'}
 _CALL_OPS = {'+', '-', '*', '/', '^', '**', '(', ')', ',', '==', '!=', '<', '>', '<=', '>=', '!', '&', '|'}
 _CONSTANTS = {'TRUE': 'True', 'T': 'True', 'FALSE': 'False', 'F': 'False', 'pi': 'np.pi'}
 
-def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False):
+def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False, data=None):
     "Translate a token list (a right-hand side, or the inside of a call when `inside`) into Python text."
     out, i = [], 0
     while i < len(toks):
@@ -129,9 +129,11 @@ def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False):
                 raise MixedModelError(f"'{text}(…)' in {where}: a formula may call only {', '.join(sorted(k for k in FUNCTIONS if '.' not in k or k == 'as.factor'))} "
                                       "(and np.<function> for numpy's elementwise functions)")
             j = _close(toks, i + 1)
-            inner = _emit(toks[i + 2:j], columns, where, True, tr, boolops=boolops)
+            inner = _emit(toks[i + 2:j], columns, where, True, tr, boolops=boolops, data=data)
             call = f"{FUNCTIONS[text]}({inner})"
-            if text != FUNCTIONS[text] or '**' in inner:                  # as R deparses it: `I(D^2)`, `log(x + 1)`
+            if text in ('scale', 'center') and data is not None and ('op', ',') not in toks[i + 2:j]:
+                call = _scaled_call(text, inner, toks[i + 2:j], data, where)    # R: on the whole column
+            if text != FUNCTIONS[text] or '**' in inner or call.startswith('scale(') and text in ('scale', 'center'):  # as R deparses it
                 tr.calls.setdefault(call, f"{text}({inner.replace(' ** ', '^')})")
             out.append(call); i = j + 1; continue
         if kind in ('name', 'bq'):
@@ -156,6 +158,14 @@ def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False):
         else: out.append(text)
         i += 1
     return re.sub(r"(\w)= ", r"\1=", ' '.join(out).replace('( ', '(').replace(' )', ')').replace(' ,', ',').replace(' : ', ':'))
+
+# %% ../nbs/00b_rsyntax.ipynb #a3a2f005
+def _scaled_call(fn, inner, toks, data, where):
+    "scale(expr) / center(expr) with the centre and scale of expr over the whole data written in."
+    v = evaluate_response(' '.join(t[1] for t in toks), data, f"{fn}() in {where}")
+    v = v[np.isfinite(v)]
+    m, s = float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 1.0
+    return f"scale({inner}, center={m!r}, scale={s!r})" if fn == 'scale' else f"scale({inner}, center={m!r}, scale=False)"
 
 # %% ../nbs/00b_rsyntax.ipynb #25fd5ca2
 _NODES = (ast.Expression, ast.Call, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Constant,
@@ -193,7 +203,7 @@ def check_python(code, names, where):
             raise MixedModelError(f"{where}: the call '{ast.unparse(node)}' is not allowed in a formula")
 
 # %% ../nbs/00b_rsyntax.ipynb #dbbf00d2
-def translate(expr, columns, where=None, contrasts=None):
+def translate(expr, columns, where=None, contrasts=None, data=None):
     """Translate a right-hand side (or one expression) of an lme4 formula for formulaic, with R's meaning.
 
     Parameters
@@ -207,6 +217,8 @@ def translate(expr, columns, where=None, contrasts=None):
     contrasts : dict, optional
         Column → 'treatment', 'sum', 'helmert' or 'poly': the coding of that factor where it is a term (R's
         `contrasts`; an ordered factor's default is 'poly', as R's).
+    data : pandas.DataFrame, optional
+        The whole data, on which `scale()` and `center()` compute their centre and scale (as R does).
 
     Returns
     -------
@@ -217,7 +229,7 @@ def translate(expr, columns, where=None, contrasts=None):
     columns = list(columns)
     where = where or f"'{expr}'"
     tr = Translation(expr, '')
-    tr.python = _emit(tokens(expr), columns, where, False, tr, contrasts or {})
+    tr.python = _emit(tokens(expr), columns, where, False, tr, contrasts or {}, data=data)
     check_python(_calls_only(tr.python), {alias(c) for c in tr.columns}, where)
     return tr
 

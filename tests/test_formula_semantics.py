@@ -19,6 +19,10 @@ def quiet(f, *a, **k):
 def data(name):
     "The data each reference was fitted to (the R script builds `renamed` the same way)."
     if name == 'ergoStool': return load(name)
+    if name == 'sleepmissing':
+        sm = load('sleepstudy')
+        sm.loc[sm.index[::7], 'Reaction'] = np.nan
+        return sm
     if name == 'cake':
         ck = load('cake')
         return ck.assign(temperature=pd.Categorical(ck.temperature, categories=sorted(ck.temperature.unique()), ordered=True))

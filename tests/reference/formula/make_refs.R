@@ -1,7 +1,8 @@
 # lme4 fits of formulas whose R meaning differs from Python's (issue 10): response expressions, ^ inside calls,
 # factor(), log(), columns named like functions or holding dots; prior weights (sleepstudy: w = 1/(1 + Days);
 # ChickWeight: w = (Chick mod 5) + 0.5); offsets (offset(5 * Days), offset = 0.02 * Time);
-# an ordered factor (cake's temperature, contr.poly); contrasts= (sum, Helmert). Run from the repository root:
+# an ordered factor (cake's temperature, contr.poly); contrasts= (sum, Helmert);
+# scale() with missing values in another column (R scales the whole column: sleepstudy with every 7th Reaction NA). Run from the repository root:
 #   Rscript tests/reference/formula/make_refs.R
 # Reads the CSVs bundled in mixednb/data; writes tests/reference/formula/lme4_fits.json.
 suppressPackageStartupMessages({library(lme4); library(jsonlite)})
@@ -27,11 +28,13 @@ cases <- list(
   list(id = "ordered_factor", data = "cake", formula = "angle ~ recipe + temperature + (1 | recipe:replicate)", REML = TRUE),
   list(id = "contrasts_sum", data = "cake", formula = "angle ~ recipe * temp + (1 | recipe:replicate)", REML = TRUE,
        contrasts = list(recipe = "contr.sum")),
+  list(id = "scale_with_missing", data = "sleepmissing", formula = "Reaction ~ scale(Days) + (scale(Days) | Subject)", REML = TRUE),
   list(id = "contrasts_helmert_ml", data = "ergoStool", formula = "effort ~ Type + (1 | Subject)", REML = FALSE,
        contrasts = list(Type = "contr.helmert"))
 )
 es <- rd("ergoStool"); es$Type <- factor(es$Type); es$Subject <- factor(es$Subject)
-dat <- list(sleepstudy = sl, ChickWeight = cw, renamed = ren, cake = ck, ergoStool = es)
+sm <- sl; sm$Reaction[seq(1, 180, by = 7)] <- NA   # scale(Days) uses all 180 Days, the fit 154 rows
+dat <- list(sleepmissing = sm, sleepstudy = sl, ChickWeight = cw, renamed = ren, cake = ck, ergoStool = es)
 fits <- lapply(cases, function(k) {
   d <- dat[[k$data]]
   prior_w <- if (is.null(k$weights)) NULL else d[[k$weights]]   # lmer looks weights= up in data first: no name clash
