@@ -183,7 +183,9 @@ class ColumnSpec:
             key = (m.string[:m.start()], m.group(1))
             seen.setdefault(key, {}).setdefault(m.group(2), len(seen.get(key, {})) + 1)
             return f"[{seen[key][m.group(2)]}]"
-        return [lme4_name(re.sub(r"\[([SH])\.([^\]]*)\]", number, self.tr.restore(str(c)))) for c in cols]
+        raw = lambda m: f"{m.group(1)}[{int(m.group(2)) + 1}]"            # formulaic numbers raw powers from 0, R from 1
+        return [lme4_name(re.sub(r"(poly\([^\[]*raw = TRUE\))\[(\d+)\]", raw, re.sub(r"\[([SH])\.([^\]]*)\]", number, self.tr.restore(str(c)))))
+                for c in cols]
 
     @property
     def column_names(self): return self.names(self.spec.column_names)

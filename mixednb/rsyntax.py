@@ -118,6 +118,11 @@ _FORMULA_OPS = {'+', '-', '*', '/', ':', '^', '**', '%in%', '(', ')'}
 _CALL_OPS = {'+', '-', '*', '/', '^', '**', '(', ')', ',', '==', '!=', '<', '>', '<=', '>=', '!', '&', '|'}
 _CONSTANTS = {'TRUE': 'True', 'T': 'True', 'FALSE': 'False', 'F': 'False', 'pi': 'np.pi'}
 
+def _deparse(inner):
+    "The inside of a translated call as R prints it: `^` unspaced, `raw = TRUE`."
+    s = re.sub(r"(\w)=(?!=)", r"\1 = ", inner.replace(' ** ', '^'))
+    return re.sub(r"\bTrue\b", "TRUE", re.sub(r"\bFalse\b", "FALSE", s))
+
 def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False, data=None):
     "Translate a token list (a right-hand side, or the inside of a call when `inside`) into Python text."
     out, i = [], 0
@@ -133,8 +138,8 @@ def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False, data=No
             call = f"{FUNCTIONS[text]}({inner})"
             if text in ('scale', 'center') and data is not None and ('op', ',') not in toks[i + 2:j]:
                 call = _scaled_call(text, inner, toks[i + 2:j], data, where)    # R: on the whole column
-            if text != FUNCTIONS[text] or '**' in inner or call.startswith('scale(') and text in ('scale', 'center'):  # as R deparses it
-                tr.calls.setdefault(call, f"{text}({inner.replace(' ** ', '^')})")
+            src = f"{text}({_deparse(inner)})"                                # as R deparses it: I(D^2), raw = TRUE
+            if src != call: tr.calls.setdefault(call, src)
             out.append(call); i = j + 1; continue
         if kind in ('name', 'bq'):
             name = text[1:-1] if kind == 'bq' else text

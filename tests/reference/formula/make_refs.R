@@ -2,7 +2,7 @@
 # factor(), log(), columns named like functions or holding dots; prior weights (sleepstudy: w = 1/(1 + Days);
 # ChickWeight: w = (Chick mod 5) + 0.5); offsets (offset(5 * Days), offset = 0.02 * Time);
 # an ordered factor (cake's temperature, contr.poly); contrasts= (sum, Helmert);
-# scale() with missing values in another column (R scales the whole column: sleepstudy with every 7th Reaction NA). Run from the repository root:
+# poly(), orthogonal and raw; scale() with missing values in another column (R scales the whole column: sleepstudy with every 7th Reaction NA). Run from the repository root:
 #   Rscript tests/reference/formula/make_refs.R
 # Reads the CSVs bundled in mixednb/data; writes tests/reference/formula/lme4_fits.json.
 suppressPackageStartupMessages({library(lme4); library(jsonlite)})
@@ -29,6 +29,8 @@ cases <- list(
   list(id = "contrasts_sum", data = "cake", formula = "angle ~ recipe * temp + (1 | recipe:replicate)", REML = TRUE,
        contrasts = list(recipe = "contr.sum")),
   list(id = "scale_with_missing", data = "sleepmissing", formula = "Reaction ~ scale(Days) + (scale(Days) | Subject)", REML = TRUE),
+  list(id = "poly_orthogonal", data = "sleepstudy", formula = "Reaction ~ poly(Days, 2) + (1 | Subject)", REML = TRUE),
+  list(id = "poly_raw_ml", data = "sleepstudy", formula = "Reaction ~ poly(Days, 3, raw = TRUE) + (1 | Subject)", REML = FALSE),
   list(id = "contrasts_helmert_ml", data = "ergoStool", formula = "effort ~ Type + (1 | Subject)", REML = FALSE,
        contrasts = list(Type = "contr.helmert"))
 )
