@@ -97,7 +97,7 @@ def ml_deviance(A, theta, sigma):
         ldL2 + n log(2πσ²) + pwrss/σ², with β at its conditional estimate β̂(θ).
     """
     L = update_L(A, theta)
-    return deviance(logdet(L, len(A.terms)), 0.0, pwrss(L), A.n, A.p, reml=False, sigma=sigma, ldW=L['ldW'])
+    return deviance(logdet(L, len(A.terms)), 0.0, pwrss(L), A.n, A.p, reml=False, sigma=sigma, ldW=L.ldW)
 
 # %% ../nbs/09_confint.ipynb #c71788ec
 def as_ml(m):

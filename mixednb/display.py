@@ -421,7 +421,6 @@ def _l_blocks(m):
     "(row block, column block, kind, block) for each stored block of L; block index k is the X|y row."
     k, out = len(m.design.terms), []
     for key, B in m.L.items():
-        if key in ('R0', 'ldW'): continue                          # X = QR₀ and Σ log w: not blocks of L
         i, j = (k if x == 'X' else x for x in key)
         kind = 'X|y rows' if i == k else block_kind(B)
         out.append((i, j, kind, B))

@@ -17,8 +17,8 @@ from .core import MixedModelError
 # %% auto #0
 __all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'DowndatePlan', 'downdate_plan', 'lambdas', 'blockdiag', 'Lambda',
            'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod',
-           'operand', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat',
-           'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
+           'operand', 'Factor', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective',
+           'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -609,6 +609,20 @@ def _diag_block(A, j, t, lams, L, W):
     return _chol(M, f"block of L for term {t.bar}")
 
 # %% ../nbs/02_objective.ipynb #c2160c41
+class Factor(dict):
+    """The blocks of L, keyed (i, j), ('X', j) and ('X', 'X'), and the two things their readers need besides.
+
+    Attributes
+    ----------
+    R0 : np.ndarray
+        R₀ of X = QR₀: the X rows of the blocks are Q's (`ldRX2`, `beta_hat`, `RX_inv` map back through it).
+    ldW : float
+        Σ log wᵢ of the prior weights (0 without weights), which the criterion subtracts.
+    """
+    R0: np.ndarray = None
+    ldW: float = 0.0
+
+# %% ../nbs/02_objective.ipynb #92f1bf34
 def _scaled(Ai1, Lam_i, lam_i, B1, t1):
     "Λ_i'A_i1B₁ (sparse); for scalar terms a rescaling of A_i1's stored values."
     if t1.p == 1 and lam_i.shape == (1, 1):
@@ -635,14 +649,14 @@ def update_L(A: Blocks, theta):
     -------
     dict
         (i, j) → block L_ij for terms i ≥ j (L₁₁ a `BlockDiagonal`, L_i1 sparse, the rest dense); ('X', j) → the
-        X/y block row, ('X', 'X') → the X/y diagonal block, both for X's orthonormal basis Q; 'R0' → R₀ (X = QR₀); 'ldW' → Σ log wᵢ.
+        X/y block row, ('X', 'X') → the X/y diagonal block, both for X's orthonormal basis Q; with `R0` and `ldW` (`Factor`).
 
     Raises
     ------
     MixedModelError
         If a diagonal block is not positive definite.
     """
-    lams, k, L = lambdas(A.terms, theta), len(A.terms), {}
+    lams, k, L = lambdas(A.terms, theta), len(A.terms), Factor()
     Lam = [Lambda(t, lam) for t, lam in zip(A.terms, lams)]
     for j, t in enumerate(A.terms):
         if j == 0:
@@ -661,7 +675,7 @@ def update_L(A: Blocks, theta):
     M = A.xx.copy()
     for m in range(k): M -= L['X', m] @ L['X', m].T
     L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
-    L['R0'], L['ldW'] = A.R0, A.ldW                                       # X = QR₀: the X rows are Q's; Σ log wᵢ
+    L.R0, L.ldW = A.R0, A.ldW                                             # X = QR₀: the X rows are Q's; Σ log wᵢ
     return L
 
 # %% ../nbs/02_objective.ipynb #97abd3c4
@@ -696,7 +710,7 @@ def ldRX2(L):
     float
         ldRX2.
     """
-    return 2 * np.log(np.diag(L['X', 'X'])[:-1]).sum() + 2 * np.log(np.diag(L['R0'])).sum()
+    return 2 * np.log(np.diag(L['X', 'X'])[:-1]).sum() + 2 * np.log(np.diag(L.R0)).sum()
 
 # %% ../nbs/02_objective.ipynb #d058db44
 def pwrss(L):
@@ -765,7 +779,7 @@ def criterion(L, n, p, k, reml=True):
     float
         The criterion, with σ profiled out.
     """
-    return deviance(logdet(L, k), ldRX2(L) if reml else 0.0, pwrss(L), n, p, reml, ldW=L['ldW'])
+    return deviance(logdet(L, k), ldRX2(L) if reml else 0.0, pwrss(L), n, p, reml, ldW=L.ldW)
 
 # %% ../nbs/02_objective.ipynb #7b250ce3
 def objective(A: Blocks, theta, reml=True):
@@ -817,7 +831,7 @@ def beta_hat(L):
     np.ndarray
         β̂ for the shifted response: add `Blocks.beta0` for the model's β̂.
     """
-    return solve_triangular(L['R0'], gamma_hat(L), check_finite=False)
+    return solve_triangular(L.R0, gamma_hat(L), check_finite=False)
 
 def RX_inv(L):
     """R_X⁻¹ = R₀⁻¹R_Q⁻¹ (upper triangular), so that (X'V⁻¹X)⁻¹ = R_X⁻¹R_X⁻ᵀ (vcov(β̂) = σ²R_X⁻¹R_X⁻ᵀ).
@@ -833,7 +847,7 @@ def RX_inv(L):
         p × p, R_X⁻¹.
     """
     RQ = L['X', 'X'][:-1, :-1].T
-    return solve_triangular(L['R0'], solve_triangular(RQ, np.eye(len(RQ)), check_finite=False), check_finite=False)
+    return solve_triangular(L.R0, solve_triangular(RQ, np.eye(len(RQ)), check_finite=False), check_finite=False)
 
 # %% ../nbs/02_objective.ipynb #734896db
 def u_hat(L, k):

@@ -36,7 +36,7 @@ def deviance_vp(m, varpar):
     """
     theta, sigma = np.asarray(varpar[:-1], float), float(varpar[-1])
     L = update_L(m.A, theta)
-    return deviance(logdet(L, len(m.A.terms)), ldRX2(L) if m.REML else 0.0, pwrss(L), m.A.n, m.A.p, m.REML, sigma=sigma, ldW=L['ldW'])
+    return deviance(logdet(L, len(m.A.terms)), ldRX2(L) if m.REML else 0.0, pwrss(L), m.A.n, m.A.p, m.REML, sigma=sigma, ldW=L.ldW)
 
 # %% ../nbs/10_satterthwaite.ipynb #d6e4ae5e
 def covbeta_vp(m, varpar):

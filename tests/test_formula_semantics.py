@@ -43,6 +43,7 @@ def test_matches_lme4(ref):
     np.testing.assert_allclose(m.fixef.to_numpy(), list(ref['fixef'].values()), rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(np.sqrt(np.diag(m.vcov)), ref['se'], rtol=1e-3)
     assert m.sigma == pytest.approx(ref['sigma'], rel=1e-3)
+    np.testing.assert_allclose(m.theta, ref['theta'], rtol=1e-3, atol=1e-4)      # the variance components (VarCorr)
 
 
 def test_response_minus_a_constant_is_not_the_response():
