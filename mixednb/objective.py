@@ -81,9 +81,8 @@ class Blocks:
         if self.offset is not None: y = y - self.offset
         if self.sw is not None: X, y = X * self.sw[:, None], y * self.sw
         Q, self.R0 = conditioned_X(X)                                                   # see "The fixed-effects columns"
-        r = y - Q @ (Q.T @ y)
-        r = r - Q @ (Q.T @ r)                                                           # see "A large offset" below
-        self.beta0 = solve_triangular(self.R0, Q.T @ (y - r)) if self.p else np.zeros(0)
+        self.beta0 = np.linalg.lstsq(X, y, rcond=None)[0] if self.p else np.zeros(0)   # see "A large offset" below
+        r = y - X @ self.beta0          # with X itself: Q's rounding would put ~ulp(y) noise in every residual
         Xy = np.column_stack([Q, r])
         self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [Q y]'Z_j, dense
         self.xx = Xy.T @ Xy                                                            # [Q y]'[Q y]
