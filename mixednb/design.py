@@ -122,6 +122,7 @@ def lme4_name(name):
         The name lme4 prints: `(Intercept)`, or `name` with every `[T.level]` / `[level]` replaced by `level`.
     """
     if name == 'Intercept': return '(Intercept)'
+    name = re.sub(r"\[T\.(True|False)\]", lambda m: m.group(1).upper(), name)      # R's logical levels
     return re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
 
 # %% ../nbs/01_design.ipynb #abe09cb8
@@ -150,10 +151,22 @@ def model_columns(expr, frame, contrasts=None, data=None):
     """
     coding = {c: 'poly' for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered}
     tr = translate(expr, list(map(str, frame.columns)), contrasts={**coding, **(contrasts or {})}, data=data)
-    try: mm = model_matrix(tr.python, _aliased(frame, tr), na_action="raise")
+    _check_matrices(frame, tr, contrasts or {})
+    try: mm = model_matrix(tr.python, _aliased(frame, tr), na_action="raise", context=tr.context)
     except Exception as e: raise MixedModelError(f"cannot build the columns of '{expr}': {e}") from None
     spec = ColumnSpec(mm.model_spec, tr)
     return mm.to_numpy(dtype=float), spec.names(mm.columns), spec
+
+def _check_matrices(frame, tr, contrasts):
+    "A contrast matrix needs one row per level of its factor (levels sorted, as R's)."
+    for c in tr.columns:
+        k = contrasts.get(c)
+        if k is None or isinstance(k, str): continue
+        levels = list(frame[c].astype('category').cat.categories)
+        rows = len(next(iter(k.values()))) if isinstance(k, dict) else len(k)
+        if rows != len(levels):
+            raise MixedModelError(f"contrasts= for '{c}': the matrix has {rows} rows, the factor has {len(levels)} levels "
+                                  f"({', '.join(map(str, levels[:8]))}{', …' if len(levels) > 8 else ''}): one row per level, in that order")
 
 def _aliased(data, tr):
     "The columns `tr` uses, under the names formulaic sees (`alias`)."
@@ -197,7 +210,7 @@ class ColumnSpec:
 
     def matrix(self, data):
         "The columns on new data (same transforms and levels), as a DataFrame with lme4's names."
-        mm = self.spec.get_model_matrix(_aliased(data, self.tr))
+        mm = self.spec.get_model_matrix(_aliased(data, self.tr), context=self.tr.context)
         return pd.DataFrame(mm.to_numpy(dtype=float), columns=self.names(mm.columns), index=data.index)
 
 # %% ../nbs/01_design.ipynb #60b249a2
@@ -538,18 +551,33 @@ CODINGS = {'treatment': 'treatment', 'contr.treatment': 'treatment', 'sum': 'sum
            'helmert': 'helmert', 'contr.helmert': 'helmert', 'poly': 'poly', 'contr.poly': 'poly'}
 
 def check_contrasts(contrasts, data):
-    "lme4's `contrasts=` as {column: coding}, validated: columns of data that are factors, codings that exist."
+    """lme4's `contrasts=` validated: {column: coding name, or a contrast matrix}.
+
+    A matrix (numpy array, nested list, or DataFrame whose column names name the coefficients, as R's colnames) has
+    one row per level of the factor, levels sorted; its columns are the contrasts, used as given (R's
+    `contrasts(f, ncol(m)) <- m`). Coefficients are named `f1, f2, …`, or `f<column name>`.
+    """
     if contrasts is None: return {}
     if not isinstance(contrasts, dict): raise MixedModelError(f"contrasts= must be a dict of column → coding, not {type(contrasts).__name__}")
     out = {}
     for c, k in contrasts.items():
         if c not in map(str, data.columns): raise unknown_column(c, data.columns, "contrasts=")
-        if not isinstance(k, str) or k not in CODINGS:
-            raise MixedModelError(f"contrasts= for '{c}': {k!r} is not a coding; use one of 'treatment', 'sum', 'helmert', 'poly' (a matrix is not supported yet)")
         if pd.api.types.is_numeric_dtype(data[c]) and not isinstance(data[c].dtype, pd.CategoricalDtype):
             raise MixedModelError(f"contrasts= for '{c}': the column is numeric, not a factor (use factor({c}) in the formula and name it so)")
-        out[c] = CODINGS[k]
+        if isinstance(k, str):
+            if k not in CODINGS: raise MixedModelError(f"contrasts= for '{c}': {k!r} is not a coding; use one of 'treatment', 'sum', 'helmert', 'poly', or a matrix")
+            out[c] = CODINGS[k]
+        else: out[c] = _contrast_matrix(c, k)
     return out
+
+def _contrast_matrix(c, k):
+    "A contrast matrix as formulaic takes it: an array, or {name: column} when the columns are named."
+    names = [str(n) for n in k.columns] if isinstance(k, pd.DataFrame) else None
+    try: m = np.asarray(k, dtype=float)
+    except (TypeError, ValueError): raise MixedModelError(f"contrasts= for '{c}': {type(k).__name__} is neither a coding name nor a matrix of numbers") from None
+    if m.ndim != 2 or m.shape[1] == 0: raise MixedModelError(f"contrasts= for '{c}': a contrast matrix must be 2-D (one row per level, one column per contrast), not of shape {m.shape}")
+    if not np.isfinite(m).all(): raise MixedModelError(f"contrasts= for '{c}': the contrast matrix has values that are not finite")
+    return {n: m[:, j] for j, n in enumerate(names)} if names else m
 
 def as_pandas(data):
     "A pandas DataFrame from pandas, polars, or anything with the dataframe interchange protocol (pandas as it is)."

@@ -8,7 +8,7 @@ Docs: https://mixednb.github.io/mixednb/rsyntax.html.md"""
 from __future__ import annotations
 import ast, difflib, functools, hashlib, keyword, re
 from dataclasses import dataclass, field
-import numpy as np
+import numpy as np, pandas as pd
 from .core import MixedModelError
 
 # %% auto #0
@@ -21,7 +21,8 @@ _NP = ('log', 'log10', 'log2', 'log1p', 'exp', 'expm1', 'sqrt', 'abs', 'sin', 'c
 
 FUNCTIONS = {**{f: f"np.{f}" for f in _NP}, 'asin': 'np.arcsin', 'acos': 'np.arccos', 'atan': 'np.arctan',
              'ceiling': 'np.ceil', **{f"np.{f}": f"np.{f}" for f in _NP}, **{f"numpy.{f}": f"np.{f}" for f in _NP},
-             'I': 'I', 'C': 'C', 'factor': 'C', 'as.factor': 'C', 'poly': 'poly', 'scale': 'scale', 'center': 'center'}
+             'I': 'I', 'C': 'C', 'factor': 'C', 'as.factor': 'C', 'poly': 'poly', 'scale': 'scale', 'center': 'center',
+             'dummy': 'I'}
 "R's (and numpy's) spelling of each function a formula may call → the spelling formulaic evaluates."
 
 _TOKEN = re.compile(r"""(?P<ws>\s+)|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<str>"[^"]*"|'[^']*')
@@ -84,11 +85,14 @@ class Translation:
         The columns it uses, in order of first use.
     calls : dict
         Translated call text → as written (to restore names).
+    context : dict
+        Names the Python text uses besides columns (a contrast matrix from `contrasts=`), for formulaic's `context`.
     """
     source: str
     python: str
     columns: list = field(default_factory=list)
     calls: dict = field(default_factory=dict)
+    context: dict = field(default_factory=dict)
 
     def restore(self, name):
         "A column name formulaic gave, in the user's spelling: calls as written, aliases back to column names."
@@ -119,11 +123,13 @@ _CALL_OPS = {'+', '-', '*', '/', '^', '**', '(', ')', ',', '==', '!=', '<', '>',
 _CONSTANTS = {'TRUE': 'True', 'T': 'True', 'FALSE': 'False', 'F': 'False', 'pi': 'np.pi'}
 
 def _deparse(inner):
-    "The inside of a translated call as R prints it: `^` unspaced, `raw = TRUE`."
+    "The inside of a translated call as R prints it: `^` unspaced, `raw = TRUE`, `&`, `|` and `!`."
+    inner = re.sub(r"\bnot ", '!', inner.replace(' and ', ' & ').replace(' or ', ' | '))
     s = re.sub(r"(\w)=(?!=)", r"\1 = ", inner.replace(' ** ', '^'))
+    s = re.sub(r"'([^'\"]*)'", r'"\1"', s)                                   # R prints strings in double quotes
     return re.sub(r"\bTrue\b", "TRUE", re.sub(r"\bFalse\b", "FALSE", s))
 
-def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False, data=None):
+def _emit(toks, columns, where, inside, tr, contrasts={}, data=None):
     "Translate a token list (a right-hand side, or the inside of a call when `inside`) into Python text."
     out, i = [], 0
     while i < len(toks):
@@ -134,11 +140,15 @@ def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False, data=No
                 raise MixedModelError(f"'{text}(…)' in {where}: a formula may call only {', '.join(sorted(k for k in FUNCTIONS if '.' not in k or k == 'as.factor'))} "
                                       "(and np.<function> for numpy's elementwise functions)")
             j = _close(toks, i + 1)
-            inner = _emit(toks[i + 2:j], columns, where, True, tr, boolops=boolops, data=data)
-            call = f"{FUNCTIONS[text]}({inner})"
+            if text == 'dummy': inner, call = _dummy(toks[i + 2:j], columns, where, tr, data)
+            else:
+                inner = _emit(toks[i + 2:j], columns, where, True, tr, data=data)
+                call = _logical(f"{FUNCTIONS[text]}({inner})")
             if text in ('scale', 'center') and data is not None and ('op', ',') not in toks[i + 2:j]:
                 call = _scaled_call(text, inner, toks[i + 2:j], data, where)    # R: on the whole column
             src = f"{text}({_deparse(inner)})"                                # as R deparses it: I(D^2), raw = TRUE
+            if text == 'I' and _is_logical(inner):                             # a logical column: 1 where TRUE, R's name
+                call, src = ast.unparse(ast.parse(f"I(1.0 * ({call[2:-1]}))")), src + 'TRUE'
             if src != call: tr.calls.setdefault(call, src)
             out.append(call); i = j + 1; continue
         if kind in ('name', 'bq'):
@@ -148,7 +158,10 @@ def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False, data=No
             if name in map(str, columns):
                 if name not in tr.columns: tr.columns.append(name)
                 if not inside and name in contrasts:                       # contrasts=, or contr.poly for an ordered factor
-                    call = f"C({alias(name)}, contr.{contrasts[name]})"
+                    k = contrasts[name]
+                    if not isinstance(k, str): tr.context[f"_K_{alias(name)}"], k = k, f"_K_{alias(name)}"   # a matrix
+                    else: k = f"contr.{k}"
+                    call = f"C({alias(name)}, {k})"
                     tr.calls[call] = name; out.append(call)
                 else: out.append(alias(name))
             elif inside and kind == 'name' and name in _CONSTANTS: out.append(_CONSTANTS[name])
@@ -158,11 +171,58 @@ def _emit(toks, columns, where, inside, tr, contrasts={}, boolops=False, data=No
         if kind == 'op':
             ok = _CALL_OPS if inside else _FORMULA_OPS
             if text not in ok: raise MixedModelError(f"'{text}' in {where} has no meaning {'inside a call' if inside else 'between terms'}")
-            logic = {'!': 'not ', '&': ' and ', '|': ' or '} if boolops else {'!': 'not ', '&': ' & ', '|': ' | '}   # R's & binds after comparisons
+            logic = {'!': 'not', '&': 'and', '|': 'or'}             # Python's and/or/not bind after comparisons, as R's &, |, !
             out.append('**' if inside and text == '^' else logic.get(text, text))
         else: out.append(text)
         i += 1
     return re.sub(r"(\w)= ", r"\1=", ' '.join(out).replace('( ', '(').replace(' )', ')').replace(' ,', ',').replace(' : ', ':'))
+
+# %% ../nbs/00b_rsyntax.ipynb #268a6810
+_LOGIC = ('logical_and', 'logical_or', 'logical_not')
+
+class _Elementwise(ast.NodeTransformer):
+    "and/or/not → np.logical_and/or/not (elementwise, as R's &, |, !)."
+    def _np(self, f, args): return ast.Call(ast.Attribute(ast.Name('np', ast.Load()), f, ast.Load()), args, [])
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        f = 'logical_and' if isinstance(node.op, ast.And) else 'logical_or'
+        return functools.reduce(lambda a, b: self._np(f, [a, b]), node.values)
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        return self._np('logical_not', [node.operand]) if isinstance(node.op, ast.Not) else node
+
+def _is_logical(inner):
+    "Whether a translated expression is a condition (a comparison, and/or/not): R's logical vector."
+    try: body = ast.parse(inner, mode='eval').body
+    except SyntaxError: return False
+    return isinstance(body, (ast.Compare, ast.BoolOp)) or (isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.Not))
+
+def _logical(call):
+    "A translated call with and/or/not rewritten elementwise (`_Elementwise`); unchanged when it has none."
+    if not re.search(r"\b(and|or|not)\b", re.sub(r"'[^']*'|\"[^\"]*\"", '', call)): return call
+    try: tree = ast.parse(call, mode='eval')
+    except SyntaxError: return call                                      # check_python names the problem
+    return ast.unparse(ast.fix_missing_locations(_Elementwise().visit(tree)))
+
+# %% ../nbs/00b_rsyntax.ipynb #cb1b2e7e
+def _dummy(toks, columns, where, tr, data=None):
+    "The inside and the Python call of `dummy(f, level)`."
+    ok = len(toks) == 3 and toks[0][0] in ('name', 'bq') and toks[1] == ('op', ',') and toks[2][0] in ('str', 'num')
+    if not ok:
+        raise MixedModelError(f"dummy(…) in {where} takes a column and one level, as dummy(f, \"a\"); for several levels "
+                              "write one dummy() per level")
+    name = toks[0][1].strip('`')
+    if name not in map(str, columns): raise unknown_column(name, columns, where)
+    if name not in tr.columns: tr.columns.append(name)
+    level = toks[2][1].strip('"\'')
+    numeric = data is not None and name in data and pd.api.types.is_numeric_dtype(data[name]) and not isinstance(data[name].dtype, pd.CategoricalDtype)
+    if numeric:
+        try: value = repr(float(level))
+        except ValueError: raise MixedModelError(f"dummy({name}, {toks[2][1]}) in {where}: '{name}' holds numbers, not the level {toks[2][1]}") from None
+    else: value = repr(level)
+    call = f"I(1.0 * ({alias(name)} == {value}))"
+    tr.calls.setdefault(call, f'dummy({name}, "{level}")')
+    return f"{alias(name)}, {value}", call
 
 # %% ../nbs/00b_rsyntax.ipynb #a3a2f005
 def _scaled_call(fn, inner, toks, data, where):
@@ -196,11 +256,11 @@ def check_python(code, names, where):
     for node in ast.walk(tree):
         if not isinstance(node, _NODES): raise MixedModelError(f"{where}: '{ast.unparse(node)}' is not allowed in a formula")
         if isinstance(node, ast.Attribute):
-            ok = isinstance(node.value, ast.Name) and ((node.value.id == 'np' and (node.attr in _NP or node.attr == 'pi'))
+            ok = isinstance(node.value, ast.Name) and ((node.value.id == 'np' and (node.attr in _NP + _LOGIC or node.attr == 'pi'))
                                                        or (node.value.id == 'contr' and node.attr in _CONTRASTS))
             if not ok:
                 raise MixedModelError(f"{where}: '{ast.unparse(node)}' is not allowed in a formula (attributes other than np.<function>)")
-        if isinstance(node, ast.Name) and node.id not in names | allowed_calls | {'np', 'True', 'False', 'contr'}:
+        if isinstance(node, ast.Name) and node.id not in names | allowed_calls | {'np', 'True', 'False', 'contr'} and not re.fullmatch(r"_K_\w+", node.id):
             raise MixedModelError(f"{where}: the name '{node.id}' is not allowed in a formula")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str, bool)):
             raise MixedModelError(f"{where}: the constant {node.value!r} is not allowed in a formula")
@@ -236,6 +296,8 @@ def translate(expr, columns, where=None, contrasts=None, data=None):
     tr = Translation(expr, '')
     tr.python = _emit(tokens(expr), columns, where, False, tr, contrasts or {}, data=data)
     check_python(_calls_only(tr.python), {alias(c) for c in tr.columns}, where)
+    unknown = set(re.findall(r"\b_K_\w+", tr.python)) - set(tr.context)
+    if unknown: raise MixedModelError(f"{where}: the name '{sorted(unknown)[0]}' is not allowed in a formula")
     return tr
 
 def _calls_only(python):
@@ -264,8 +326,10 @@ def _evaluate(node, env, where='the response'):
     if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1:
         f = node.func
         if isinstance(f, ast.Name) and f.id == 'I': return _evaluate(node.args[0], env, where)
-        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == 'np' and f.attr in _NP:
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == 'np' and f.attr in _NP + ('logical_not',):
             return getattr(np, f.attr)(_evaluate(node.args[0], env, where))
+    if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 2 and ast.unparse(node.func) in ('np.logical_and', 'np.logical_or'):
+        return getattr(np, node.func.attr)(*(_evaluate(a, env, where) for a in node.args))
     if isinstance(node, ast.Attribute) and node.attr == 'pi': return np.pi
     raise MixedModelError(f"{where} cannot hold '{ast.unparse(node)}': use arithmetic and elementwise functions of columns")
 
@@ -315,7 +379,7 @@ def evaluate_condition(expr, frame):
         One bool per row (a missing value compares as False).
     """
     tr, where = Translation(expr, ''), f"subset= '{expr}'"
-    tr.python = _emit(tokens(expr), list(map(str, frame.columns)), where, True, tr, boolops=True)
+    tr.python = _emit(tokens(expr), list(map(str, frame.columns)), where, True, tr)
     check_python(tr.python, {alias(c) for c in tr.columns}, where)
     env = {alias(c): frame[c].to_numpy() for c in tr.columns}
     with np.errstate(all='ignore'): v = _evaluate(ast.parse(tr.python, mode='eval'), env, where)

@@ -32,10 +32,16 @@ def data(name):
     return sl.assign(**{'Days.num': sl.exp / 10, 'C': sl.exp % 2})
 
 
+def as_matrix(v):
+    "A contrast matrix stored by make_refs.R: a DataFrame when R's matrix had column names, else an array."
+    return pd.DataFrame(v['matrix'], columns=v['colnames']) if v['colnames'] else np.array(v['matrix'], float)
+
+
 @pytest.mark.parametrize('ref', REFS, ids=[r['id'] for r in REFS])
 def test_matches_lme4(ref):
     "Response expressions, `^` in calls, factor(), log(), columns named like functions or with dots: lme4's numbers."
     w, o, c = ref.get('weights'), ref.get('offset'), ref.get('contrasts')
+    if isinstance(c, dict): c = {k: as_matrix(v) if isinstance(v, dict) else v for k, v in c.items()}
     m = quiet(lmer, ref['formula'], data(ref['data']), REML=ref['REML'], weights=w if isinstance(w, str) else None,
               offset=o if isinstance(o, str) else None, contrasts=c if isinstance(c, dict) else None)
     assert m.objective == pytest.approx(ref['criterion'], rel=1e-6, abs=1e-6)

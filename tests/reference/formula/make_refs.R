@@ -2,7 +2,7 @@
 # factor(), log(), columns named like functions or holding dots; prior weights (sleepstudy: w = 1/(1 + Days);
 # ChickWeight: w = (Chick mod 5) + 0.5); offsets (offset(5 * Days), offset = 0.02 * Time);
 # an ordered factor (cake's temperature, contr.poly); contrasts= (sum, Helmert);
-# poly(), orthogonal and raw; scale() with missing values in another column (R scales the whole column: sleepstudy with every 7th Reaction NA). Run from the repository root:
+# poly(), orthogonal and raw; contrast matrices (named and unnamed columns); lme4's dummy(); R's & inside I(); scale() with missing values in another column (R scales the whole column: sleepstudy with every 7th Reaction NA). Run from the repository root:
 #   Rscript tests/reference/formula/make_refs.R
 # Reads the CSVs bundled in mixednb/data; writes tests/reference/formula/lme4_fits.json.
 suppressPackageStartupMessages({library(lme4); library(jsonlite)})
@@ -32,7 +32,13 @@ cases <- list(
   list(id = "poly_orthogonal", data = "sleepstudy", formula = "Reaction ~ poly(Days, 2) + (1 | Subject)", REML = TRUE),
   list(id = "poly_raw_ml", data = "sleepstudy", formula = "Reaction ~ poly(Days, 3, raw = TRUE) + (1 | Subject)", REML = FALSE),
   list(id = "contrasts_helmert_ml", data = "ergoStool", formula = "effort ~ Type + (1 | Subject)", REML = FALSE,
-       contrasts = list(Type = "contr.helmert"))
+       contrasts = list(Type = "contr.helmert")),
+  list(id = "contrasts_matrix_named", data = "ergoStool", formula = "effort ~ Type + (1 | Subject)", REML = TRUE,
+       contrasts = list(Type = cbind(lin = c(-3, -1, 1, 3), quad = c(1, -1, -1, 1)))),
+  list(id = "contrasts_matrix_ml", data = "cake", formula = "angle ~ recipe + temp + (1 | recipe:replicate)", REML = FALSE,
+       contrasts = list(recipe = cbind(c(2, -1, -1), c(0, 1, -1)))),
+  list(id = "dummy_random", data = "ergoStool", formula = "effort ~ Type + (1 | Subject) + (0 + dummy(Type, \"T3\") | Subject)", REML = TRUE),
+  list(id = "logic_in_I", data = "sleepstudy", formula = "Reaction ~ Days + I(Days > 2 & Days < 8) + (1 | Subject)", REML = TRUE)
 )
 es <- rd("ergoStool"); es$Type <- factor(es$Type); es$Subject <- factor(es$Subject)
 sm <- sl; sm$Reaction[seq(1, 180, by = 7)] <- NA   # scale(Days) uses all 180 Days, the fit 154 rows
@@ -45,7 +51,8 @@ fits <- lapply(cases, function(k) {
             control = lmerControl(optimizer = "bobyqa", optCtrl = list(maxfun = 1e5)))
   list(id = k$id, data = k$data, formula = k$formula, REML = k$REML, weights = if (is.null(k$weights)) NA else k$weights,
        offset = if (is.null(k$offset)) NA else k$offset,
-       contrasts = if (is.null(k$contrasts)) NA else lapply(k$contrasts, function(v) sub("contr.", "", v, fixed = TRUE)), criterion = if (k$REML) REMLcrit(m) else deviance(m),
+       contrasts = if (is.null(k$contrasts)) NA else lapply(k$contrasts, function(v)
+         if (is.matrix(v)) list(matrix = unname(v), colnames = if (is.null(colnames(v))) NA else colnames(v)) else sub("contr.", "", v, fixed = TRUE)), criterion = if (k$REML) REMLcrit(m) else deviance(m),
        fixef = as.list(fixef(m)), se = unname(sqrt(diag(as.matrix(vcov(m))))), sigma = sigma(m), theta = unname(getME(m, "theta")))
 })
 writeLines(toJSON(list(lme4 = as.character(packageVersion("lme4")), fits = fits), auto_unbox = TRUE, digits = 15, pretty = TRUE),
