@@ -16,9 +16,10 @@ from .rsyntax import translate, evaluate_response, evaluate_condition, alias, un
 from .formula import parse_formula, ParsedFormula
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'OFFSET', 'CODINGS', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns', 'ColumnSpec',
-           'full_rank_columns', 'grouping_factor', 'ReTerm', 'theta_positions', 'lambda_of', 'Z_of', 'Design',
-           'term_of', 'check_contrasts', 'as_pandas', 'design', 'object_numbers', 'offset_values']
+__all__ = ['WEIGHTS', 'OFFSET', 'CODINGS', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns',
+           'plain_column', 'ColumnSpec', 'full_rank_columns', 'grouping_factor', 'ReTerm', 'theta_positions',
+           'lambda_of', 'Z_of', 'Design', 'term_of', 'check_contrasts', 'as_pandas', 'design', 'object_numbers',
+           'offset_values']
 
 # %% ../nbs/01_design.ipynb #2dca7a40
 def used_columns(pf: ParsedFormula, data: pd.DataFrame):
@@ -169,8 +170,19 @@ def _check_matrices(frame, tr, contrasts):
                                   f"({', '.join(map(str, levels[:8]))}{', …' if len(levels) > 8 else ''}): one row per level, in that order")
 
 def _aliased(data, tr):
-    "The columns `tr` uses, under the names formulaic sees (`alias`)."
-    return pd.DataFrame({alias(c): data[c] for c in tr.columns}, index=data.index)
+    "The columns `tr` uses, under the names formulaic sees (`alias`), with numpy dtypes (`plain_column`)."
+    return pd.DataFrame({alias(c): plain_column(data[c]) for c in tr.columns}, index=data.index)
+
+def plain_column(s):
+    """A column with the numpy dtype formulaic reads as R would: pandas' nullable and pyarrow-backed numbers → float,
+    strings (`string`, `string[pyarrow]`, `ArrowDtype(pa.string())`) → object, so that they are factors; categorical,
+    numpy and object columns as they are."""
+    t = s.dtype
+    if isinstance(t, pd.CategoricalDtype) or not isinstance(t, pd.api.extensions.ExtensionDtype): return s
+    if pd.api.types.is_bool_dtype(t): return s.astype(object) if s.isna().any() else s.astype(bool)
+    if pd.api.types.is_numeric_dtype(t): return pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index, name=s.name)
+    if pd.api.types.is_string_dtype(t): return pd.Series(s.to_numpy(dtype=object, na_value=np.nan), index=s.index, name=s.name)
+    return s
 
 class ColumnSpec:
     """formulaic's spec of some columns and the `Translation` that made them: names them as lme4, rebuilds them.

@@ -264,3 +264,33 @@ def test_polars_gives_the_pandas_fit():
     a = quiet(lmer, "log(Reaction) ~ Days + I(Days^2) + (Days | Subject)", sl)
     b = quiet(lmer, "log(Reaction) ~ Days + I(Days^2) + (Days | Subject)", pl.DataFrame({c: sl[c].tolist() for c in sl.columns}))
     assert b.objective == a.objective and np.array_equal(b.fixef, a.fixef)
+
+
+def _dtypes():
+    import pyarrow as pa
+    sl = load('sleepstudy').assign(half=lambda d: np.where(d.Days < 5, 'early', 'late'))
+    s = lambda v, t: v.astype(str).astype(t)
+    return sl, {
+        'string[pyarrow] factors': sl.assign(Subject=s(sl.Subject, 'string[pyarrow]'), half=s(sl.half, 'string[pyarrow]')),
+        'string[python] factors': sl.assign(Subject=s(sl.Subject, 'string'), half=s(sl.half, 'string')),
+        'ArrowDtype(string) factors': sl.assign(Subject=s(sl.Subject, pd.ArrowDtype(pa.string())), half=s(sl.half, pd.ArrowDtype(pa.string()))),
+        'nullable Int64 / Float64': sl.assign(Days=sl.Days.astype('Int64'), Reaction=sl.Reaction.astype('Float64')),
+        'pyarrow numbers': sl.assign(Days=sl.Days.astype('int64[pyarrow]'), Reaction=sl.Reaction.astype('double[pyarrow]')),
+        'categorical': sl.assign(Subject=sl.Subject.astype('category'), half=sl.half.astype('category')),
+    }
+
+
+@pytest.mark.parametrize('kind', list(_dtypes()[1]))
+def test_pandas_extension_dtypes_give_the_same_fit(kind):
+    "Nullable and pyarrow-backed dtypes (strings, numbers) are read as the numpy ones, with pd.NA as missing."
+    f = "Reaction ~ Days * half + I(Days^2) + (Days | Subject)"
+    sl, variants = _dtypes()
+    a, b = quiet(lmer, f, sl), quiet(lmer, f, variants[kind])
+    assert b.objective == pytest.approx(a.objective, rel=1e-12)
+    assert list(b.fixef.index) == list(a.fixef.index)
+    np.testing.assert_allclose(b.fixef, a.fixef, rtol=1e-9)
+    np.testing.assert_allclose(b.predict(variants[kind].iloc[::17]), a.predict(sl.iloc[::17]), rtol=1e-9)
+    na = variants[kind].copy()
+    na.loc[na.index[[3, 40]], ['Reaction', 'Subject']] = pd.NA if kind != 'categorical' else np.nan
+    c = quiet(lmer, f, na)
+    assert c.nobs == 178
