@@ -49,8 +49,23 @@ def _parser():
     f.add_argument('data', help='a bundled dataset (see `mixednb datasets`) or a CSV file')
     f.add_argument('--ml', action='store_true', help='maximum likelihood instead of REML')
     f.add_argument('--optimizer', default='auto', choices=['auto', 'lbfgsb', 'bobyqa', 'cobyqa'])
+    f.add_argument('--weights', metavar='COLUMN', help="prior weights: a column of the data (lme4's weights=)")
+    f.add_argument('--offset', metavar='COLUMN', help="an offset: a column of the data (lme4's offset=)")
+    f.add_argument('--subset', metavar='CONDITION', help="the rows to use, e.g. 'Days > 1' (lme4's subset=)")
+    f.add_argument('--contrasts', metavar='COLUMN=CODING', action='append', default=[],
+                   help="a factor's coding: treatment, sum, helmert or poly (repeat for several)")
+    f.add_argument('--na-action', default='omit', choices=['omit', 'fail'], help="rows with missing values: omit or fail")
     sub.add_parser('datasets', help='list the bundled datasets')
     return ap
+
+def _contrasts(pairs):
+    "--contrasts COLUMN=CODING pairs as lmer's dict."
+    out = {}
+    for p in pairs:
+        col, eq, coding = p.rpartition('=')
+        if not eq or not col: raise MixedModelError(f"--contrasts {p!r}: write COLUMN=CODING, e.g. Type=sum")
+        out[col] = coding
+    return out or None
 
 def main(argv=None):
     """Entry point of the `mixednb` command.
@@ -59,7 +74,9 @@ def main(argv=None):
     ----------
     argv : list of str, optional
         The arguments after the program name; `sys.argv[1:]` if omitted. `fit FORMULA DATA [--ml]
-        [--optimizer NAME]` fits and prints the summary; `datasets` lists the bundled datasets.
+        [--optimizer NAME] [--weights COLUMN] [--offset COLUMN] [--subset CONDITION] [--contrasts COLUMN=CODING]
+        [--na-action omit|fail]` fits and prints the summary; `datasets` lists the bundled datasets. The formula and
+        the condition are read by the same rules as in `lmer` (see the "From lme4" page): no code runs.
 
     Returns
     -------
@@ -73,7 +90,8 @@ def main(argv=None):
         data, name = read_data(args.data)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')   # the notes are printed in the summary
-            m = lmer(args.formula, data, REML=not args.ml, optimizer=args.optimizer, data_name=name)
-    except ValueError as e:
+            m = lmer(args.formula, data, REML=not args.ml, optimizer=args.optimizer, data_name=name, weights=args.weights,
+                     offset=args.offset, subset=args.subset, contrasts=_contrasts(args.contrasts), na_action=args.na_action)
+    except (ValueError, TypeError) as e:
         print(f"mixednb: error: {e}", file=sys.stderr); return 2
     print(m.summary()); return 0
