@@ -144,8 +144,8 @@ def _emit(toks, columns, where, inside, tr, contrasts={}, data=None):
             else:
                 inner = _emit(toks[i + 2:j], columns, where, True, tr, data=data)
                 call = _logical(f"{FUNCTIONS[text]}({inner})")
-            if text in ('scale', 'center') and data is not None and ('op', ',') not in toks[i + 2:j]:
-                call = _scaled_call(text, inner, toks[i + 2:j], data, where)    # R: on the whole column
+            if text in ('scale', 'center') and data is not None:
+                call = _scaled_call(text, toks[i + 2:j], data, where, columns, tr)   # R: on the whole column
             src = f"{text}({_deparse(inner)})"                                # as R deparses it: I(D^2), raw = TRUE
             if text == 'I' and _is_logical(inner):                             # a logical column: 1 where TRUE, R's name
                 call, src = ast.unparse(ast.parse(f"I(1.0 * ({call[2:-1]}))")), src + 'TRUE'
@@ -225,12 +225,44 @@ def _dummy(toks, columns, where, tr, data=None):
     return f"{alias(name)}, {value}", call
 
 # %% ../nbs/00b_rsyntax.ipynb #a3a2f005
-def _scaled_call(fn, inner, toks, data, where):
-    "scale(expr) / center(expr) with the centre and scale of expr over the whole data written in."
-    v = evaluate_response(' '.join(t[1] for t in toks), data, f"{fn}() in {where}")
+def _split_args(toks):
+    "The arguments of a call, as token lists, split at its top-level commas."
+    args, depth, cur = [], 0, []
+    for t in toks:
+        if t == ('op', '(') : depth += 1
+        elif t == ('op', ')'): depth -= 1
+        if t == ('op', ',') and depth == 0: args.append(cur); cur = []
+        else: cur.append(t)
+    return args + [cur]
+
+def _scale_arguments(fn, args, where):
+    "R's `center` and `scale` arguments of scale(x, center = TRUE, scale = TRUE): True, False or a number each."
+    given, names = {}, ['center', 'scale']
+    for k, a in enumerate(args):
+        whole = ' '.join(t[1] for t in a)
+        if len(a) > 1 and a[1] == ('op', '=') and a[0][0] == 'name': key, a = a[0][1], a[2:]
+        elif k < 2: key = names[k]
+        else: key = None
+        text = ' '.join(t[1] for t in a)
+        if key not in names or key in given or fn == 'center':
+            raise MixedModelError(f"{fn}(…) in {where}: {'center(x) takes only x' if fn == 'center' else 'scale(x, center, scale) has no argument ' + repr(whole)}")
+        if text in ('TRUE', 'T', 'FALSE', 'F'): given[key] = text in ('TRUE', 'T')
+        else:
+            try: given[key] = float(text.replace(' ', ''))
+            except ValueError: raise MixedModelError(f"scale(…) in {where}: {key} = {text} must be TRUE, FALSE or a number") from None
+    return given.get('center', True), given.get('scale', fn == 'scale')
+
+def _scaled_call(fn, toks, data, where, columns, tr):
+    """scale(x, center, scale) / center(x) as R computes them on the whole data, the numbers written in: the centre is
+    the mean (center = TRUE), 0 (FALSE) or the number given; the scale is the root mean square of x − centre over n − 1
+    (scale = TRUE: the SD when centred at the mean), none (FALSE), or the number given."""
+    x, *rest = _split_args(toks)
+    center, scale = _scale_arguments(fn, rest, where)
+    v = evaluate_response(' '.join(t[1] for t in x), data, f"{fn}() in {where}")
     v = v[np.isfinite(v)]
-    m, s = float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 1.0
-    return f"scale({inner}, center={m!r}, scale={s!r})" if fn == 'scale' else f"scale({inner}, center={m!r}, scale=False)"
+    m = float(np.mean(v)) if center is True else float(center)
+    s = (float(np.sqrt(np.sum((v - m) ** 2) / max(1, len(v) - 1))) if scale is True else float(scale)) if scale is not False else False
+    return f"scale({_emit(x, columns, where, True, tr, data=data)}, center={m!r}, scale={s!r})"
 
 # %% ../nbs/00b_rsyntax.ipynb #25fd5ca2
 _NODES = (ast.Expression, ast.Call, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Constant,
