@@ -175,13 +175,14 @@ def _aliased(data, tr):
 
 def plain_column(s):
     """A column with the numpy dtype formulaic reads as R would: pandas' nullable and pyarrow-backed numbers → float,
-    strings (`string`, `string[pyarrow]`, `ArrowDtype(pa.string())`) → object, so that they are factors; categorical,
-    numpy and object columns as they are."""
+    strings (`str`, `string`, `string[pyarrow]`, `ArrowDtype(pa.string())`) → factors (categorical, levels sorted); categorical,
+    numpy and object columns as they are. (pandas 3 reads text as `str` by default; formulaic before 1.2 takes such
+    columns for numbers.)"""
     t = s.dtype
     if isinstance(t, pd.CategoricalDtype) or not isinstance(t, pd.api.extensions.ExtensionDtype): return s
     if pd.api.types.is_bool_dtype(t): return s.astype(object) if s.isna().any() else s.astype(bool)
     if pd.api.types.is_numeric_dtype(t): return pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index, name=s.name)
-    if pd.api.types.is_string_dtype(t): return pd.Series(s.to_numpy(dtype=object, na_value=np.nan), index=s.index, name=s.name)
+    if pd.api.types.is_string_dtype(t): return pd.Series(pd.Categorical(s.to_numpy(dtype=object, na_value=np.nan)), index=s.index, name=s.name)
     return s
 
 class ColumnSpec:
