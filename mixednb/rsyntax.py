@@ -12,8 +12,8 @@ import numpy as np, pandas as pd
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['FUNCTIONS', 'tokens', 'alias', 'Translation', 'unknown_column', 'check_python', 'translate', 'evaluate_response',
-           'evaluate_condition']
+__all__ = ['FUNCTIONS', 'tokens', 'alias', 'Translation', 'unknown_column', 'poly_basis', 'poly_coefficients', 'check_python',
+           'translate', 'evaluate_response', 'evaluate_condition']
 
 # %% ../nbs/00b_rsyntax.ipynb #158415b8
 _NP = ('log', 'log10', 'log2', 'log1p', 'exp', 'expm1', 'sqrt', 'abs', 'sin', 'cos', 'tan', 'arcsin', 'arccos',
@@ -146,6 +146,7 @@ def _emit(toks, columns, where, inside, tr, contrasts={}, data=None):
                 call = _logical(f"{FUNCTIONS[text]}({inner})")
             if text in ('scale', 'center') and data is not None:
                 call = _scaled_call(text, toks[i + 2:j], data, where, columns, tr)   # R: on the whole column
+            if text == 'poly' and data is not None: call = _poly_call(toks[i + 2:j], data, where, columns, tr) or call
             src = f"{text}({_deparse(inner)})"                                # as R deparses it: I(D^2), raw = TRUE
             if text == 'I' and _is_logical(inner):                             # a logical column: 1 where TRUE, R's name
                 call, src = ast.unparse(ast.parse(f"I(1.0 * ({call[2:-1]}))")), src + 'TRUE'
@@ -264,6 +265,53 @@ def _scaled_call(fn, toks, data, where, columns, tr):
     s = (float(np.sqrt(np.sum((v - m) ** 2) / max(1, len(v) - 1))) if scale is True else float(scale)) if scale is not False else False
     return f"scale({_emit(x, columns, where, True, tr, data=data)}, center={m!r}, scale={s!r})"
 
+# %% ../nbs/00b_rsyntax.ipynb #dcd39f9b
+def poly_basis(x, alpha, nu):
+    """R's orthonormal polynomial columns of x from the recurrence coefficients `alpha` (α₀…) and norms `nu` (ν₀…).
+
+    Returns
+    -------
+    FactorValues
+        n × degree, columns named '1' … as formulaic names poly's (NaN where x is NaN).
+    """
+    from formulaic.materializers.types import FactorValues
+    x = np.asarray(x, dtype=float)
+    degree = len(alpha)
+    P = np.empty((len(x), degree + 1)); P[:, 0] = 1
+    for k in range(degree):
+        P[:, k + 1] = (x - alpha[k]) * P[:, k] - (nu[k] / nu[k - 1] * P[:, k - 1] if k else 0)
+    return FactorValues(P[:, 1:] / np.sqrt(nu[1:]), column_names=tuple(str(i) for i in range(1, degree + 1)))
+
+def poly_coefficients(x, degree):
+    "α₀…α_{degree−1} and ν₀…ν_degree of the recurrence on the finite values of x (see `poly_basis`)."
+    x = np.asarray(x, dtype=float); x = x[np.isfinite(x)]
+    alpha, nu, P = [], [float(len(x))], [np.ones_like(x)]
+    for k in range(degree):
+        alpha.append(float(np.sum(x * P[k] ** 2) / nu[k]))
+        P.append((x - alpha[k]) * P[k] - (nu[k] / nu[k - 1] * P[k - 1] if k else 0))
+        nu.append(float(np.sum(P[k + 1] ** 2)))
+    return alpha, nu
+
+def _poly_call(toks, data, where, columns, tr):
+    "poly(x, degree) as R's on the whole column: a call of a basis function put in the context; None for raw = TRUE."
+    x, *rest = _split_args(toks)
+    kw = {a[0][1]: a[2:] for a in rest if len(a) > 2 and a[1] == ('op', '=') and a[0][0] == 'name'}
+    pos = [a for a in rest if not (len(a) > 2 and a[1] == ('op', '=') and a[0][0] == 'name')]
+    raw = kw.get('raw', pos[1] if len(pos) > 1 else [('name', 'FALSE')])
+    if [t[1] for t in raw] in (['TRUE'], ['T']): return None
+    deg = kw.get('degree', pos[0] if pos else [('num', '1')])
+    if len(deg) != 1 or deg[0][0] != 'num' or float(deg[0][1]) != int(float(deg[0][1])) or int(float(deg[0][1])) < 1:
+        raise MixedModelError(f"poly(…) in {where}: the degree must be a whole number ≥ 1, not {' '.join(t[1] for t in deg)}")
+    degree = int(float(deg[0][1]))
+    v = evaluate_response(' '.join(t[1] for t in x), data, f"poly() in {where}")
+    distinct = len(np.unique(v[np.isfinite(v)]))
+    if degree >= distinct:
+        raise MixedModelError(f"poly(…) in {where}: the degree ({degree}) must be less than the number of distinct values "
+                              f"of {' '.join(t[1] for t in x)} ({distinct}), as in R")
+    name = f"_P_{len(tr.context)}"
+    tr.context[name] = functools.partial(poly_basis, **dict(zip(('alpha', 'nu'), poly_coefficients(v, degree))))
+    return f"{name}({_emit(x, columns, where, True, tr, data=data)})"
+
 # %% ../nbs/00b_rsyntax.ipynb #25fd5ca2
 _NODES = (ast.Expression, ast.Call, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Constant,
           ast.keyword, ast.Attribute, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
@@ -292,7 +340,7 @@ def check_python(code, names, where):
                                                        or (node.value.id == 'contr' and node.attr in _CONTRASTS))
             if not ok:
                 raise MixedModelError(f"{where}: '{ast.unparse(node)}' is not allowed in a formula (attributes other than np.<function>)")
-        if isinstance(node, ast.Name) and node.id not in names | allowed_calls | {'np', 'True', 'False', 'contr'} and not re.fullmatch(r"_K_\w+", node.id):
+        if isinstance(node, ast.Name) and node.id not in names | allowed_calls | {'np', 'True', 'False', 'contr'} and not re.fullmatch(r"_[KP]_\w+", node.id):
             raise MixedModelError(f"{where}: the name '{node.id}' is not allowed in a formula")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str, bool)):
             raise MixedModelError(f"{where}: the constant {node.value!r} is not allowed in a formula")
@@ -328,7 +376,7 @@ def translate(expr, columns, where=None, contrasts=None, data=None):
     tr = Translation(expr, '')
     tr.python = _emit(tokens(expr), columns, where, False, tr, contrasts or {}, data=data)
     check_python(_calls_only(tr.python), {alias(c) for c in tr.columns}, where)
-    unknown = set(re.findall(r"\b_K_\w+", tr.python)) - set(tr.context)
+    unknown = set(re.findall(r"\b_[KP]_\w+", tr.python)) - set(tr.context)
     if unknown: raise MixedModelError(f"{where}: the name '{sorted(unknown)[0]}' is not allowed in a formula")
     return tr
 

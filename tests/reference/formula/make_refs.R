@@ -2,7 +2,7 @@
 # factor(), log(), columns named like functions or holding dots; prior weights (sleepstudy: w = 1/(1 + Days);
 # ChickWeight: w = (Chick mod 5) + 0.5); offsets (offset(5 * Days), offset = 0.02 * Time);
 # an ordered factor (cake's temperature, contr.poly); contrasts= (sum, Helmert);
-# poly(), orthogonal and raw; contrast matrices (named and unnamed columns); lme4's dummy(); R's & inside I(); scale() (and its center/scale arguments) with missing values in another column (R scales the whole column: sleepstudy with every 7th Reaction NA). Run from the repository root:
+# poly(), orthogonal and raw (and on the whole column when rows are missing); contrast matrices (named and unnamed columns); lme4's dummy(); R's & inside I(); scale() (and its center/scale arguments) with missing values in another column (R scales the whole column: sleepstudy with every 7th Reaction NA). Run from the repository root:
 #   Rscript tests/reference/formula/make_refs.R
 # Reads the CSVs bundled in mixednb/data; writes tests/reference/formula/lme4_fits.json.
 suppressPackageStartupMessages({library(lme4); library(jsonlite)})
@@ -40,7 +40,8 @@ cases <- list(
   list(id = "dummy_random", data = "ergoStool", formula = "effort ~ Type + (1 | Subject) + (0 + dummy(Type, \"T3\") | Subject)", REML = TRUE),
   list(id = "logic_in_I", data = "sleepstudy", formula = "Reaction ~ Days + I(Days > 2 & Days < 8) + (1 | Subject)", REML = TRUE),
   list(id = "scale_arguments_missing", data = "sleepmissing", REML = TRUE,
-       formula = "Reaction ~ scale(Days, center = FALSE) + (scale(Days, scale = FALSE) | Subject)")
+       formula = "Reaction ~ scale(Days, center = FALSE) + (scale(Days, scale = FALSE) | Subject)"),
+  list(id = "poly_with_missing", data = "sleepmissing", formula = "Reaction ~ poly(Days, 3) + (1 | Subject)", REML = TRUE)
 )
 es <- rd("ergoStool"); es$Type <- factor(es$Type); es$Subject <- factor(es$Subject)
 sm <- sl; sm$Reaction[seq(1, 180, by = 7)] <- NA   # scale(Days) uses all 180 Days, the fit 154 rows
