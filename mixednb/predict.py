@@ -48,7 +48,8 @@ def selected_columns(terms, re_form=None):
     """
     if re_form is None: return {i: list(range(t.p)) for i, t in enumerate(terms)}
     if _population_only(re_form): return {}
-    if not isinstance(re_form, str): raise MixedModelError(f"re_form must be None, False, 'NA', '~0' or a formula string such as '~(1|g)', not {re_form!r}")
+    if not isinstance(re_form, str) or not re_form.strip().startswith('~'):
+        raise MixedModelError(f"re_form must be None, False, 'NA', '~0' or a one-sided formula such as '~(1|g)', not {re_form!r}")
     rhs = re_form.strip().removeprefix('~')
     if '|' not in rhs: return {}                       # lme4: a formula without bars keeps no random effects
     out = {}

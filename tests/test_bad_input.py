@@ -324,3 +324,54 @@ def test_log_response(ss):
 def test_factor_fixed_effect_names():
     m = quiet_fit('distance ~ bow + (1 | archer)', load('archers'))
     assert list(m.fixef.index) == ['(Intercept)', 'bowSouthwood']
+
+
+def _fitted():
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', MixedModelWarning)
+        return lmer(SLEEP, load('sleepstudy'))
+
+
+_SL, _ES = load('sleepstudy'), load('ergoStool')
+BAD = [   # (what, call, the words the message must hold: the culprit named)
+    ('dummy() level on numbers', lambda: lmer('Reaction ~ Days + (0 + dummy(Days, "x") | Subject)', _SL), "'Days' holds numbers, not the level \"x\""),
+    ('dummy() of several levels', lambda: lmer('Reaction ~ Days + (0 + dummy(Subject, c("308", "309")) | Subject)', _SL), 'one dummy() per level'),
+    ('dummy() of an unknown column', lambda: lmer('Reaction ~ Days + (0 + dummy(Subjekt, "308") | Days)', _SL), "unknown column 'Subjekt'"),
+    ('contrast matrix, wrong rows', lambda: lmer('effort ~ Type + (1 | Subject)', _ES, contrasts={'Type': np.eye(3)}), "for 'Type': the matrix has 3 rows, the factor has 4 levels (T1, T2, T3, T4)"),
+    ('contrast matrix, 1-D', lambda: lmer('effort ~ Type + (1 | Subject)', _ES, contrasts={'Type': np.ones(4)}), "for 'Type': a contrast matrix must be 2-D"),
+    ('contrast matrix of text', lambda: lmer('effort ~ Type + (1 | Subject)', _ES, contrasts={'Type': [['a'] * 2] * 4}), "for 'Type': list is neither a coding name nor a matrix"),
+    ('contrast matrix not finite', lambda: lmer('effort ~ Type + (1 | Subject)', _ES, contrasts={'Type': np.full((4, 3), np.nan)}), "for 'Type': the contrast matrix has values that are not finite"),
+    ('scale() argument', lambda: lmer('Reaction ~ scale(Days, centre = 1) + (1 | Subject)', _SL), "has no argument 'centre = 1'"),
+    ('scale() argument value', lambda: lmer('Reaction ~ scale(Days, center = Days) + (1 | Subject)', _SL), "center = Days must be TRUE, FALSE or a number"),
+    ('center() with arguments', lambda: lmer('Reaction ~ center(Days, 2) + (1 | Subject)', _SL), 'center(x) takes only x'),
+    ('poly() degree too high', lambda: lmer('Reaction ~ poly(Days, 10) + (1 | Subject)', _SL), 'the degree (10) must be less than the number of distinct values of Days (10)'),
+    ('poly() degree not whole', lambda: lmer('Reaction ~ poly(Days, 1.5) + (1 | Subject)', _SL), 'the degree must be a whole number ≥ 1, not 1.5'),
+    ('& between terms', lambda: lmer('Reaction ~ Days & Subject + (1 | Subject)', _SL), "'&' in formula"),
+    ('bar inside I()', lambda: lmer('Reaction ~ I(Days | 1) + (1 | Subject)', _SL), "'I(Days | 1)' must be written in parentheses"),
+    ('two tildes', lambda: lmer('Reaction ~ Days ~ 1 + (1 | Subject)', _SL), "must have the form 'response ~ terms'"),
+    ('offset= a factor', lambda: lmer(SLEEP, _SL, offset='Subject'), 'offset= must be numeric, not category'),
+    ('weights= booleans', lambda: lmer(SLEEP, _SL, weights=np.ones(180, bool)), 'weights= must be numeric, not bool'),
+    ('REML=None', lambda: lmer(SLEEP, _SL, REML=None), 'REML must be True or False, not None'),
+    ('data a list', lambda: lmer(SLEEP, [1, 2]), 'data must be a pandas or polars DataFrame, not list'),
+    ('response a factor', lambda: lmer('Subject ~ Days + (1 | Days)', _SL), "response 'Subject' must be numeric"),
+    ('na_action=None', lambda: lmer(SLEEP, _SL, na_action=None), "na_action must be 'omit' or 'fail', not None"),
+    ('subset= a number', lambda: lmer(SLEEP, _SL, subset=3), 'subset= must be a condition string or one bool per row'),
+    ('predict: a column missing', lambda: _fitted().predict(_SL.drop(columns='Days')), "newdata has no column 'Days'"),
+    ('predict: a new level', lambda: _fitted().predict(_SL.assign(Subject='999')), "level ['999'] of grouping factor 'Subject'"),
+    ('predict: re_form not a formula', lambda: _fitted().predict(_SL, re_form='(1 | Subject)'), "not '(1 | Subject)'"),
+    ('predict: re_form term not in the model', lambda: _fitted().predict(_SL, re_form='~(1 | Days)'), 're_form term (1 | Days) is not in the model'),
+    ('simulate: nsim', lambda: _fitted().simulate(-1), 'nsim must be a whole number ≥ 1, not -1'),
+    ('confint: level', lambda: _fitted().confint(level=1.5), 'level must be between 0 and 1, not 1.5'),
+    ('confint: method', lambda: _fitted().confint(method='magic'), "unknown method 'magic'"),
+    ('anova: not a model', lambda: __import__('mixednb').anova(_fitted(), 3), "is a int, not a LinearMixedModel"),
+]
+
+
+@pytest.mark.parametrize('call, words', [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_is_named(call, words):
+    "Each bad input raises MixedModelError (a ValueError) whose message names the culprit."
+    with pytest.raises(MixedModelError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', MixedModelWarning)
+            call()
+    assert words in str(e.value)
