@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/anova.html.md"""
 
 # %% ../nbs/08_anova.ipynb #cf95b94f
 from __future__ import annotations
-import warnings
+import inspect, warnings
 import numpy as np, pandas as pd
 from scipy.stats import chi2
 from .core import MixedModelError, MixedModelWarning
@@ -18,9 +18,19 @@ from .fit import LinearMixedModel
 __all__ = ['anova']
 
 # %% ../nbs/08_anova.ipynb #9f840531
-def _named(models, named):
-    "{name: model} of the positional (m1, m2, ...) and keyword models, validated."
-    out = {f"m{k + 1}": mod for k, mod in enumerate(models)}
+def _variable_names(models, frame):
+    "The name the caller's scope (`frame`) binds to each model, as R's deparse(substitute(m)); m1, m2, ... where none."
+    scopes = [frame.f_locals, frame.f_globals] if frame is not None else []
+    out = []
+    for k, mod in enumerate(models):
+        hits = [v for s in scopes for v, o in list(s.items()) if o is mod and not v.startswith('_')]
+        out.append(next((v for v in hits if v not in out), f"m{k + 1}"))
+    return out
+
+def _named(models, named, frame=None):
+    "{name: model} of the positional (named after the caller's variables, or m1, m2, ...) and keyword models, validated."
+    out = dict(zip(_variable_names(models, frame), models))
+    if len(out) < len(models): out = {f"m{k + 1}": mod for k, mod in enumerate(models)}       # a model passed twice
     clash = sorted(set(out) & set(named))
     if clash: raise MixedModelError(f"model name {clash[0]!r} is given twice: as a keyword and by position")
     out.update(named)
@@ -66,7 +76,8 @@ def anova(*models, **named):
     Parameters
     ----------
     *models : LinearMixedModel
-        Fitted models, named `m1`, `m2`, ... by their position.
+        Fitted models, named after the variables they are passed as (lme4's row names), else `m1`, `m2`, ... by
+        their position.
     **named : LinearMixedModel
         Fitted models, named by their keyword.
 
@@ -77,7 +88,10 @@ def anova(*models, **named):
         against the row before Chisq, Df and Pr(>Chisq) (NaN in the first row); `attrs['formulas']` holds each
         model's formula. A `MixedModelWarning` says when REML fits were refitted by ML.
     """
-    mods = _named(models, named)
+    return _anova(_named(models, named, inspect.currentframe().f_back))
+
+def _anova(mods):
+    "The table of `anova` for {name: model}."
     if any(m.REML for m in mods.values()): warnings.warn("refitting model(s) with ML (instead of REML)", MixedModelWarning, stacklevel=2)
     mods = {k: m.refit_ml() for k, m in mods.items()}
     mods = dict(sorted(mods.items(), key=lambda kv: kv[1].npar))     # stable: ties keep their order
@@ -101,7 +115,7 @@ def anova(self: LinearMixedModel, *models, **named):
     Parameters
     ----------
     *models : LinearMixedModel
-        The other fitted models, named `m2`, `m3`, ... by their position (this model is `m1`).
+        The other fitted models; all are named as `anova` names them (after the caller's variables).
     **named : LinearMixedModel
         Other fitted models, named by their keyword.
 
@@ -110,4 +124,4 @@ def anova(self: LinearMixedModel, *models, **named):
     pandas.DataFrame
         The table of the function `anova`.
     """
-    return anova(self, *models, **named)
+    return _anova(_named((self, *models), named, inspect.currentframe().f_back))

@@ -241,8 +241,7 @@ def _header(m, ddf=None):
     "Title, formula, data and the criterion."
     how = 'REML' if m.REML else 'maximum likelihood '
     if not ddf: title = [f"Linear mixed model fit by {how} ['lmerMod']"]
-    elif m.REML: title = ["Linear mixed model fit by REML. t-tests use Satterthwaite's method [", "lmerModLmerTest]"]   # lmerTest's line break
-    else: title = ["Linear mixed model fit by maximum likelihood . t-tests use Satterthwaite's", "  method [lmerModLmerTest]"]
+    else: title = [f"Linear mixed model fit by {how.strip()}. t-tests use Satterthwaite's method [lmerModLmerTest]"]   # one line (R breaks it at 80 columns)
     out = title + [f"Formula: {m.formula}"]
     if m.data_name: out.append(f"   Data: {m.data_name}")
     out.append('')

@@ -186,7 +186,15 @@ def test_anova_names():
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', MixedModelWarning)
         assert list(anova(slope=m3, intercept=m1).index) == ['intercept', 'slope']
-        assert list(m1.anova(m3).index) == ['m1', 'm2']
+        assert list(m1.anova(m3).index) == ['m1', 'm3']                   # lme4's row names: the caller's variables
+
+
+def test_anova_rows_are_the_callers_variables():
+    "As lme4's row names: `anova(slope, intercept_only)` has rows intercept_only and slope."
+    intercept_only, _, slope = sleep_models()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', MixedModelWarning)
+        assert list(anova(slope, intercept_only).index) == ['intercept_only', 'slope']
 
 
 def test_anova_bad_arguments():
