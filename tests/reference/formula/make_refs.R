@@ -41,7 +41,8 @@ cases <- list(
   list(id = "logic_in_I", data = "sleepstudy", formula = "Reaction ~ Days + I(Days > 2 & Days < 8) + (1 | Subject)", REML = TRUE),
   list(id = "scale_arguments_missing", data = "sleepmissing", REML = TRUE,
        formula = "Reaction ~ scale(Days, center = FALSE) + (scale(Days, scale = FALSE) | Subject)"),
-  list(id = "poly_with_missing", data = "sleepmissing", formula = "Reaction ~ poly(Days, 3) + (1 | Subject)", REML = TRUE)
+  list(id = "poly_with_missing", data = "sleepmissing", formula = "Reaction ~ poly(Days, 3) + (1 | Subject)", REML = TRUE),
+  list(id = "crossing_power", data = "ChickWeight", formula = "log(weight) ~ (Time + Diet + I(Time^2))^2 + (Time | Chick)", REML = FALSE)
 )
 es <- rd("ergoStool"); es$Type <- factor(es$Type); es$Subject <- factor(es$Subject)
 sm <- sl; sm$Reaction[seq(1, 180, by = 7)] <- NA   # scale(Days) uses all 180 Days, the fit 154 rows
