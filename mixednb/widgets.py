@@ -367,11 +367,13 @@ def frames(self: ThetaExplorer, factors=(0.3, 1, 3), dpi=96):
                                     + [f"β̂ {n} = {v:.6g}" for n, v in st['beta'].items()]), va='top', family='monospace', fontsize=8)
         elif self.moving is not None:
             self.plot(self.m, ax); update_shrinkage(ax, st['model'])
-            ax.legend().remove() if f != factors[-1] and ax.get_legend() else None
+            if ax.get_legend(): ax.get_legend().remove()
         else: self.plot(st['model'], ax)
         ax.set_title(("θ = θ̂ (the fit)" if f == 1 else f"θ = {f:g} · θ̂") + f"\n{crit} {st['criterion']:.6g}, σ̂ = {st['sigma']:.4g}",
                      fontsize=9)
         ax.tick_params(labelsize=7); ax.xaxis.label.set_size(8); ax.yaxis.label.set_size(8)
+    h, l = fig.axes[0].get_legend_handles_labels()
+    if h: fig.legend(h, l, loc='outside lower center', ncol=len(h), fontsize=8, frameon=False)
     return fig
 
 @patch
