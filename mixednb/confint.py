@@ -14,6 +14,7 @@ from .core import MixedModelError, MixedModelWarning
 from .design import theta_positions
 from .objective import update_L, logdet, pwrss, objective, deviance
 from .fit import LinearMixedModel, optimize
+from .progress import tracked
 from fastcore.basics import patch
 from .core import needs_fit, blas_limit
 
@@ -278,7 +279,7 @@ def profile_ci(m, level=0.95, parm=None, profiler=None):
     P = profiler or Profiler(m)
     z = norm.ppf(1 - (1 - level) / 2)
     rows = parm or P.names
-    out = [[_end(P, n, z, -1, _step(P, n)), _end(P, n, z, +1, _step(P, n))] for n in rows]
+    out = [[_end(P, n, z, -1, _step(P, n)), _end(P, n, z, +1, _step(P, n))] for n in tracked(rows, 'profile intervals')]
     return pd.DataFrame(out, index=rows, columns=_labels(level))
 
 # %% ../nbs/09_confint.ipynb #4dd78e46
@@ -310,7 +311,7 @@ class Profile:
         self.parm = parm or P.names
         ends = profile_ci(m, 1 - alphamax, self.parm, P)
         rows = []
-        for name, (lo, hi) in ends.iterrows():
+        for name, (lo, hi) in tracked(ends.iterrows(), 'profile', total=len(ends)):
             k = P.names.index(name)
             for v in np.unique(np.r_[np.linspace(lo, P.hat[k], npts + 1), np.linspace(P.hat[k], hi, npts + 1)]):
                 rows.append((name, v, P.zeta(name, v)))

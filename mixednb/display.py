@@ -278,9 +278,13 @@ def _z_dense(ax, d, Z, blocks, pos):
     Z = Z.tocoo()
     D = np.zeros((d.n, d.q)); D[Z.row, pos[Z.col]] = Z.data
     one = np.unique(Z.data[Z.data != 0]).size == 1                      # an indicator matrix: no colour scale needed
-    im = ax.imshow(np.ma.masked_equal(D, 0), aspect='auto', interpolation='nearest', extent=(0, d.q, d.n, 0),
-                   cmap=ListedColormap(['#31688e']) if one else 'viridis', vmin=0 if one else None)
-    if not one: ax.figure.colorbar(im, ax=ax, label='value of Z (blank: 0)', shrink=0.8)
+    ind = np.all((D == 0) | (D == 1), axis=0)                           # indicator (0/1) columns, e.g. an intercept's
+    kw = dict(aspect='auto', interpolation='nearest', extent=(0, d.q, d.n, 0))
+    if one or ind.all(): ax.imshow(np.ma.masked_equal(D, 0), cmap=ListedColormap(['#31688e']), vmin=0, **kw)
+    else:
+        ax.imshow(np.ma.masked_where((D == 0) | ~ind[None, :], D), cmap=ListedColormap(['0.35']), vmin=0, vmax=1, **kw)
+        im = ax.imshow(np.ma.masked_where((D == 0) | ind[None, :], D), cmap='viridis', **kw)   # the covariates' values only
+        ax.figure.colorbar(im, ax=ax, label='value of Z in covariate columns (blank: 0)', shrink=0.8)
     _row_labels(ax, d)
     return np.array([b[2] for b in blocks] + [d.q], float)
 
@@ -333,7 +337,9 @@ def plot_Z(self: LinearMixedModel, ax=None, max_rows=2000, max_cols=600):
     edges = (_z_dense if dense else _z_binned)(ax, d, Z, blocks, pos)
     _label_blocks(ax, blocks, edges)
     ax.set_xlim(edges[0], edges[-1])
-    if dense: ax.set_xlabel('columns of Z (random effects), by term column and level' + ('' if ax.images[0].get_clim()[0] != 0 else f'; filled cells = {Z.data[Z.data != 0][0]:g}, blank = 0'))
+    if dense: ax.set_xlabel('columns of Z (random effects), by term column and level' + (
+        '\ngrey: 1 in an indicator (intercept) column; colour: a covariate\'s value; blank: 0' if len(ax.images) == 2
+        else '' if ax.images[0].get_clim()[0] != 0 else f'; filled cells = {Z.data[Z.data != 0][0]:g}, blank = 0'))
     else:
         ax.set_xticks(edges, [str(b[2]) for b in blocks] + [str(d.q)], fontsize=7)
         ax.set_xlabel('columns of Z by block (column index at the boundaries; narrow blocks widened, not to scale)')

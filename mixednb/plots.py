@@ -161,6 +161,14 @@ def _cov(m, group):
     return m.sigma ** 2 * block_diag(*[l @ l.T for t, l in zip(m.design.terms, lambdas(m.design, m.theta)) if t.group == group])
 
 # %% ../nbs/12_plots.ipynb #80360a26
+def _coef_label(m, c, cols):
+    "What a coefficient of a term means, for an axis: '(Intercept): Reaction at Days = 0', 'Days: change in Reaction per unit of Days'."
+    y = m.formula.split('~')[0].strip()
+    if c == '(Intercept)':
+        others = [k for k in cols if k != c]
+        return f"(Intercept): {y}" + (f" at {', '.join(k + ' = 0' for k in others)}" if others else '')
+    return f"{c}: change in {y} per unit of {c}"
+
 def shrinkage_plot(m, group=None, ax=None, ellipse=False):
     """Per level of `group`, an arrow from its own estimate to its partially pooled one (β̂ + b̂), β̂ marked; levels too small to fit alone get none.
 
@@ -191,7 +199,12 @@ def shrinkage_plot(m, group=None, ax=None, ellipse=False):
     a._mixednb_shrinkage.update(group=group, nopool=nopool)
     k = int(np.isfinite(nopool.to_numpy()).all(axis=1).sum())
     a.set_title(f"Shrinkage of the {group} estimates" + (f" ({k} of {n} levels with their own estimate)" if k < n else ''))
-    a.legend(fontsize='small', loc='lower right' if many else 'best', framealpha=0.9, markerscale=3 if many else 1)
+    a.legend(fontsize='small', loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False,
+             markerscale=3 if many else 1)                                # below the axes: it never hides a point
+    cols = list(nopool.columns[:1 if scalar else 2])
+    labs = [_coef_label(m, c, cols) for c in cols]
+    if scalar: a.set_xlabel(labs[0])
+    else: a.set_xlabel(labs[0]); a.set_ylabel(labs[1])
     return out
 
 # %% ../nbs/12_plots.ipynb #8664abe3
@@ -239,12 +252,11 @@ def _modes(m, group):
     return out
 
 def _caterpillar(ax, b, half, many):
-    "Modes with their intervals, one row per level (red where the interval excludes 0), and the line at 0."
-    y, out = np.arange(len(b)), np.abs(b) > half
+    "Modes with their intervals, one row per level, all in one colour (an interval is not a per-level test), and the line at 0."
+    y = np.arange(len(b))
     alpha = float(np.clip(200 / len(b), 0.1, 0.6)) if many else 1
-    for sel, col in ((~out, 'C0'), (out, 'C3')):
-        if sel.any(): ax.errorbar(b[sel], y[sel], xerr=half[sel], fmt='none', elinewidth=0.4 if many else 1.2, color=col, alpha=alpha)
-        ax.scatter(b[sel], y[sel], s=1 if many else 16, color=col, zorder=3, lw=0)
+    ax.errorbar(b, y, xerr=half, fmt='none', elinewidth=0.4 if many else 1.2, color='C0', alpha=alpha)
+    ax.scatter(b, y, s=1 if many else 16, color='C0', zorder=3, lw=0)
     ax.axvline(0, color='k', lw=0.8, ls='--')
     ax.set_ylim(-1, len(b))
 
@@ -281,8 +293,6 @@ def caterpillar_plot(m, group=None, ax=None, level=0.95):
         a.tick_params(labelleft=k == 0)
         a.set(xlabel=f"b̂ ± {z:.2f}·sd", title=f"{c} | {group}")
     axs[0].set_ylabel(f"{group} ({n} levels" + (", sorted)" if len(cols) == 1 else f", sorted by {cols[0][0]})"))
-    if (np.abs(cols[0][1]) > z * cols[0][2]).any():
-        axs[0].legend([Line2D([], [], color='C3', lw=1.5)], ['interval excludes 0'], loc='lower right', fontsize='small')
     if ax is None: fig.suptitle(f"Conditional modes of {group} with {level:.0%} intervals")
     return out
 
@@ -355,6 +365,13 @@ def _profile(prof_or_model, parm):
     if bad: raise MixedModelError(f"parameter {bad[0]!r} is not in the profile; it holds {list(prof.parm)}")
     return prof, names
 
+def _param_label(name):
+    "A profile parameter's name for an axis: sd_(Intercept)|Subject -> σ_(Intercept)|Subject, cor_… -> ρ_…, sigma -> σ, β names as they are."
+    if name == 'sigma': return 'σ (residual standard deviation)'
+    if name.startswith('sd_'): return 'σ_' + name[3:]
+    if name.startswith('cor_'): return 'ρ_' + name[4:]
+    return f"β {name}"
+
 def profile_plot(prof_or_model, parm=None, ax=None, level=0.95):
     """ζ against each parameter, with lines at ±z and at the profile interval's ends (lme4's `xyplot(profile(m))`).
 
@@ -383,7 +400,7 @@ def profile_plot(prof_or_model, parm=None, ax=None, level=0.95):
         a.plot(t.value, t.zeta, '-o', ms=3, color='C0')
         for h in (-z, z): a.axhline(h, color='grey', lw=0.8, ls='--')
         for v in ci.loc[name]: a.axvline(v, color='C3', lw=0.8, ls=':')
-        a.set(xlabel='value', ylabel='ζ', title=name)
+        a.set(xlabel=_param_label(name), ylabel='ζ', title=name)
         a.title.set_fontsize('medium')
     if ax is None: fig.suptitle(f"Profile ζ with {level:.0%} intervals (dotted)")
     return out

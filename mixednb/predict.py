@@ -17,6 +17,7 @@ from .objective import lambdas
 from fastcore.basics import patch
 from .core import needs_fit, blas_limit
 from .fit import LinearMixedModel
+from .progress import tracked
 
 # %% auto #0
 __all__ = ['bootstrap', 'selected_columns', 'boot_ci']
@@ -247,7 +248,7 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
     seed : int or None
         Seed of the stream; replicate k refits `simulate(nsim, seed)['sim_k']`.
     progress : bool
-        Whether to show a counter on stderr.
+        Whether to show a progress bar (a widget in a notebook, a line on a terminal, nothing elsewhere).
     fun : callable, optional
         A function of a fitted model returning a pandas Series; default the parameters `pars`.
 
@@ -261,7 +262,7 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
     fun = fun or (lambda r: r.pars)
     lams, mu, names = lambdas(self.design, self.theta), _mean(self), fun(self).index
     rows, singular, failed, step = [], 0, 0, max(1, nsim // 20)
-    for k in range(nsim):
+    for k in tracked(range(nsim), 'bootstrap', enabled=progress):
         y = _simulate_one(self, rng, lams, mu)
         try:
             with warnings.catch_warnings(), blas_limit(self.blas_threads):
@@ -269,8 +270,6 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
                 r = self.refit(y, blas_threads=self.blas_threads)
             singular += r.is_singular; rows.append(fun(r).reindex(names).to_numpy(float))
         except MixedModelError: failed += 1; rows.append(np.full(len(names), np.nan))
-        if progress and ((k + 1) % step == 0 or k + 1 == nsim): print(f"\rbootstrap: {k + 1}/{nsim}", end='', file=sys.stderr, flush=True)
-    if progress: print(file=sys.stderr)
     out = pd.DataFrame(np.array(rows), columns=names)
     out.attrs.update(singular=int(singular), failed=failed, nsim=nsim, seed=seed)
     return out

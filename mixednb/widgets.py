@@ -84,7 +84,7 @@ def slider_range(m, k):
     return (0.0, th + width) if lo == 0 else (th - width, th + width)
 
 # %% ../nbs/14_widgets.ipynb #1073774e
-def slices(m, npts=41):
+def slices(m, npts=41, step=None):
     """Per θ element, (values, criterion) along the line through θ̂ in that direction.
 
     Parameters
@@ -93,6 +93,8 @@ def slices(m, npts=41):
         A fitted model.
     npts : int
         Points per slice, evenly spaced over the element's `slider_range`.
+    step : callable, optional
+        Called with no argument after each criterion evaluation (a progress bar's `update`).
 
     Returns
     -------
@@ -106,6 +108,7 @@ def slices(m, npts=41):
         for x in xs:
             th = m.theta.copy(); th[k] = x
             ys.append(m.objective_at(th))
+            if step is not None: step()
         out.append((xs, np.array(ys)))
     return out
 
@@ -115,14 +118,16 @@ def _default_plot():
     from mixednb.plots import shrinkage_plot
     return lambda mt, ax: shrinkage_plot(mt, ax=ax)
 
-def _readout(st, names):
-    "HTML of the numbers at θ."
+def _readout(st, names, at_fit=False):
+    "HTML of the numbers at θ (a table: name, value as printed with 6 significant digits)."
     rows = [('criterion' if st['ldRX2'] is not None else 'deviance', st['criterion']), ('log|L|² (ldL2)', st['ldL2'])]
     if st['ldRX2'] is not None: rows.append(('log|R_X|² (ldRX2)', st['ldRX2']))
     rows += [('pwrss', st['pwrss']), ('σ̂', st['sigma'])] + [(f"β̂ {n}", v) for n, v in st['beta'].items()]
     body = ''.join(f"<tr><td style='padding:0 1em 0 0'>{html.escape(k)}</td><td style='text-align:right'>{v:.6g}</td></tr>" for k, v in rows)
-    th = ', '.join(f"{html.escape(n)} = {v:.4g}" for n, v in zip(names, st['theta']))
-    return f"<div style='font-family:monospace'><div>θ: {th}</div><table>{body}</table></div>"
+    th = ''.join(f"<div style='padding-left:1em'>{html.escape(n)} = {v:.4g}</div>" for n, v in zip(names, st['theta']))
+    where = 'θ = θ̂, the fit' if at_fit else 'θ'
+    return (f"<div style='font-family:var(--jp-code-font-family, monospace);font-size:12px;line-height:1.35'>"
+            f"<div><b>{where}</b></div>{th}<table style='margin-top:4px'>{body}</table></div>")
 
 # %% ../nbs/14_widgets.ipynb #37c08ca2
 def _png(canvas):
@@ -132,19 +137,36 @@ def _png(canvas):
     PILImage.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format='png', compress_level=1)
     return buf.getvalue()
 
-def _slice_figure(m, slices_, names, dpi):
-    "The slices figure, drawn once; markers are animated (blitted on each update)."
+def _slice_figure(m, slices_, names, dpi, crit='criterion'):
+    "The slices figure, drawn once, one title; markers are animated (blitted on each update)."
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    fig = Figure(figsize=(2.6 * len(slices_), 2.6), dpi=dpi, layout='constrained')
+    fig = Figure(figsize=(1.95 * len(slices_) + 0.3, 2.2), dpi=dpi, layout='constrained')
     canvas, markers = FigureCanvasAgg(fig), []
-    for ax, (xs, ys), n, th in zip(fig.subplots(1, len(slices_), squeeze=False)[0], slices_, names, m.theta):
+    axs = fig.subplots(1, len(slices_), squeeze=False)[0]
+    for ax, (xs, ys), n, th in zip(axs, slices_, names, m.theta):
         ax.plot(xs, ys, color='0.4'); ax.axvline(th, color='0.7', ls=':')
         markers.append(ax.plot([], [], 'o', color='C3', animated=True)[0])
-        ax.set_xlabel(n, fontsize=8); ax.set_ylabel('criterion'); ax.set_title('slice through θ̂', fontsize=9)
+        ax.set_xlabel(f"θ: {n}", fontsize=8); ax.tick_params(labelsize=7)
+    axs[0].set_ylabel(crit, fontsize=8)
+    fig.suptitle(f"The {crit} along each θ element, the others at θ̂ (dotted: θ̂; red: the sliders' θ)", fontsize=8)
     canvas.draw(); fig.set_layout_engine('none')
     return fig, canvas, markers, canvas.copy_from_bbox(fig.bbox)
 
+def _image(fig, dpi):
+    "An Image widget showing fig at its size in CSS pixels (dpi per inch), shrinking to fit a narrow panel."
+    w = round(fig.get_figwidth() * dpi)
+    return W.Image(format='png', layout=W.Layout(width=f'{w}px', max_width='100%', height='auto', margin='0 8px 0 0'))
+
 # %% ../nbs/14_widgets.ipynb #d67c990b
+def _slider_grid(m, k):
+    "(low, high, step, value) of θ_k's slider: a power-of-ten step ≤ 1/1000 of the range, ends and θ̂ on its grid."
+    lo, hi = slider_range(m, k)
+    step = 10.0 ** np.floor(np.log10((hi - lo) / 1000))
+    dec = max(0, int(-np.log10(step)))
+    snap = lambda x, f=np.round: round(float(f(x / step) * step), dec)
+    return snap(lo, np.floor), snap(hi, np.ceil), step, snap(m.theta[k])
+
+# %% ../nbs/14_widgets.ipynb #d8bb14ac
 class ThetaExplorer:
     """Sliders over θ showing the criterion, its parts, σ̂(θ), β̂(θ), slices through the optimum and the random effects at θ.
 
@@ -157,27 +179,60 @@ class ThetaExplorer:
     npts : int
         Points per slice through the optimum.
     dpi : int
-        Resolution of the pictures.
+        Size of the pictures: pixels per inch on screen (CSS pixels).
+    scale : float
+        Device pixels per CSS pixel the pictures are drawn with (2: crisp on high-density screens too).
+    debounce : float
+        Seconds a slider must rest before the explorer recomputes, when an event loop runs (in a Jupyter kernel):
+        moves that come faster are merged and the latest θ wins. Without an event loop every move recomputes.
     """
-    def __init__(self, m, plot='default', npts=41, dpi=80):
+    def __init__(self, m, plot='default', npts=41, dpi=96, scale=2, debounce=0.15):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        self.m, self.names, self.slices = m, theta_names(m), slices(m, npts)
-        self.plot = _default_plot() if plot == 'default' else plot
-        self.sliders = [W.FloatSlider(value=float(th), min=lo, max=hi, step=(hi - lo) / 200, description=n,
-                                      readout_format='.4f', continuous_update=True, style={'description_width': 'initial'},
-                                      layout=W.Layout(width='420px'))
-                        for n, th, (lo, hi) in zip(self.names, m.theta, (slider_range(m, k) for k in range(len(m.theta))))]
-        self.reset = W.Button(description='back to optimum', icon='undo')
-        self.readout, self.slice_image, self.image = W.HTML(), W.Image(format='png'), W.Image(format='png')
-        self.fig, self.canvas, self.markers, self.background = _slice_figure(m, self.slices, self.names, dpi)
-        self.re_fig = Figure(figsize=(5, 4), dpi=dpi)
-        self.re_fig.subplots_adjust(left=0.16, right=0.97, bottom=0.13, top=0.9)
-        self.re_canvas, self.re_ax = FigureCanvasAgg(self.re_fig), self.re_fig.add_subplot()
-        self.moving = None
-        if plot == 'default': self._static_shrinkage()
-        for s in self.sliders: s.observe(self.update, names='value')
-        self.reset.on_click(self.back_to_optimum)
-        self.update()
+        from mixednb.progress import Progress
+        self.m, self.names, self.debounce, self.n_updates, self._timer = m, theta_names(m), debounce, 0, None
+        with Progress(len(m.theta) * npts + 1, 'building the θ explorer (slices through θ̂)') as bar:
+            self.slices = slices(m, npts, step=bar.update)
+            self.plot = _default_plot() if plot == 'default' else plot
+            self.sliders = []
+            for k, n in enumerate(self.names):
+                lo, hi, step, v = _slider_grid(m, k)
+                dec = max(0, int(-np.log10(step)))
+                self.sliders.append(W.FloatSlider(value=v, min=lo, max=hi, step=step, description=n,
+                    readout_format=f'.{dec}f', continuous_update=True, style={'description_width': 'initial'},
+                    layout=W.Layout(width='100%', min_width='0')))
+            self.reset = W.Button(description='back to θ̂ (the fit)', icon='undo', layout=W.Layout(width='auto', align_self='flex-start'))
+            self.readout = W.HTML(layout=W.Layout(min_width='0'))
+            self.readout.add_class('mixednb-readout')
+            crit = 'REML criterion' if m.REML else 'deviance'
+            self.fig, self.canvas, self.markers, self.background = _slice_figure(m, self.slices, self.names, dpi * scale, crit)
+            self.slice_image = _image(self.fig, dpi)
+            self.re_fig = Figure(figsize=(4.4, 3.6), dpi=dpi * scale)
+            self.re_fig.subplots_adjust(left=0.16, right=0.97, bottom=0.25, top=0.92)   # room for the legend below
+            self.re_canvas, self.re_ax = FigureCanvasAgg(self.re_fig), self.re_fig.add_subplot()
+            self.image = _image(self.re_fig, dpi)
+            self.moving = None
+            if plot == 'default': self._static_shrinkage()
+            for s in self.sliders: s.observe(self._moved, names='value')
+            self.reset.on_click(self.back_to_optimum)
+            self.update()
+            bar.update()
+
+    def _moved(self, change=None):
+        "A slider moved: recompute now (no event loop) or when the sliders have rested for `debounce` seconds."
+        import asyncio
+        try: loop = asyncio.get_running_loop()
+        except RuntimeError: loop = None
+        owner = change.get('owner') if isinstance(change, dict) else None
+        from_browser = owner is not None and 'value' in (getattr(owner, '_property_lock', None) or {})
+        if loop is None or not self.debounce or not from_browser: return self.update()
+        if self._timer is not None: self._timer.cancel()
+        self._timer = loop.call_later(self.debounce, self._settled)
+
+    def _settled(self):
+        "The debounce timer fired: recompute at the sliders' latest θ; an error is shown in the readout, not lost."
+        self._timer = None
+        try: self.update()
+        except Exception as e: self.readout.value = f"<pre style='color:#b00'>{html.escape(f'{type(e).__name__}: {e}')}</pre>"
 
 # %% ../nbs/14_widgets.ipynb #c55e5515
 @patch
@@ -204,9 +259,21 @@ def _draw_random_effects(self: ThetaExplorer, mt):
 
 
 # %% ../nbs/14_widgets.ipynb #fcadc60d
+@patch(as_prop=True)
+def theta(self: ThetaExplorer):
+    """The θ the sliders stand for: θ̂_k exactly for a slider at θ̂'s grid point, else the slider's value.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per θ element.
+    """
+    return np.array([t if abs(s.value - v) <= 0.5001 * s.step else s.value
+                     for s, t, v in zip(self.sliders, self.m.theta, (_slider_grid(self.m, k)[3] for k in range(len(self.sliders))))])
+
 @patch
 def update(self: ThetaExplorer, change=None):
-    """Recompute at the sliders' θ and refresh the readout and the figure.
+    """Recompute at the sliders' θ (`theta`) and refresh the readout and the figure.
 
     Parameters
     ----------
@@ -217,18 +284,19 @@ def update(self: ThetaExplorer, change=None):
     -------
     None
         Sets `state` (`state_at` the sliders' θ), the readout's HTML, the slices' PNG with its markers at θ and,
-        unless `plot` is None, the random-effects PNG.
+        unless `plot` is None, the random-effects PNG; counts the call in `n_updates`.
     """
-    theta = np.array([s.value for s in self.sliders])
+    theta = self.theta
+    self.n_updates += 1
     self.state = st = state_at(self.m, theta)
-    self.readout.value = _readout(st, self.names)
+    self.readout.value = _readout(st, self.names, at_fit=np.array_equal(theta, self.m.theta))
     self.canvas.restore_region(self.background)
     for mk, th in zip(self.markers, theta):
         mk.set_data([th], [st['criterion']]); mk.axes.draw_artist(mk)
     self.slice_image.value = _png(self.canvas)
     if self.plot is not None: self._draw_random_effects(st['model'])
 
-# %% ../nbs/14_widgets.ipynb #e652c945
+# %% ../nbs/14_widgets.ipynb #2b64fa3d
 @patch
 def back_to_optimum(self: ThetaExplorer, button=None):
     """Set the sliders back to θ̂ (one update, not one per slider).
@@ -241,43 +309,104 @@ def back_to_optimum(self: ThetaExplorer, button=None):
     Returns
     -------
     None
-        The sliders are at θ̂ and the explorer is updated there, once.
+        The sliders are at θ̂'s grid points, `theta` is θ̂ exactly and the explorer is updated there, once.
     """
-    for s in self.sliders: s.unobserve(self.update, names='value')
-    for s, th in zip(self.sliders, self.m.theta): s.value = float(th)
-    for s in self.sliders: s.observe(self.update, names='value')
+    if self._timer is not None: self._timer.cancel(); self._timer = None
+    for s in self.sliders: s.unobserve(self._moved, names='value')
+    for k, s in enumerate(self.sliders): s.value = _slider_grid(self.m, k)[3]
+    for s in self.sliders: s.observe(self._moved, names='value')
     self.update()
 
 # %% ../nbs/14_widgets.ipynb #473c0e6e
 @patch(as_prop=True)
 def widget(self: ThetaExplorer):
-    """The whole explorer as one ipywidgets box: sliders and button, readout, the slices and the random-effects picture.
+    """The whole explorer as one ipywidgets box that wraps to the width it is given (a JupyterLab panel beside the
+    file browser, a narrow notebook): the sliders and the button, the readout, the random-effects picture, the slices.
 
     Returns
     -------
-    ipywidgets.VBox
-        A new box: an HBox of (the sliders and the button, the readout) above an HBox of the pictures.
+    ipywidgets.Box
+        A new box (class `mixednb-explorer`) of two rows that wrap: (the sliders and the button above the readout,
+        the random-effects picture) and (the slices).
     """
-    return W.VBox([W.HBox([W.VBox(self.sliders + [self.reset]), self.readout]),
-                   W.HBox([self.slice_image] + ([self.image] if self.plot is not None else []))])
+    wrap = dict(display='flex', flex_flow='row wrap', align_items='flex-start', width='100%', min_width='0')
+    controls = W.VBox(self.sliders + [self.reset], layout=W.Layout(width='100%', min_width='0', margin='0 0 8px 0'))
+    left = W.VBox([controls, self.readout], layout=W.Layout(flex='1 1 300px', min_width='0', max_width='520px', margin='0 12px 8px 0'))
+    top = W.Box([left] + ([self.image] if self.plot is not None else []), layout=W.Layout(**wrap))
+    box = W.Box([top, W.Box([self.slice_image], layout=W.Layout(**wrap))],
+                layout=W.Layout(display='flex', flex_flow='column', width='100%', max_width='100%', overflow='hidden'))
+    box.add_class('mixednb-explorer')
+    return box
 
-# %% ../nbs/14_widgets.ipynb #5e8b873d
+# %% ../nbs/14_widgets.ipynb #29e4fcd5
 @patch
-def _ipython_display_(self: ThetaExplorer):
-    """Show the widget in Jupyter.
+def frames(self: ThetaExplorer, factors=(0.3, 1, 3), dpi=96):
+    """Still frames of the explorer: the random-effects picture (or, without one, the numbers) at θ = f·θ̂ for each f.
+
+    Parameters
+    ----------
+    factors : sequence of float
+        The multiples of θ̂ shown, one frame each (1 is the fit).
+    dpi : int
+        Resolution of the figure.
 
     Returns
     -------
-    None
-        Displays `widget`.
+    matplotlib.figure.Figure
+        One panel per factor, titled with θ and the criterion and σ̂ there; the shrinkage plot keeps θ̂'s axes.
     """
-    from IPython.display import display
-    display(self.widget)
+    from mixednb.plots import update_shrinkage
+    fig = Figure(figsize=(3.4 * len(factors), 3.3), dpi=dpi, layout='constrained')
+    crit = 'REML crit.' if self.m.REML else 'deviance'
+    for ax, f in zip(fig.subplots(1, len(factors), squeeze=False)[0], factors):
+        th = self.m.theta * f
+        st = state_at(self.m, th)
+        if self.plot is None:
+            ax.axis('off')
+            ax.text(0, 1, '\n'.join([f"{n} = {v:.4g}" for n, v in zip(self.names, th)] + [f"σ̂ = {st['sigma']:.6g}"]
+                                    + [f"β̂ {n} = {v:.6g}" for n, v in st['beta'].items()]), va='top', family='monospace', fontsize=8)
+        elif self.moving is not None:
+            self.plot(self.m, ax); update_shrinkage(ax, st['model'])
+            if ax.get_legend(): ax.get_legend().remove()
+        else: self.plot(st['model'], ax)
+        ax.set_title(("θ = θ̂ (the fit)" if f == 1 else f"θ = {f:g} · θ̂") + f"\n{crit} {st['criterion']:.6g}, σ̂ = {st['sigma']:.4g}",
+                     fontsize=9)
+        ax.tick_params(labelsize=7); ax.xaxis.label.set_size(8); ax.yaxis.label.set_size(8)
+    h, l = fig.axes[0].get_legend_handles_labels()
+    if h: fig.legend(h, l, loc='outside lower center', ncol=len(h), fontsize=8, frameon=False)
+    return fig
 
-# %% ../nbs/14_widgets.ipynb #d623e782
+@patch
+def _static_html(self: ThetaExplorer):
+    "The static form: a note that the sliders need a kernel, and the frames as a PNG."
+    import base64
+    if getattr(self, '_static', None) is None:
+        buf = io.BytesIO()
+        self.frames().savefig(buf, format='png')
+        self._static = ("<div class='mixednb-static'><p><b>θ explorer (static view).</b> The sliders need a running Python "
+                        "kernel: open this notebook in Jupyter and run it to move θ. Here, the random effects at three "
+                        "values of θ:</p><img alt='the θ explorer at 0.3·θ̂, θ̂ and 3·θ̂' style='max-width:100%' "
+                        f"src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'></div>")
+    return self._static
+
+@patch
+def _repr_mimebundle_(self: ThetaExplorer, include=None, exclude=None):
+    """Jupyter's display of the explorer: the live widget, with the static frames for front ends without a kernel.
+
+    Returns
+    -------
+    dict
+        The `widget`'s view, 'text/html' (a note that the sliders need a kernel, and `frames`) and a one-line 'text/plain'.
+    """
+    data = self.widget._repr_mimebundle_()
+    data['text/html'] = self._static_html()
+    data['text/plain'] = f"ThetaExplorer of {self.m.formula!s}: sliders over θ (need a running kernel)"
+    return data
+
+# %% ../nbs/14_widgets.ipynb #47e781c6
 @patch
 @needs_fit
-def explore_theta(self: LinearMixedModel, plot='default', npts=41, dpi=80):
+def explore_theta(self: LinearMixedModel, plot='default', npts=41, dpi=96, scale=2, debounce=0.15):
     """The θ sliders for this fitted model (a `ThetaExplorer`).
 
     Parameters
@@ -287,11 +416,15 @@ def explore_theta(self: LinearMixedModel, plot='default', npts=41, dpi=80):
     npts : int
         Points per slice through the optimum.
     dpi : int
-        Resolution of the pictures.
+        Size of the pictures: pixels per inch on screen.
+    scale : float
+        Device pixels per screen pixel the pictures are drawn with.
+    debounce : float
+        Seconds the sliders must rest before the explorer recomputes (in a kernel; latest θ wins).
 
     Returns
     -------
     ThetaExplorer
         The explorer at θ̂; show it as a cell's value.
     """
-    return ThetaExplorer(self, plot=plot, npts=npts, dpi=dpi)
+    return ThetaExplorer(self, plot=plot, npts=npts, dpi=dpi, scale=scale, debounce=debounce)

@@ -117,10 +117,15 @@ def test_bootstrap_deterministic_with_seed(m):
     assert not np.allclose(a.to_numpy(), c.to_numpy())
 
 
-def test_bootstrap_progress_on_stderr(m, capsys):
+def test_bootstrap_progress_never_stderr_noise(m, capsys, monkeypatch):
+    "Issue 13: no counter on stderr where no bar can be drawn; on a terminal, one line redrawn in place."
+    m.bootstrap(20, seed=1)
+    assert capsys.readouterr().err == ''
+    import mixednb.progress
+    monkeypatch.setattr(mixednb.progress, 'progress_mode', lambda: 'terminal')
     m.bootstrap(20, seed=1)
     err = capsys.readouterr().err
-    assert '\rbootstrap: 20/20' in err and err.endswith('\n')
+    assert err.startswith('\rbootstrap [') and '20/20' in err and err.endswith('\n') and err.count('\n') == 1
 
 
 def test_boot_ci_labels():

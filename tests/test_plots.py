@@ -49,7 +49,7 @@ def test_shrinkage_vector_term(sleep):
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     ax = fig.axes[0]
     assert len(arrows(ax)) == 18 and labelled(ax)
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ('(Intercept)', 'Days')
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ('(Intercept): Reaction at Days = 0', 'Days: change in Reaction per unit of Days')
     assert 'population (β̂)' in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
@@ -161,7 +161,20 @@ def test_singular_fit_draws(dyestuff2):
 
 def test_two_terms_on_one_factor(uncorr):
     ax = plots.shrinkage_plot(uncorr).axes[0]
-    assert len(arrows(ax)) == 18 and (ax.get_xlabel(), ax.get_ylabel()) == ('(Intercept)', 'Days')
+    assert len(arrows(ax)) == 18 and (ax.get_xlabel(), ax.get_ylabel()) == ('(Intercept): Reaction at Days = 0', 'Days: change in Reaction per unit of Days')
     fig = plots.caterpillar_plot(uncorr)
     assert [a.get_title() for a in fig.axes] == ['(Intercept) | Subject', 'Days | Subject']
     assert isinstance(plots.residual_plot(uncorr), Figure)
+
+def test_issue13_pictures(sleep):
+    "Issue 13: the shrinkage legend sits outside the axes, the caterpillar has one colour, profile x axes name the parameter."
+    fig = plots.shrinkage_plot(sleep)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    leg, box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert leg.y1 <= box.y0                                                # below the axes: hides no point
+    cat = plots.caterpillar_plot(sleep)
+    colours = {tuple(c) for a in cat.axes for coll in a.collections for c in coll.get_facecolors()}
+    assert len(colours) == 1 and all(a.get_legend() is None for a in cat.axes)
+    prof = plots.profile_plot(sleep, parm=['sd_(Intercept)|Subject', 'sigma', 'Days'])
+    assert [a.get_xlabel() for a in prof.axes[:3]] == ['σ_(Intercept)|Subject', 'σ (residual standard deviation)', 'β Days']

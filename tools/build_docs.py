@@ -13,8 +13,11 @@ executed but what nbdev itself runs to write the API reference, and nothing is f
 2. The processed notebooks are turned from Quarto's dialect into MyST-NB's (small and local: see `myst_nb`):
    the YAML front matter becomes the `# Title` and its description; each `show_doc` cell becomes a markdown
    cell (so every API entry is a section, listed in the page's table of contents, with nbdev's anchor);
-   `#| echo/output/include/code-fold` become MyST-NB cell tags; widget outputs without saved widget state
-   are dropped (the notebook's static fallback stays). Pages are named as nbdev names them (03_fit ->
+   `#| echo/output/include/code-fold` become MyST-NB cell tags; widgets are never drawn live (a page has no
+   kernel: sliders would move and update nothing): an output's widget view is dropped and its static form (the θ
+   explorer's note and frames) stays, the notebook's widget state is not used; stderr outputs (raw warnings,
+   progress counters) are dropped; test statements (assert, test_*(), np.testing.*()) are cut from the code shown,
+   and a cell that only tests loses its input. Pages are named as nbdev names them (03_fit ->
    fit.html), so nbdev's doc links (absolute, to the configured doc host) are made relative after the build.
    The staged Sphinx source is docs/_build/src: index (nbs/index.ipynb plus the navigation: "Tutorials" =
    nbs/tutorials/*.ipynb, "API" = nbs/NN_*.ipynb in order, "More" = any other notebook).
@@ -60,6 +63,46 @@ def log(*a): print('[build_docs]', *a, flush=True)
 
 # ---------------------------------------------------------------- 1. nbdev's processors (in worker processes)
 _EXEC_DIRS = {'export', 'exports', 'exporti', 'exec_doc'}
+
+def is_test_stmt(st):
+    "A top-level statement that only tests: assert, test_*(…), np.testing.*(…), or a for/with whose body is only such."
+    if isinstance(st, ast.Assert): return True
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call):
+        f = ast.unparse(st.value.func)
+        return (f.startswith(('np.testing.', 'numpy.testing.', 'pd.testing.', 'test_'))
+                or f.split('.')[-1].startswith(('assert_', 'test_')))
+    if isinstance(st, (ast.For, ast.With)) and st.body and not getattr(st, 'orelse', None):
+        return all(is_test_stmt(b) for b in st.body)
+    return False
+
+def _test_lines(stmts):
+    """Line numbers (0-based) of the test statements among stmts, at any depth of for/with/if/while bodies; a compound
+    statement left with nothing but tests goes whole. (line set, whether every statement was a test)"""
+    gone, all_tests = set(), True
+    for st in stmts:
+        if is_test_stmt(st): gone.update(range(st.lineno - 1, st.end_lineno)); continue
+        bodies = [getattr(st, k) for k in ('body', 'orelse', 'finalbody') if isinstance(getattr(st, k, None), list)]
+        if isinstance(st, (ast.For, ast.While, ast.If, ast.With, ast.Try)) and bodies:
+            sub = [_test_lines(b) for b in bodies if b]
+            if sub and all(t for _, t in sub): gone.update(range(st.lineno - 1, st.end_lineno)); continue
+            for g, _ in sub: gone |= g
+        all_tests = False
+    return gone, all_tests
+
+def drop_tests(src):
+    "A code cell's source without its test statements (None when nothing else is left but comments)."
+    try: tree = ast.parse(src)
+    except SyntaxError: return src
+    gone, _ = _test_lines(tree.body)
+    if not gone: return src
+    # a line that also holds a statement that is not a test stays whole
+    compound = (ast.For, ast.While, ast.If, ast.With, ast.Try)
+    keepers = {n.lineno - 1 for n in ast.walk(tree)
+               if isinstance(n, ast.stmt) and not isinstance(n, compound) and not is_test_stmt(n) and n.lineno - 1 in gone}
+    gone -= keepers
+    keep = [l for i, l in enumerate(src.split('\n')) if i not in gone]
+    while keep and not keep[-1].strip(): keep.pop()
+    return '\n'.join(keep) if any(l.strip() and not l.strip().startswith('#') for l in keep) else None
 
 def _import_only(trees):
     "Source of the top-level imports of a cell that mixes imports with other code, else None."
@@ -149,7 +192,7 @@ def myst_nb(nb, fallback_title, rel, notes):
     meta = nb.setdefault('metadata', {})
     meta.setdefault('kernelspec', {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'})
     meta.setdefault('language_info', {'name': 'python', 'pygments_lexer': 'ipython3'})   # nbdev-clean strips both
-    state = (meta.get('widgets') or {}).get(WIDGET_STATE, {}).get('state') or {}
+    meta.pop('widgets', None)            # no live widgets on a static page: sliders there would move and update nothing
     fm, cells = {}, []
     for i, cell in enumerate(nb['cells']):
         src = _src(cell)
@@ -178,16 +221,24 @@ def myst_nb(nb, fallback_title, rel, notes):
             data = o.get('data')
             if o.get('output_type') in ('execute_result', 'display_data'):
                 if not data: continue                        # an empty result (e.g. an object that displayed itself)
-                if WIDGET_VIEW in data:
-                    mid = (data[WIDGET_VIEW] if isinstance(data[WIDGET_VIEW], dict) else json.loads(_text(data[WIDGET_VIEW]))).get('model_id')
-                    if mid not in state:
-                        notes.append(f'{rel}: widget output (cell {i}) has no saved widget state: not shown')
+                if WIDGET_VIEW in data:                      # the static form (e.g. the θ explorer's frames) or nothing
+                    data.pop(WIDGET_VIEW)
+                    if not data.keys() & {'text/html', 'image/png', 'image/svg+xml', 'text/markdown'}:
+                        notes.append(f'{rel}: widget output (cell {i}) has no static form: not shown')
                         continue
+            if o.get('output_type') == 'stream' and o.get('name') == 'stderr':
+                notes.append(f'{rel}: stderr output (cell {i}) not shown: {_text(o.get("text", ""))[:80]!r}')
+                continue                                     # raw warnings and progress counters are not for readers
             outs.append(o)
+        if body and d.get('echo') != 'false':                # tests stay in the notebook, not on the page
+            new = drop_tests(body)
+            if new is None: tags.add('remove-input'); body = ''
+            elif new != body: body = new
         cell['outputs'] = outs
         cell['source'] = body
-        if tags: cell['metadata']['tags'] = sorted(tags)
         if not body and not outs: continue
+        if not body: tags.add('remove-input')
+        if tags: cell['metadata']['tags'] = sorted(tags)
         cells.append(cell)
     title = fm.get('title') or fallback_title
     head = f'# {title}'

@@ -10,6 +10,10 @@ Serves _docs/ on 127.0.0.1 (a random port, in a thread) and opens, with Playwrig
 On each page: HTTP 200, no console errors, no failed request and no request leaving 127.0.0.1, the main heading
 is the notebook's title, every <img> loaded (naturalWidth > 0), the theme's navigation present, and (on the
 pages named above) at least one plot image. Full-page screenshots go to _docs_check/ (not in git).
+Then every page of the site (parsed, no browser): no raw warning (a stderr output, `<ipython-input-…>`), no figure
+shown twice on a page (same image bytes), no visible test code (assert, test_eq(…), np.testing.…) in a code cell,
+and every public function or class of each API page's module (its __all__) documented there (a heading with nbdev's anchor and
+a docstring); on the θ sliders page, no slider drawn (a static page has no kernel) and the note saying so.
 Exits 1 with the list of failures.
 """
 import json, os, re, sys, threading, time
@@ -56,7 +60,7 @@ def pages():
     if tuts: out.append(('tutorial', nb_page(tuts[0]), nb_title(tuts[0]), {'nav'}))
     if (p := numbered('plots')): out.append(('plots', nb_page(p), nb_title(p), {'nav', 'plot'}))
     if (w := numbered('widgets')):
-        out.append(('widgets', nb_page(w), nb_title(w), {'nav', 'plot'} | ({'widgets'} if has_widget_state(w) else set())))
+        out.append(('widgets', nb_page(w), nb_title(w), {'nav', 'plot', 'static-widgets'}))
     if (o := numbered('objective')): out.append(('objective', nb_page(o), nb_title(o), {'nav', 'math'}))
     return out
 
@@ -82,9 +86,6 @@ def check_page(browser, base, name, path, title, checks):
         page.close(); return [f'{path}: HTTP {resp.status if resp else "no response"}'], facts
     # MathJax typesets after load; the widget manager renders asynchronously.
     page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null")
-    if 'widgets' in checks:
-        try: page.wait_for_selector('.jupyter-widgets .widget-slider, .jupyter-widgets.widget-slider', timeout=15000)
-        except Exception: pass
     page.wait_for_load_state('networkidle')
     # every image: wait for those still loading, then read their sizes
     imgs = page.evaluate("""async () => {
@@ -115,10 +116,12 @@ def check_page(browser, base, name, path, title, checks):
         plots = [i for i in imgs if i['w'] >= 200 and i['h'] >= 150]
         facts['plot images'] = len(plots)
         if not plots: fails.append(f'{path}: no plot image (>= 200x150) on the page')
-    if 'widgets' in checks:
+    if 'static-widgets' in checks:
         n = page.evaluate("() => document.querySelectorAll('.jupyter-widgets .widget-slider, .widget-slider').length")
-        facts['widget sliders'] = n
-        if not n: fails.append(f'{path}: the notebook has widget state but no slider was drawn')
+        note = page.evaluate("() => Array.from(document.querySelectorAll('.mixednb-static')).filter(e => e.innerText.includes('need a running Python kernel') && e.querySelector('img')).length")
+        facts['dead sliders'], facts['static explorer notes'] = n, note
+        if n: fails.append(f'{path}: {n} sliders drawn on a static page (nothing would follow them)')
+        if not note: fails.append(f'{path}: no note that the sliders need a kernel, with the frames')
     if 'math' in checks:
         m = page.evaluate("() => ({typeset: document.querySelectorAll('mjx-container').length, "
                           "raw: Array.from(document.querySelectorAll('article .math')).filter(e => !e.querySelector('mjx-container')).length})")
@@ -135,6 +138,71 @@ def check_page(browser, base, name, path, title, checks):
     page.close()
     return fails, facts
 
+# ---------------------------------------------------------------- every page, parsed
+_TEST_LINE = re.compile(r'^\s*(assert\b|test_\w+\(|np\.testing\.|numpy\.testing\.|pd\.testing\.)')
+
+def _img_bytes(f, src):
+    "The bytes of an <img src> on page f (a data: URI or a file of the site)."
+    import base64
+    from urllib.parse import unquote
+    if src.startswith('data:'):
+        head, _, data = src.partition(',')
+        return base64.b64decode(data) if ';base64' in head else unquote(data).encode()
+    p = (f.parent / unquote(src.split('#')[0].split('?')[0])).resolve()
+    return p.read_bytes() if p.is_file() else None
+
+def api_modules():
+    "{page: module name} for the API notebooks (nbs/NN_x.ipynb with `#| default_exp`)."
+    out = {}
+    for nb in sorted(NBS.glob('[0-9]*_*.ipynb')):
+        for c in json.loads(nb.read_text())['cells']:
+            src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
+            if c['cell_type'] == 'code' and (m := re.search(r'^#\|\s*default_exp\s+(\S+)', src, re.M)):
+                out[nb_page(nb)] = m.group(1); break
+    return out
+
+def check_pages():
+    "Raw warnings, duplicated figures, visible tests and undocumented public names on every page: (failures, facts)."
+    import hashlib, importlib, inspect
+    from bs4 import BeautifulSoup
+    from docutils.nodes import make_id
+    sys.path.insert(0, str(ROOT / 'tools'))
+    from build_docs import pandoc_id
+    fails, n_pages, n_imgs, n_names = [], 0, 0, 0
+    mods = api_modules()
+    for f in sorted(SITE.rglob('*.html')):
+        rel = str(f.relative_to(SITE))
+        if rel.startswith(('_static', '_sources', 'genindex', 'search')): continue
+        n_pages += 1
+        html = f.read_text()
+        soup = BeautifulSoup(html, 'html.parser')
+        art = soup.select_one('article') or soup
+        if 'ipython-input-' in art.get_text() or art.select('.output.stderr, .stderr'):
+            fails.append(f'{rel}: a raw warning / stderr output is shown')
+        seen = {}
+        for im in art.find_all('img'):
+            b = _img_bytes(f, im.get('src', ''))
+            if not b or len(b) < 2000: continue                           # icons
+            n_imgs += 1
+            h = hashlib.sha1(b).hexdigest()
+            if h in seen: fails.append(f'{rel}: the same figure is shown twice ({im.get("src", "")[:60]})')
+            seen[h] = True
+        for pre in art.select('.cell_input pre, div.highlight-ipython3 pre'):
+            bad = [l for l in pre.get_text().splitlines() if _TEST_LINE.match(l)]
+            if bad: fails.append(f'{rel}: test code shown: {bad[0].strip()[:80]}'); break
+        if rel in mods:
+            mod = importlib.import_module(f'mixednb.{mods[rel]}')
+            ids = {t.get('id') for t in soup.find_all(id=True)}
+            for name in getattr(mod, '__all__', []):
+                n_names += 1
+                obj = getattr(mod, name, None)
+                if not callable(obj): continue                                 # constants: documented in the prose
+                if not ({pandoc_id(name), make_id(name)} & ids or any(i and i.endswith('.' + pandoc_id(name)) for i in ids)):
+                    fails.append(f'{rel}: public {name} has no documentation entry on the page')
+                elif not inspect.getdoc(obj):
+                    fails.append(f'{rel}: public {name} has no docstring')
+    return fails, {'pages': n_pages, 'figures': n_imgs, 'public names': n_names}
+
 def main():
     if not (SITE / 'index.html').exists(): sys.exit('check_site: _docs/index.html missing: run python tools/build_docs.py first')
     if not Path(CHROMIUM).exists(): sys.exit(f'check_site: no Chromium at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)')
@@ -150,6 +218,9 @@ def main():
                 all_fails += fails
             browser.close()
     finally: srv.shutdown()
+    pf, facts = check_pages()
+    print(f"[check_site] {'FAIL' if pf else 'ok  '} every page: " + ', '.join(f'{k}={v}' for k, v in facts.items()))
+    all_fails += pf
     print(f'[check_site] screenshots in {SHOTS.relative_to(ROOT)}/ ({time.time() - t0:.1f}s)')
     if all_fails:
         print('check_site: FAILED\n  ' + '\n  '.join(all_fails), file=sys.stderr); sys.exit(1)
