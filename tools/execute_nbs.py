@@ -1,20 +1,18 @@
 """Execute notebooks in place so their stored outputs are fresh: `python tools/execute_nbs.py [nbs/NN_x.ipynb ...]`.
 
 Runs each notebook top to bottom in its own folder with execnb (nbdev's executor) and writes the outputs back;
-stops with a non-zero exit on the first failing cell. The state of any ipywidgets is saved in the notebook's metadata
-(the docs site renders widgets from it). Run `nbdev-clean` afterwards."""
+stops with a non-zero exit on the first failing cell. The state of ipywidgets is not kept: the docs site never draws
+live widgets (it shows static frames), and the state made the notebooks megabytes. Run `nbdev-clean` afterwards."""
 import os, sys
 from pathlib import Path
 from fastcore.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 
 def _save_widget_state(nb):
-    "Store the ipywidgets state of the run in the notebook's metadata, so a rendered page can show the widgets."
+    "Drop any saved ipywidgets state (the site shows static frames instead), and close the run's widgets."
+    nb.metadata.pop('widgets', None)
     try: from ipywidgets import Widget
     except ImportError: return
-    st = Widget.get_manager_state(drop_defaults=True)
-    nb.metadata.pop('widgets', None)
-    if st['state']: nb.metadata['widgets'] = {'application/vnd.jupyter.widget-state+json': st}
     Widget.close_all()
 
 def execute(path):
