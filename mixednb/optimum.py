@@ -106,7 +106,7 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
         Largest scaled gradient |g_i|·max(|θ_i|, 1) of a free component (and most negative one on a bound), per 1000
         units of the criterion (at least 1).
     steps : tuple of float
-        Steps off a bound, relative to max(1, max|θ|).
+        Steps off a bound, relative to 1 and (when larger) to max|θ|.
 
     Returns
     -------
@@ -119,10 +119,11 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
     g = np.asarray(grad(theta), float)
     on = np.isfinite(lower) & (theta - lower <= 1e-12)
     scaled = np.where(on, np.minimum(g, 0.0), g) * np.maximum(np.abs(theta), 1.0)
-    best, s = None, max(1.0, float(np.max(np.abs(theta), initial=0.0)))
+    s = max(1.0, float(np.max(np.abs(theta), initial=0.0)))
+    best, hs = None, [h * c for c in ((1.0,) if s == 1.0 else (1.0, s)) for h in steps]
     for i in np.flatnonzero(on):
-        for h in steps:
-            y = theta.copy(); y[i] = lower[i] + h * s
+        for h in hs:
+            y = theta.copy(); y[i] = lower[i] + h
             fy = f(y)
             if fy < fval - 1e-10 * max(1.0, abs(fval)) and (best is None or fy < best[1]): best = (y, fy)
     ok = bool(np.all(np.abs(scaled) <= gtol * max(1.0, abs(fval) / 1e3))) and best is None
@@ -136,7 +137,9 @@ class Tracker:
         self.t0 = time.perf_counter()
 
     def f(self, x, strict=False):
-        "The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless `strict`."
+        """The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless
+        `strict`. The θ just evaluated, asked again (L-BFGS-B's first call after the fit's check at θ₀), is not evaluated twice."""
+        if self.path and np.isfinite(self.path[-1][1]) and np.array_equal(self.path[-1][0], x): return self.path[-1][1]
         self.nf += 1
         try: v = float(self.f_(x))
         except (MixedModelError, np.linalg.LinAlgError):
@@ -231,11 +234,10 @@ def flat_terms(f, theta, terms, fval=None, rtol=1e-10):
     for t in terms:
         sl = slice(k, k + t.ntheta); k += t.ntheta
         if not np.any(theta[sl]): continue
-        changes = []
-        for c in (2.0, 0.5):
+        def unchanged(c):
             y = theta.copy(); y[sl] *= c
-            changes.append(abs(f(y) - fval))
-        if max(changes) <= rtol * max(1.0, abs(fval)): out.append(t)
+            return abs(f(y) - fval) <= rtol * max(1.0, abs(fval))
+        if unchanged(2.0) and unchanged(0.5): out.append(t)        # halving only when doubling changed nothing
     return out
 
 # %% ../nbs/02c_optimum.ipynb #181c103a
