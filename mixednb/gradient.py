@@ -10,7 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
-from .objective import _sub_first, _lam_off
+from .objective import _sub_first, _lam_off, BlockDiagonal
+from scipy.linalg import solve_triangular
 from .design import theta_positions
 
 # %% auto #0
@@ -87,15 +88,30 @@ def _dense_rest(L, k):
         for j in range(1, i + 1): Lr[off[i - 1]:off[i], off[j - 1]:off[j]] = L[i, j]
     return Lr, off
 
-def _S_minus_I(A, lams, W, k, off):
-    "S − I = Λ_r'A_rrΛ_r − L_r1L_r1' of the later (scalar) terms, dense and symmetric."
-    N = np.zeros((off[-1], off[-1]))
+def _column_sums(Cl, off, A, lams, W, WK, k):
+    """Per later term t, Σ over its columns of C_r ∘ (S − I); and Σ C_r ∘ K. Read at the stored entries only.
+
+    C_r's lower triangle `Cl` is read where the blocks of S − I = Λ_r'A_rrΛ_r − L_r1L_r1' have entries (A_rr's pattern
+    and the downdate plans'); K = Λ_r'A_r1 W_K A_r1'Λ_r lies on the plans' positions too. An entry below the diagonal
+    stands for itself and its mirror, which lies in the other term's columns."""
+    cols, tK = np.zeros(k), 0.0
     for i in range(1, k):
         for j in range(1, i + 1):
-            if i == j: Nij = np.tril(_sub_first(np.diag(lams[j][0, 0] ** 2 * A.diag[j].ravel()), A, j, j, lams, W))
-            else: Nij = _sub_first(_lam_off(A, i, j, lams), A, i, j, lams, W)
-            N[off[i - 1]:off[i], off[j - 1]:off[j]] = Nij
-    return N + np.tril(N, -1).T
+            Kij, flat = A.downdates[i, j]
+            vQ, vK = (Kij @ np.column_stack([W.ravel(), WK.ravel()])).T * (lams[i][0, 0] * lams[j][0, 0])
+            nc = off[j] - off[j - 1]
+            R, Cc = off[i - 1] + flat // nc, off[j - 1] + flat % nc
+            c, mirror = Cl[R, Cc], R != Cc
+            cols[j] -= c @ vQ; cols[i] -= (c * mirror) @ vQ
+            tK += 2 * (c @ vK) - (c * ~mirror) @ vK
+            if i == j:                                                   # Λ_j'A_jjΛ_j, diagonal
+                d = np.arange(off[j - 1], off[j])
+                cols[j] += Cl[d, d] @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())
+            else:                                                        # Λ_i'A_ijΛ_j, sparse
+                P = A.off[i, j].tocoo()
+                v = Cl[off[i - 1] + P.row, off[j - 1] + P.col] @ P.data * (lams[i][0, 0] * lams[j][0, 0])
+                cols[i] += v; cols[j] += v
+    return cols, tK
 
 def scalar_ldL2_grad(A, L, lams):
     """∂ ldL2/∂θ for a model whose terms are all scalar, from the traces of C's diagonal blocks.
@@ -116,18 +132,15 @@ def scalar_ldL2_grad(A, L, lams):
     """
     k, th = len(A.terms), np.array([lam[0, 0] for lam in lams])
     d2, a = L[0, 0].d[:, 0, 0] ** 2, A.diag[0][:, 0, 0]
-    trace = np.zeros(k)                                      # θ_t × (q_t − tr C_tt) / θ_t², no division by θ
+    trace = np.zeros(k)                                      # (q_t − tr C_tt) / θ_t², no division by θ
     trace[0] = np.sum(a / d2)
     if k > 1:
         Lr, off = _dense_rest(L, k)
-        Cr, info = dpotri(Lr, lower=1)
-        Cr = np.tril(Cr) + np.tril(Cr, -1).T                 # S⁻¹, symmetric
-        F = sp.vstack([L[i, 0] for i in range(1, k)]).tocsr()
-        F.data /= L[0, 0].d[:, 0, 0][F.indices]              # L_r1 D⁻¹
+        Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹
+        cols, tK = _column_sums(Cl, off, A, lams, th[0] ** 2 / d2, 1 / d2 ** 2, k)
         with np.errstate(divide='ignore', invalid='ignore'):
-            trace[0] -= np.sum(Cr * (F @ F.T).toarray()) / th[0] ** 2
-            N = _S_minus_I(A, lams, (th[0] ** 2 / d2)[:, None, None], k, off)
-            for t in range(1, k): trace[t] = np.sum(Cr[:, off[t - 1]:off[t]] * N[:, off[t - 1]:off[t]]) / th[t] ** 2
+            trace[0] -= tK
+            trace[1:] = cols[1:] / th[1:] ** 2
     return np.where(th > 0, 2 * th * trace, 0.0)
 
 # %% ../nbs/02b_gradient.ipynb #6be7f38a
@@ -159,7 +172,11 @@ def _back_solve(L, k, R):
     X = [None] * k
     for j in reversed(range(k)):
         r = R[j] - sum((dense(L[i, j].T @ X[i]) for i in range(j + 1, k)), np.zeros_like(R[j]))
-        X[j] = np.column_stack([solve_Lt(L[j, j], r[:, c]) for c in range(r.shape[1])]) if r.shape[1] else r
+        if not r.shape[1]: X[j] = r
+        elif isinstance(L[j, j], BlockDiagonal):                         # all columns at once, level by level
+            Ld = L[j, j].d; l, p, _ = Ld.shape
+            X[j] = np.linalg.solve(Ld.transpose(0, 2, 1), r.reshape(l, p, -1)).reshape(r.shape)
+        else: X[j] = solve_triangular(L[j, j], r, trans='T', lower=True, check_finite=False)
     return X
 
 def _ldRX2_grad(A, L, k, lams, terms):
@@ -199,7 +216,7 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     lams = lambdas(terms, theta)
     if all(t.p == 1 for t in terms): g = scalar_ldL2_grad(A, L, lams)           # traces only: see below
     else:
-        Lam = [Lambda(t, lam) for t, lam in zip(terms, lams)]
+        Lam = [Lambda(t, lam) for t, lam in zip(terms, lams)] if k > 1 else None       # one term: λ₁ alone is used
         g = 2 * _theta_sum(_G_diag(A, selected_inverse(L, k), Lam, lams, terms), terms)
     gamma, u = gamma_hat(L), u_hat(L, k)                     # the blocks hold Q (X = QR₀): γ̂ = R₀β̂
     ztr = [A.xz[j][-1] - A.xz[j][:-1].T @ gamma - sum(_A_times(A, j, s, _lam_times(lams[s], u[s])) for s in range(k)) for j in range(k)]

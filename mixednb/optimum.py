@@ -131,10 +131,11 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
 
 # %% ../nbs/02c_optimum.ipynb #769f5500
 class Tracker:
-    "Wraps the criterion: counts evaluations and keeps the best point and the path (θ, criterion per evaluation)."
+    """Wraps the criterion: counts evaluations and keeps the best point, the path (θ, criterion per evaluation) and
+    the largest scaled gradient seen per component (`slope`, see `moves`)."""
     def __init__(self, f, grad):
         self.f_, self.grad_, self.nf, self.ng, self.path, self.best = f, grad, 0, 0, [], (np.inf, None)
-        self.t0 = time.perf_counter()
+        self.slope, self.t0 = None, time.perf_counter()
 
     def f(self, x, strict=False):
         """The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless
@@ -152,8 +153,17 @@ class Tracker:
     def grad(self, x):
         "The gradient at x, counted; NaN where the factorization fails."
         self.ng += 1
-        try: return self.grad_(x)
+        try: g = self.grad_(x)
         except (MixedModelError, np.linalg.LinAlgError): return np.full(len(x), np.nan)
+        if self.path and np.array_equal(self.path[-1][0], x) and np.isfinite(self.path[-1][1]) and np.all(np.isfinite(g)):
+            s = np.abs(g) * np.maximum(np.abs(x), 1.0) / max(1.0, abs(self.path[-1][1]) / 1e3)   # as `check_optimum` scales it
+            self.slope = s if self.slope is None else np.maximum(self.slope, s)
+        return g
+
+    def moves(self, gtol=1e-3):
+        """Per component of θ, whether some gradient evaluation showed the criterion clearly changing with it: a scaled
+        gradient above `gtol` (as `check_optimum` scales it), far above the gradient's rounding."""
+        return None if self.slope is None else self.slope > gtol
 
 def lbfgsb(tr, x0, lower, maxiter=500):
     "L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`."
@@ -207,7 +217,7 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
     return x, dict(converged=chk['ok'], restarts=rnd, check=chk)
 
 # %% ../nbs/02c_optimum.ipynb #439dd054
-def flat_terms(f, theta, terms, fval=None, rtol=1e-10):
+def flat_terms(f, theta, terms, fval=None, rtol=1e-10, moves=None):
     """The terms whose θ can be doubled and halved without changing the criterion (unidentifiable components).
 
     Parameters
@@ -222,6 +232,9 @@ def flat_terms(f, theta, terms, fval=None, rtol=1e-10):
         f(θ̂).
     rtol : float
         Relative change below which the criterion counts as unchanged.
+    moves : array of bool, optional
+        Per component of θ, True where the criterion is known to change with it (`Tracker.moves`): a term with such
+        a component is not flat, and is not tried.
 
     Returns
     -------
@@ -233,7 +246,7 @@ def flat_terms(f, theta, terms, fval=None, rtol=1e-10):
     out, k = [], 0
     for t in terms:
         sl = slice(k, k + t.ntheta); k += t.ntheta
-        if not np.any(theta[sl]): continue
+        if not np.any(theta[sl]) or (moves is not None and np.any(moves[sl])): continue
         def unchanged(c):
             y = theta.copy(); y[sl] *= c
             return abs(f(y) - fval) <= rtol * max(1.0, abs(fval))
