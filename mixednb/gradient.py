@@ -10,8 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
-from .objective import _sub_first, _lam_off, BlockDiagonal
-from scipy.linalg import solve_triangular
+from .objective import _sub_first, _lam_off
 from .design import theta_positions
 
 # %% auto #0
@@ -172,11 +171,7 @@ def _back_solve(L, k, R):
     X = [None] * k
     for j in reversed(range(k)):
         r = R[j] - sum((dense(L[i, j].T @ X[i]) for i in range(j + 1, k)), np.zeros_like(R[j]))
-        if not r.shape[1]: X[j] = r
-        elif isinstance(L[j, j], BlockDiagonal):                         # all columns at once, level by level
-            Ld = L[j, j].d; l, p, _ = Ld.shape
-            X[j] = np.linalg.solve(Ld.transpose(0, 2, 1), r.reshape(l, p, -1)).reshape(r.shape)
-        else: X[j] = solve_triangular(L[j, j], r, trans='T', lower=True, check_finite=False)
+        X[j] = solve_Lt(L[j, j], r) if r.shape[1] else r                 # all columns at once
     return X
 
 def _ldRX2_grad(A, L, k, lams, terms):

@@ -16,9 +16,9 @@ from .core import MixedModelError
 
 # %% auto #0
 __all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'DowndatePlan', 'downdate_plan', 'positions', 'lambdas', 'blockdiag',
-           'Lambda', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L',
-           'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
-           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
+           'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt',
+           'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet', 'ldRX2',
+           'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -350,6 +350,56 @@ def Lambda(term, lam):
     """
     return blockdiag(np.broadcast_to(lam, (term.nlev, term.p, term.p)))
 
+# %% ../nbs/02_objective.ipynb #56fb2ec5
+def small_chol(M):
+    """The lower Cholesky factors of the (ℓ, p, p) symmetric blocks M, all at once.
+
+    Parameters
+    ----------
+    M : np.ndarray
+        An (ℓ, p, p) array of positive definite blocks.
+
+    Returns
+    -------
+    np.ndarray
+        The (ℓ, p, p) lower-triangular factors (numpy's `cholesky` for p > 3).
+
+    Raises
+    ------
+    np.linalg.LinAlgError
+        If a block is not positive definite.
+    """
+    p = M.shape[-1]
+    if p > 3: return np.linalg.cholesky(M)
+    L = np.zeros_like(M)
+    for j in range(p):
+        d = M[:, j, j] - (L[:, j, :j] ** 2).sum(-1)
+        if not np.all(d > 0): raise np.linalg.LinAlgError("a diagonal block is not positive definite")
+        L[:, j, j] = np.sqrt(d)
+        for i in range(j + 1, p): L[:, i, j] = (M[:, i, j] - (L[:, i, :j] * L[:, j, :j]).sum(-1)) / L[:, j, j]
+    return L
+
+def small_tri_inv(L):
+    """The inverses of the (ℓ, p, p) lower-triangular blocks L, all at once (lower-triangular too).
+
+    Parameters
+    ----------
+    L : np.ndarray
+        An (ℓ, p, p) array of lower-triangular blocks with non-zero diagonals.
+
+    Returns
+    -------
+    np.ndarray
+        The (ℓ, p, p) inverses (numpy's `inv` for p > 3).
+    """
+    p = L.shape[-1]
+    if p > 3: return np.linalg.inv(L)
+    X = np.zeros_like(L)
+    for j in range(p):
+        X[:, j, j] = 1 / L[:, j, j]
+        for i in range(j + 1, p): X[:, i, j] = -(L[:, i, j:i] * X[:, j:i, j]).sum(-1) / L[:, i, i]
+    return X
+
 # %% ../nbs/02_objective.ipynb #1cff69f6
 class BlockDiagonal:
     """A block-diagonal matrix kept as its ℓ dense p×p diagonal blocks.
@@ -488,7 +538,9 @@ def solve_Lt(L, r):
 def _(L: np.ndarray, r): return solve_triangular(L, r, trans='T', lower=True, check_finite=False)
 
 @solve_Lt.register
-def _(L: BlockDiagonal, r): return np.linalg.solve(L.d.transpose(0, 2, 1), r.reshape(L.d.shape[0], -1, 1)).ravel()
+def _(L: BlockDiagonal, r):
+    l, p, _ = L.d.shape
+    return (small_tri_inv(L.d).transpose(0, 2, 1) @ np.asarray(r).reshape(l, p, -1)).reshape(np.shape(r))
 
 # %% ../nbs/02_objective.ipynb #99c3c86e
 @functools.singledispatch
@@ -515,7 +567,7 @@ def _(L: np.ndarray, M): return solve_triangular(L, M, lower=True, check_finite=
 @solve_L.register
 def _(L: BlockDiagonal, M):
     l, p, _ = L.d.shape
-    return np.linalg.solve(L.d, np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
+    return (small_tri_inv(L.d) @ np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
 
 # %% ../nbs/02_objective.ipynb #4e68a7cf
 @functools.singledispatch
@@ -538,7 +590,7 @@ def inv_L(L):
 def _(L: np.ndarray): return solve_triangular(L, np.eye(L.shape[0]), lower=True, check_finite=False)
 
 @inv_L.register
-def _(L: BlockDiagonal): return BlockDiagonal(np.linalg.inv(L.d))
+def _(L: BlockDiagonal): return BlockDiagonal(small_tri_inv(L.d))
 
 # %% ../nbs/02_objective.ipynb #381b615b
 @functools.singledispatch
@@ -605,8 +657,8 @@ def _first_block(A, t, lam):
         B = lam[0, 0] / L11
         return BlockDiagonal(L11), B, B * B
     M = lam.T @ A.diag[0] @ lam + np.eye(t.p)
-    L11 = np.linalg.cholesky(M)
-    B = lam @ np.linalg.inv(L11).transpose(0, 2, 1)
+    L11 = small_chol(M)
+    B = lam @ small_tri_inv(L11).transpose(0, 2, 1)
     return BlockDiagonal(L11), B, B @ B.transpose(0, 2, 1)
 
 def times_blocks(M, B):

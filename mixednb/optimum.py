@@ -171,7 +171,7 @@ def lbfgsb(tr, x0, lower, maxiter=500):
         v, g = tr.f(x), tr.grad(x)
         return (v, g) if np.isfinite(v) and np.all(np.isfinite(g)) else (1e300, np.zeros(len(x)))
     try: minimize(fg, x0, jac=True, method='L-BFGS-B', bounds=[(l if np.isfinite(l) else None, None) for l in lower],
-                  options=dict(ftol=1e-15, gtol=1e-10, maxiter=maxiter, maxls=40))
+                  options=dict(ftol=1e-12, gtol=1e-10, maxiter=maxiter, maxls=40))
     except (ValueError, FloatingPointError): pass      # a failed line search: the best point so far is in `tr`
 
 def _bobyqa(tr, x0, lower, step, maxeval=5000):
