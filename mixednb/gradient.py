@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
 from .objective import _sub_first, _lam_off
+from .core import MixedModelError
 from .design import theta_positions
 
 # %% auto #0
@@ -33,7 +34,7 @@ def _lam_times(lam, X):
     "Λ_s X = (I_ℓ ⊗ λ) X for dense X (a vector, or ℓp rows)."
     p = lam.shape[0]
     if p == 1: return lam[0, 0] * X
-    return (lam @ X.reshape(-1, p, X.size // X.shape[0] if X.ndim > 1 else 1)).reshape(X.shape)
+    return (lam @ X.reshape(-1, p, 1 if X.ndim == 1 else X.shape[1])).reshape(X.shape)
 
 def _sym(C, i, m):
     "Block (i, m) of the symmetric C from its lower blocks."
@@ -136,6 +137,7 @@ def scalar_ldL2_grad(A, L, lams):
     if k > 1:
         Lr, off = _dense_rest(L, k)
         Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹
+        if info != 0: raise MixedModelError(f"the later terms' factor cannot be inverted (LAPACK info {info})")
         cols, tK = _column_sums(Cl, off, A, lams, th[0] ** 2 / d2, 1 / d2 ** 2, k)
         with np.errstate(divide='ignore', invalid='ignore'):
             trace[0] -= tK
@@ -209,7 +211,7 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     k, n, p = len(terms), A.n, A.p
     L = update_L(A, theta) if L is None else L
     lams = lambdas(terms, theta)
-    if all(t.p == 1 for t in terms): g = scalar_ldL2_grad(A, L, lams)           # traces only: see below
+    if all(t.p == 1 for t in terms): g = scalar_ldL2_grad(A, L, lams)           # traces only (see above)
     else:
         Lam = [Lambda(t, lam) for t, lam in zip(terms, lams)] if k > 1 else None       # one term: λ₁ alone is used
         g = 2 * _theta_sum(_G_diag(A, selected_inverse(L, k), Lam, lams, terms), terms)
