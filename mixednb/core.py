@@ -57,9 +57,9 @@ def needs_fit(f):
 # %% ../nbs/00_core.ipynb #89570870
 import threading
 from contextlib import contextmanager
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
-_BLAS = dict(lock=threading.Lock(), depth=0, limits=None)
+_BLAS = dict(lock=threading.Lock(), depth=0, limits=None, controller=None)
 
 @contextmanager
 def blas_limit(n=1):
@@ -75,7 +75,9 @@ def blas_limit(n=1):
         yield
         return
     with _BLAS['lock']:
-        if _BLAS['depth'] == 0: _BLAS['limits'] = threadpool_limits(limits=n, user_api='blas')
+        if _BLAS['depth'] == 0:
+            if _BLAS['controller'] is None: _BLAS['controller'] = ThreadpoolController()    # the library scan, once
+            _BLAS['limits'] = _BLAS['controller'].limit(limits=n, user_api='blas')
         _BLAS['depth'] += 1
     try: yield
     finally:

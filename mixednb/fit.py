@@ -336,7 +336,9 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
 
 # %% ../nbs/03_fit.ipynb #60c20c14
 def cheap_gradient(A):
-    "Whether the exact gradient costs about as much as an evaluation: q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 it needs)."
+    """Whether the exact gradient costs about as much as a few evaluations: every term scalar (traces of C's diagonal
+    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs)."""
+    if all(t.p == 1 for t in A.terms): return True
     q1 = A.terms[0].q
     return q1 * (sum(t.q for t in A.terms) - q1) <= 2e5
 
@@ -405,7 +407,7 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         theta_c, info = _first_optimizer(tr, Ac, theta0, d.theta_lower, optimizer, opt_kw)
         ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'])[1] if ctl['check'] else None
         theta_c = np.maximum(tr.best[1], d.theta_lower)
-        flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0]) if ctl['check'] else []
+        flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0], moves=tr.moves(ctl['gtol'])) if ctl['check'] else []
         flat_s = ctl['check'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])
         _set_user_theta(self, cond, theta_c, Ac)
     self.optsum = dict(info, feval=tr.nf, geval=tr.ng, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),

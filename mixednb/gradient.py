@@ -8,17 +8,33 @@ Docs: https://mixednb.github.io/mixednb/gradient.html.md"""
 from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
-from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss
+from scipy.linalg.lapack import dpotri
+from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
+from .objective import _sub_first, _lam_off
+from .core import MixedModelError
 from .design import theta_positions
 
 # %% auto #0
-__all__ = ['level_blocks', 'selected_inverse', 'gradient', 'criterion_and_gradient']
+__all__ = ['level_blocks', 'selected_inverse', 'scalar_ldL2_grad', 'gradient', 'criterion_and_gradient']
 
 # %% ../nbs/02b_gradient.ipynb #08294b55
 def _Ablock(A, i, j):
     "Block (i, j) of Z'Z, sparse, for any i, j."
     if i == j: return blockdiag(A.diag[i])
     return A.off[i, j] if i > j else A.off[j, i].T.tocsr()
+
+def _A_times(A, j, s, X):
+    "A_js X = Z_j'Z_s X for dense X (a vector, or q_s rows): level by level where j = s, sparse otherwise."
+    if j == s:
+        B = A.diag[j]; l, p, _ = B.shape
+        return (B @ X.reshape(l, p, -1)).reshape(X.shape)
+    return A.off[j, s] @ X if j > s else A.off[s, j].T @ X
+
+def _lam_times(lam, X):
+    "Λ_s X = (I_ℓ ⊗ λ) X for dense X (a vector, or ℓp rows)."
+    p = lam.shape[0]
+    if p == 1: return lam[0, 0] * X
+    return (lam @ X.reshape(-1, p, 1 if X.ndim == 1 else X.shape[1])).reshape(X.shape)
 
 def _sym(C, i, m):
     "Block (i, m) of the symmetric C from its lower blocks."
@@ -63,6 +79,71 @@ def selected_inverse(L, k):
     C[0, 0] = (D.d.transpose(0, 2, 1) - acc) @ D.d
     return C
 
+# %% ../nbs/02b_gradient.ipynb #098c8950
+def _dense_rest(L, k):
+    "L_r: the factor blocks L_ij of the later terms (i ≥ j ≥ 1) as one dense lower-triangular matrix, and the terms' offsets."
+    off = np.r_[0, np.cumsum([L[j, j].shape[0] for j in range(1, k)])]
+    Lr = np.zeros((off[-1], off[-1]))
+    for i in range(1, k):
+        for j in range(1, i + 1): Lr[off[i - 1]:off[i], off[j - 1]:off[j]] = L[i, j]
+    return Lr, off
+
+def _column_sums(Cl, off, A, lams, W, WK, k):
+    """Per later term t, Σ over its columns of C_r ∘ (S − I); and Σ C_r ∘ K. Read at the stored entries only.
+
+    C_r's lower triangle `Cl` is read where the blocks of S − I = Λ_r'A_rrΛ_r − L_r1L_r1' have entries (A_rr's pattern
+    and the downdate plans'); K = Λ_r'A_r1 W_K A_r1'Λ_r lies on the plans' positions too. An entry below the diagonal
+    stands for itself and its mirror, which lies in the other term's columns."""
+    cols, tK = np.zeros(k), 0.0
+    for i in range(1, k):
+        for j in range(1, i + 1):
+            Kij, flat = A.downdates[i, j]
+            vQ, vK = (Kij @ np.column_stack([W.ravel(), WK.ravel()])).T * (lams[i][0, 0] * lams[j][0, 0])
+            nc = off[j] - off[j - 1]
+            R, Cc = off[i - 1] + flat // nc, off[j - 1] + flat % nc
+            c, mirror = Cl[R, Cc], R != Cc
+            cols[j] -= c @ vQ; cols[i] -= (c * mirror) @ vQ
+            tK += 2 * (c @ vK) - (c * ~mirror) @ vK
+            if i == j:                                                   # Λ_j'A_jjΛ_j, diagonal
+                d = np.arange(off[j - 1], off[j])
+                cols[j] += Cl[d, d] @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())
+            else:                                                        # Λ_i'A_ijΛ_j, sparse
+                P = A.off[i, j].tocoo()
+                v = Cl[off[i - 1] + P.row, off[j - 1] + P.col] @ P.data * (lams[i][0, 0] * lams[j][0, 0])
+                cols[i] += v; cols[j] += v
+    return cols, tK
+
+def scalar_ldL2_grad(A, L, lams):
+    """∂ ldL2/∂θ for a model whose terms are all scalar, from the traces of C's diagonal blocks.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks (every term with p = 1).
+    L : dict
+        The factor at θ (`update_L`).
+    lams : list of np.ndarray
+        The terms' 1×1 λ at θ.
+
+    Returns
+    -------
+    np.ndarray
+        (2/θ_t)(q_t − tr C_tt) for each term t (0 where θ_t = 0).
+    """
+    k, th = len(A.terms), np.array([lam[0, 0] for lam in lams])
+    d2, a = L[0, 0].d[:, 0, 0] ** 2, A.diag[0][:, 0, 0]
+    trace = np.zeros(k)                                      # (q_t − tr C_tt) / θ_t², no division by θ
+    trace[0] = np.sum(a / d2)
+    if k > 1:
+        Lr, off = _dense_rest(L, k)
+        Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹
+        if info != 0: raise MixedModelError(f"the later terms' factor cannot be inverted (LAPACK info {info})")
+        cols, tK = _column_sums(Cl, off, A, lams, th[0] ** 2 / d2, 1 / d2 ** 2, k)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            trace[0] -= tK
+            trace[1:] = cols[1:] / th[1:] ** 2
+    return np.where(th > 0, 2 * th * trace, 0.0)
+
 # %% ../nbs/02b_gradient.ipynb #6be7f38a
 def _G_diag(A, C, Lam, lams, terms):
     "Per term t, the diagonal p×p blocks of G_t = Σ_s C_ts Λ_s'A_st, an (ℓ_t, p_t, p_t) array."
@@ -83,7 +164,7 @@ def _theta_sum(blocks, terms):
     "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t."
     out = []
     for t, M in zip(terms, blocks):
-        rows, cols = theta_positions(t.p)
+        rows, cols = positions(t.p)
         out += [M[:, b, a].sum() for a, b in zip(rows, cols)]
     return np.array(out)
 
@@ -92,17 +173,17 @@ def _back_solve(L, k, R):
     X = [None] * k
     for j in reversed(range(k)):
         r = R[j] - sum((dense(L[i, j].T @ X[i]) for i in range(j + 1, k)), np.zeros_like(R[j]))
-        X[j] = np.column_stack([solve_Lt(L[j, j], r[:, c]) for c in range(r.shape[1])]) if r.shape[1] else r
+        X[j] = solve_Lt(L[j, j], r) if r.shape[1] else r                 # all columns at once
     return X
 
-def _ldRX2_grad(A, L, k, Lam, terms):
+def _ldRX2_grad(A, L, k, lams, terms):
     "∂ ldRX2/∂θ = −2 Σ_ℓ (HK)[ℓb, ℓa], H = G S⁻¹, K = X'Z − G'Λ'A, G = L_Z⁻ᵀ L_XZ'."
     Gx = _back_solve(L, k, [L['X', j][:-1].T for j in range(k)])
     Rx = L['X', 'X'][:-1, :-1]
     Sinv = np.linalg.inv(Rx @ Rx.T)
     out = []
     for j, t in enumerate(terms):
-        ALG = sum(_Ablock(A, j, s) @ (Lam[s] @ Gx[s]) for s in range(k))
+        ALG = sum(_A_times(A, j, s, _lam_times(lams[s], Gx[s])) for s in range(k))
         H, K = Gx[j] @ Sinv, A.xz[j][:-1] - ALG.T
         out.append(np.einsum('lac,clb->lab', H.reshape(t.nlev, t.p, -1), K.reshape(-1, t.nlev, t.p)))
     return -2 * _theta_sum(out, terms)
@@ -130,14 +211,16 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     k, n, p = len(terms), A.n, A.p
     L = update_L(A, theta) if L is None else L
     lams = lambdas(terms, theta)
-    Lam = [Lambda(t, lam) for t, lam in zip(terms, lams)]
-    g = 2 * _theta_sum(_G_diag(A, selected_inverse(L, k), Lam, lams, terms), terms)
+    if all(t.p == 1 for t in terms): g = scalar_ldL2_grad(A, L, lams)           # traces only (see above)
+    else:
+        Lam = [Lambda(t, lam) for t, lam in zip(terms, lams)] if k > 1 else None       # one term: λ₁ alone is used
+        g = 2 * _theta_sum(_G_diag(A, selected_inverse(L, k), Lam, lams, terms), terms)
     gamma, u = gamma_hat(L), u_hat(L, k)                     # the blocks hold Q (X = QR₀): γ̂ = R₀β̂
-    ztr = [A.xz[j][-1] - A.xz[j][:-1].T @ gamma - sum(_Ablock(A, j, s) @ (Lam[s] @ u[s]) for s in range(k)) for j in range(k)]
+    ztr = [A.xz[j][-1] - A.xz[j][:-1].T @ gamma - sum(_A_times(A, j, s, _lam_times(lams[s], u[s])) for s in range(k)) for j in range(k)]
     dr2 = -2 * _theta_sum([uu.reshape(t.nlev, t.p)[:, :, None] * zr.reshape(t.nlev, t.p)[:, None, :]
                            for t, zr, uu in zip(terms, ztr, u)], terms)
     if not reml: return g + n * dr2 / pwrss(L)
-    if p: g = g + _ldRX2_grad(A, L, k, Lam, terms)
+    if p: g = g + _ldRX2_grad(A, L, k, lams, terms)
     return g + (n - p) * dr2 / pwrss(L)
 
 # %% ../nbs/02b_gradient.ipynb #91f0a074

@@ -11,14 +11,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 from scipy.linalg.lapack import dpotrf
-from .design import Design, lambda_of, Z_of
+from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'DowndatePlan', 'downdate_plan', 'lambdas', 'blockdiag', 'Lambda',
-           'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod',
-           'operand', 'Factor', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective',
-           'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
+__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'DowndatePlan', 'downdate_plan', 'positions', 'lambdas', 'blockdiag',
+           'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt',
+           'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet', 'ldRX2',
+           'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -265,6 +265,25 @@ def _plans(A):
     return {(i, j): DowndatePlan(A.off[i, 0], A.off[j, 0], A.terms[0].p, lower(i, j)) for i in range(1, k) for j in range(1, i + 1)}
 
 # %% ../nbs/02_objective.ipynb #577a03e1
+@functools.lru_cache(maxsize=None)
+def positions(p):
+    """`theta_positions(p)`, made once per p and kept (read-only): the criterion reads it at every evaluation.
+
+    Parameters
+    ----------
+    p : int
+        The number of the term's columns.
+
+    Returns
+    -------
+    rows, cols : numpy.ndarray
+        The positions of λ that θ fills, in θ's order.
+    """
+    out = tuple(np.array(a, np.intp) for a in theta_positions(p))
+    for a in out: a.flags.writeable = False
+    return out
+
+# %% ../nbs/02_objective.ipynb #f4491aaa
 def lambdas(d_or_terms, theta):
     """Each term's p×p lower-triangular λ from θ.
 
@@ -283,7 +302,9 @@ def lambdas(d_or_terms, theta):
     terms = getattr(d_or_terms, 'terms', d_or_terms)
     out, k = [], 0
     for t in terms:
-        out.append(lambda_of(t.p, theta[k:k + t.ntheta])); k += t.ntheta
+        p = t.p; m = p * (p + 1) // 2
+        lam = np.zeros((p, p)); lam[positions(p)] = theta[k:k + m]; k += m
+        out.append(lam)
     return out
 
 # %% ../nbs/02_objective.ipynb #913624f8
@@ -301,8 +322,15 @@ def blockdiag(blocks):
         The ℓp × ℓp block-diagonal matrix.
     """
     l, p, _ = blocks.shape
-    if p == 1: return sp.diags(blocks[:, 0, 0], format='csr')
-    return sp.bsr_matrix((blocks, np.arange(l), np.arange(l + 1)), shape=(l * p, l * p)).tocsr()
+    indices, indptr = _bd_pattern(l, p)
+    return sp.csr_matrix((np.array(blocks, float).reshape(-1), indices.copy(), indptr.copy()), shape=(l * p, l * p))
+
+@functools.lru_cache(maxsize=32)
+def _bd_pattern(l, p):
+    "CSR column indices and row pointers of an ℓp × ℓp block-diagonal matrix of p×p blocks (row g·p + a holds g·p … g·p + p − 1)."
+    idx = np.int32 if l * p * p < 2 ** 31 else np.int64
+    indices = np.broadcast_to(np.arange(l, dtype=idx)[:, None, None] * p + np.arange(p, dtype=idx), (l, p, p)).ravel()
+    return indices, np.arange(0, l * p * p + 1, p, dtype=idx)
 
 # %% ../nbs/02_objective.ipynb #66e0be03
 def Lambda(term, lam):
@@ -321,6 +349,56 @@ def Lambda(term, lam):
         The ℓp × ℓp Λ of the term.
     """
     return blockdiag(np.broadcast_to(lam, (term.nlev, term.p, term.p)))
+
+# %% ../nbs/02_objective.ipynb #56fb2ec5
+def small_chol(M):
+    """The lower Cholesky factors of the (ℓ, p, p) symmetric blocks M, all at once.
+
+    Parameters
+    ----------
+    M : np.ndarray
+        An (ℓ, p, p) array of positive definite blocks.
+
+    Returns
+    -------
+    np.ndarray
+        The (ℓ, p, p) lower-triangular factors (numpy's `cholesky` for p > 3).
+
+    Raises
+    ------
+    np.linalg.LinAlgError
+        If a block is not positive definite.
+    """
+    p = M.shape[-1]
+    if p > 3: return np.linalg.cholesky(M)
+    L = np.zeros_like(M)
+    for j in range(p):
+        d = M[:, j, j] - (L[:, j, :j] ** 2).sum(-1)
+        if not np.all(d > 0): raise np.linalg.LinAlgError("a diagonal block is not positive definite")
+        L[:, j, j] = np.sqrt(d)
+        for i in range(j + 1, p): L[:, i, j] = (M[:, i, j] - (L[:, i, :j] * L[:, j, :j]).sum(-1)) / L[:, j, j]
+    return L
+
+def small_tri_inv(L):
+    """The inverses of the (ℓ, p, p) lower-triangular blocks L, all at once (lower-triangular too).
+
+    Parameters
+    ----------
+    L : np.ndarray
+        An (ℓ, p, p) array of lower-triangular blocks with non-zero diagonals.
+
+    Returns
+    -------
+    np.ndarray
+        The (ℓ, p, p) inverses (numpy's `inv` for p > 3).
+    """
+    p = L.shape[-1]
+    if p > 3: return np.linalg.inv(L)
+    X = np.zeros_like(L)
+    for j in range(p):
+        X[:, j, j] = 1 / L[:, j, j]
+        for i in range(j + 1, p): X[:, i, j] = -(L[:, i, j:i] * X[:, j:i, j]).sum(-1) / L[:, i, i]
+    return X
 
 # %% ../nbs/02_objective.ipynb #1cff69f6
 class BlockDiagonal:
@@ -460,7 +538,9 @@ def solve_Lt(L, r):
 def _(L: np.ndarray, r): return solve_triangular(L, r, trans='T', lower=True, check_finite=False)
 
 @solve_Lt.register
-def _(L: BlockDiagonal, r): return np.linalg.solve(L.d.transpose(0, 2, 1), r.reshape(L.d.shape[0], -1, 1)).ravel()
+def _(L: BlockDiagonal, r):
+    l, p, _ = L.d.shape
+    return (small_tri_inv(L.d).transpose(0, 2, 1) @ np.asarray(r).reshape(l, p, -1)).reshape(np.shape(r))
 
 # %% ../nbs/02_objective.ipynb #99c3c86e
 @functools.singledispatch
@@ -487,7 +567,7 @@ def _(L: np.ndarray, M): return solve_triangular(L, M, lower=True, check_finite=
 @solve_L.register
 def _(L: BlockDiagonal, M):
     l, p, _ = L.d.shape
-    return np.linalg.solve(L.d, np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
+    return (small_tri_inv(L.d) @ np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
 
 # %% ../nbs/02_objective.ipynb #4e68a7cf
 @functools.singledispatch
@@ -510,7 +590,7 @@ def inv_L(L):
 def _(L: np.ndarray): return solve_triangular(L, np.eye(L.shape[0]), lower=True, check_finite=False)
 
 @inv_L.register
-def _(L: BlockDiagonal): return BlockDiagonal(np.linalg.inv(L.d))
+def _(L: BlockDiagonal): return BlockDiagonal(small_tri_inv(L.d))
 
 # %% ../nbs/02_objective.ipynb #381b615b
 @functools.singledispatch
@@ -571,15 +651,35 @@ def _chol(M, what):
     return L
 
 def _first_block(A, t, lam):
-    "Term 1: its Cholesky factor L₁₁ (`BlockDiagonal`), B₁ = Λ₁L₁₁⁻ᵀ (sparse) and W = B₁B₁' as (ℓ, p, p) blocks; a scalar term's in closed form."
+    "Term 1: its Cholesky factor L₁₁ (`BlockDiagonal`), and B₁ = Λ₁L₁₁⁻ᵀ and W = B₁B₁' as (ℓ, p, p) blocks; a scalar term's in closed form."
     if t.p == 1:
         L11 = np.sqrt(lam[0, 0] ** 2 * A.diag[0] + 1.0)
-        b = lam[0, 0] / L11[:, 0, 0]
-        return BlockDiagonal(L11), sp.diags(b, format='csr'), (b * b)[:, None, None]
+        B = lam[0, 0] / L11
+        return BlockDiagonal(L11), B, B * B
     M = lam.T @ A.diag[0] @ lam + np.eye(t.p)
-    L11 = np.linalg.cholesky(M)
-    B = lam @ np.linalg.inv(L11).transpose(0, 2, 1)
-    return BlockDiagonal(L11), blockdiag(B), B @ B.transpose(0, 2, 1)
+    L11 = small_chol(M)
+    B = lam @ small_tri_inv(L11).transpose(0, 2, 1)
+    return BlockDiagonal(L11), B, B @ B.transpose(0, 2, 1)
+
+def times_blocks(M, B):
+    """M times the block-diagonal matrix of the blocks B, dense: the columns of M taken p at a time, level by level.
+
+    Parameters
+    ----------
+    M : np.ndarray
+        r × ℓp, dense.
+    B : np.ndarray
+        The (ℓ, p, p) blocks, or one p×p block for every level (Λ = I_ℓ ⊗ λ).
+
+    Returns
+    -------
+    np.ndarray
+        r × ℓp, M·blockdiag(B).
+    """
+    p = B.shape[-1]
+    if p == 1: return M * (B.reshape(-1) if B.ndim == 3 else B[0, 0])
+    r = M.shape[0]
+    return (M.reshape(r, -1, 1, p) @ B).reshape(r, -1)
 
 # %% ../nbs/02_objective.ipynb #e529a987
 def _sub(M, Lim, Ljm):
@@ -598,10 +698,17 @@ def _sub_first(M, A, i, j, lams, W):
     P = np.einsum('ba,ibjc,cd->iajd', lams[i], P.reshape(ti.nlev, ti.p, tj.nlev, tj.p), lams[j])
     return M - P.reshape(M.shape)
 
+def _dense_blocks(B):
+    "The dense ℓp × ℓp block-diagonal matrix of the (ℓ, p, p) blocks B."
+    l, p, _ = B.shape
+    M = np.zeros((l, p, l, p)); i = np.arange(l)
+    M[i, :, i, :] = B
+    return M.reshape(l * p, l * p)
+
 def _diag_block(A, j, t, lams, L, W):
     "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor."
     lam = lams[j]
-    M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else blockdiag(lam.T @ A.diag[j] @ lam).toarray()
+    M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else _dense_blocks(lam.T @ A.diag[j] @ lam)
     M[np.diag_indices_from(M)] += 1.0
     M = _sub_first(M, A, j, j, lams, W)
     for m in range(1, j): M = _sub(M, L[j, m], L[j, m])
@@ -622,13 +729,19 @@ class Factor(dict):
     ldW: float = 0.0
 
 # %% ../nbs/02_objective.ipynb #92f1bf34
-def _scaled(Ai1, Lam_i, lam_i, B1, t1):
-    "Λ_i'A_i1B₁ (sparse); for scalar terms a rescaling of A_i1's stored values."
-    if t1.p == 1 and lam_i.shape == (1, 1):
+def _scaled(Ai1, ti, lam_i, B1):
+    "Λ_i'A_i1B₁ (sparse) for B₁'s (ℓ₁, p₁, p₁) blocks; for scalar terms a rescaling of A_i1's stored values."
+    if B1.shape[1] == 1 and lam_i.shape == (1, 1):
         out = Ai1.copy()
-        out.data *= lam_i[0, 0] * B1.diagonal()[Ai1.indices]
+        out.data *= lam_i[0, 0] * B1[:, 0, 0][Ai1.indices]
         return out
-    return (Lam_i.T @ Ai1 @ B1).tocsr()
+    return (Lambda(ti, lam_i).T @ Ai1 @ blockdiag(B1)).tocsr()
+
+def _lam_off(A, i, j, lams):
+    "Λ_i'A_ijΛ_j (i > j ≥ 1), dense; for scalar terms A_ij times a number."
+    li, lj = lams[i], lams[j]
+    if li.shape == lj.shape == (1, 1): return A.off[i, j].toarray() * (li[0, 0] * lj[0, 0])
+    return (Lambda(A.terms[i], li).T @ A.off[i, j] @ Lambda(A.terms[j], lj)).toarray()
 
 def _rdiv_Lt(M, Ljj):
     "M L_jj⁻ᵀ = (L_jj⁻¹M')': the block below the factor block L_jj in its column, of any kind."
@@ -656,19 +769,18 @@ def update_L(A: Blocks, theta):
         If a diagonal block is not positive definite.
     """
     lams, k, L = lambdas(A.terms, theta), len(A.terms), Factor()
-    Lam = [Lambda(t, lam) for t, lam in zip(A.terms, lams)]
     for j, t in enumerate(A.terms):
         if j == 0:
             L[0, 0], B1, W = _first_block(A, t, lams[0])
-            for i in range(1, k): L[i, 0] = _scaled(A.off[i, 0], Lam[i], lams[i], B1, t)
-            L['X', 0] = (B1.T @ A.xz[0].T).T
+            for i in range(1, k): L[i, 0] = _scaled(A.off[i, 0], A.terms[i], lams[i], B1)
+            L['X', 0] = times_blocks(A.xz[0], B1)
             continue
         L[j, j] = Ljj = _diag_block(A, j, t, lams, L, W)
         for i in range(j + 1, k):
-            M = _sub_first((Lam[i].T @ A.off[i, j] @ Lam[j]).toarray(), A, i, j, lams, W)
+            M = _sub_first(_lam_off(A, i, j, lams), A, i, j, lams, W)
             for m in range(1, j): M = _sub(M, L[i, m], L[j, m])
             L[i, j] = _rdiv_Lt(M, Ljj)
-        M = (Lam[j].T @ A.xz[j].T).T
+        M = times_blocks(A.xz[j], lams[j])
         for m in range(j): M = _sub(M, L['X', m], L[j, m])
         L['X', j] = _rdiv_Lt(M, Ljj)
     M = A.xx.copy()

@@ -106,7 +106,7 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
         Largest scaled gradient |g_i|·max(|θ_i|, 1) of a free component (and most negative one on a bound), per 1000
         units of the criterion (at least 1).
     steps : tuple of float
-        Steps off a bound, relative to max(1, max|θ|).
+        Steps off a bound, relative to 1 and (when larger) to max|θ|.
 
     Returns
     -------
@@ -119,10 +119,11 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
     g = np.asarray(grad(theta), float)
     on = np.isfinite(lower) & (theta - lower <= 1e-12)
     scaled = np.where(on, np.minimum(g, 0.0), g) * np.maximum(np.abs(theta), 1.0)
-    best, s = None, max(1.0, float(np.max(np.abs(theta), initial=0.0)))
+    s = max(1.0, float(np.max(np.abs(theta), initial=0.0)))
+    best, hs = None, [h * c for c in ((1.0,) if s == 1.0 else (1.0, s)) for h in steps]
     for i in np.flatnonzero(on):
-        for h in steps:
-            y = theta.copy(); y[i] = lower[i] + h * s
+        for h in hs:
+            y = theta.copy(); y[i] = lower[i] + h
             fy = f(y)
             if fy < fval - 1e-10 * max(1.0, abs(fval)) and (best is None or fy < best[1]): best = (y, fy)
     ok = bool(np.all(np.abs(scaled) <= gtol * max(1.0, abs(fval) / 1e3))) and best is None
@@ -130,13 +131,16 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
 
 # %% ../nbs/02c_optimum.ipynb #769f5500
 class Tracker:
-    "Wraps the criterion: counts evaluations and keeps the best point and the path (θ, criterion per evaluation)."
+    """Wraps the criterion: counts evaluations and keeps the best point, the path (θ, criterion per evaluation) and
+    the largest scaled gradient seen per component (`slope`, see `moves`)."""
     def __init__(self, f, grad):
         self.f_, self.grad_, self.nf, self.ng, self.path, self.best = f, grad, 0, 0, [], (np.inf, None)
-        self.t0 = time.perf_counter()
+        self.slope, self.t0 = None, time.perf_counter()
 
     def f(self, x, strict=False):
-        "The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless `strict`."
+        """The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless
+        `strict`. The θ just evaluated, asked again (L-BFGS-B's first call after the fit's check at θ₀), is not evaluated twice."""
+        if self.path and np.isfinite(self.path[-1][1]) and np.array_equal(self.path[-1][0], x): return self.path[-1][1]
         self.nf += 1
         try: v = float(self.f_(x))
         except (MixedModelError, np.linalg.LinAlgError):
@@ -149,8 +153,17 @@ class Tracker:
     def grad(self, x):
         "The gradient at x, counted; NaN where the factorization fails."
         self.ng += 1
-        try: return self.grad_(x)
+        try: g = self.grad_(x)
         except (MixedModelError, np.linalg.LinAlgError): return np.full(len(x), np.nan)
+        if self.path and np.array_equal(self.path[-1][0], x) and np.isfinite(self.path[-1][1]) and np.all(np.isfinite(g)):
+            s = np.abs(g) * np.maximum(np.abs(x), 1.0) / max(1.0, abs(self.path[-1][1]) / 1e3)   # as `check_optimum` scales it
+            self.slope = s if self.slope is None else np.maximum(self.slope, s)
+        return g
+
+    def moves(self, gtol=1e-3):
+        """Per component of θ, whether some gradient evaluation showed the criterion clearly changing with it: a scaled
+        gradient above `gtol` (as `check_optimum` scales it), far above the gradient's rounding."""
+        return None if self.slope is None else self.slope > gtol
 
 def lbfgsb(tr, x0, lower, maxiter=500):
     "L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`."
@@ -158,7 +171,7 @@ def lbfgsb(tr, x0, lower, maxiter=500):
         v, g = tr.f(x), tr.grad(x)
         return (v, g) if np.isfinite(v) and np.all(np.isfinite(g)) else (1e300, np.zeros(len(x)))
     try: minimize(fg, x0, jac=True, method='L-BFGS-B', bounds=[(l if np.isfinite(l) else None, None) for l in lower],
-                  options=dict(ftol=1e-15, gtol=1e-10, maxiter=maxiter, maxls=40))
+                  options=dict(ftol=1e-12, gtol=1e-10, maxiter=maxiter, maxls=40))
     except (ValueError, FloatingPointError): pass      # a failed line search: the best point so far is in `tr`
 
 def _bobyqa(tr, x0, lower, step, maxeval=5000):
@@ -204,7 +217,7 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
     return x, dict(converged=chk['ok'], restarts=rnd, check=chk)
 
 # %% ../nbs/02c_optimum.ipynb #439dd054
-def flat_terms(f, theta, terms, fval=None, rtol=1e-10):
+def flat_terms(f, theta, terms, fval=None, rtol=1e-10, moves=None):
     """The terms whose θ can be doubled and halved without changing the criterion (unidentifiable components).
 
     Parameters
@@ -219,6 +232,9 @@ def flat_terms(f, theta, terms, fval=None, rtol=1e-10):
         f(θ̂).
     rtol : float
         Relative change below which the criterion counts as unchanged.
+    moves : array of bool, optional
+        Per component of θ, True where the criterion is known to change with it (`Tracker.moves`): a term with such
+        a component is not flat, and is not tried.
 
     Returns
     -------
@@ -230,12 +246,11 @@ def flat_terms(f, theta, terms, fval=None, rtol=1e-10):
     out, k = [], 0
     for t in terms:
         sl = slice(k, k + t.ntheta); k += t.ntheta
-        if not np.any(theta[sl]): continue
-        changes = []
-        for c in (2.0, 0.5):
+        if not np.any(theta[sl]) or (moves is not None and np.any(moves[sl])): continue
+        def unchanged(c):
             y = theta.copy(); y[sl] *= c
-            changes.append(abs(f(y) - fval))
-        if max(changes) <= rtol * max(1.0, abs(fval)): out.append(t)
+            return abs(f(y) - fval) <= rtol * max(1.0, abs(fval))
+        if unchanged(2.0) and unchanged(0.5): out.append(t)        # halving only when doubling changed nothing
     return out
 
 # %% ../nbs/02c_optimum.ipynb #181c103a
