@@ -5,6 +5,7 @@ __version__ = "0.0.1"
 # the package's API, so `import mixednb` gives a model with all of its methods.
 from .core import MixedModelError, MixedModelWarning
 from .fit import lmer, LinearMixedModel
+from .glmm import glmer, GeneralizedLinearMixedModel
 from .datasets import load, names as dataset_names
 from .anova import anova
 from .predict import boot_ci

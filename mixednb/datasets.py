@@ -16,18 +16,22 @@ import pandas as pd
 # %% ../nbs/04_datasets.ipynb #451b6246
 FACTORS = {
     'ChickWeight': ('Chick', 'Diet'),
+    'Contraception': ('woman', 'district', 'use', 'livch', 'urban'),
     'Dyestuff':    ('Batch',),
     'Dyestuff2':   ('Batch',),
     'InstEval':    ('s', 'd', 'studage', 'lectage', 'service', 'dept'),
     'Machines':    ('Worker', 'Machine'),
+    'Mmmec':       ('nation', 'region', 'county'),
     'Orthodont':   ('Subject', 'Sex'),
     'Oxboys':      ('Subject', 'Occasion'),
     'Pastes':      ('batch', 'cask', 'sample'),
     'Penicillin':  ('plate', 'sample'),
     'archers':     ('archer', 'bow'),
     'cafes':       ('cafe',),
+    'cbpp':        ('herd', 'period'),
     'cake':        ('replicate', 'recipe', 'temperature'),
     'ergoStool':   ('Type', 'Subject'),
+    'grouseticks': ('INDEX', 'BROOD', 'YEAR', 'LOCATION'),
     'oats':        ('B', 'V', 'N'),
     'sleepstudy':  ('Subject',),
 }

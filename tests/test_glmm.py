@@ -1,0 +1,286 @@
+"""glmer (nbs/15_glmm.ipynb) against lme4 1.1-31: tests/reference/glmm/lme4_glmm.json, made by make_refs.R there.
+
+What is compared with what, and why (the numbers are in the JSON):
+
+- The Laplace deviance −2 log L must be equal to or below lme4's default fit's (1e-6 relative), and equal to lme4's
+  tight refit's (bobyqa in both stages, rhoend 1e-10) within 1e-6 relative.
+- Fixed effects within 1e-4 (relative) of the tight refit. Against lme4's default fit too — except where that fit
+  demonstrably stopped short of the optimum (its −2 log L is at least 1e-4 above the tight refit's: cbpp 5.7e-4,
+  Contraception 4.6e-4 and 3.9e-4, the last two with lme4's own "failed to converge" warning); there the difference
+  must stay below 0.2% of a standard error.
+- Standard errors within 1e-4 (relative) of "precise": lme4's own deriv12 Hessian of its deviance function run with
+  tolPwrss = 1e-13 at the tight optimum. lme4's default standard errors move by up to 1.3% with its PIRLS tolerance
+  (its deviance function reads log|L|² off the factor of the step before the last), so they are compared at 2%. On
+  Mmmec even tolPwrss = 1e-13 leaves lme4's deviance 1e-6 off the exact value, which its step-1e-4 Hessian turns into
+  a 0.17% error in one element (tighter tolerances make lme4's step halving fail); there the comparison is at 2e-3,
+  and a separate test shows that our Hessian is the same with steps from 1e-3 to 1e-4.
+- θ within 1e-3 (absolute) of both lme4 fits.
+"""
+import json, warnings
+from pathlib import Path
+
+import numpy as np, pandas as pd
+import pytest
+
+from mixednb import glmer, load, MixedModelError, MixedModelWarning, GeneralizedLinearMixedModel
+from mixednb.glmm import binomial, poisson, deriv12, pirls, family_of
+
+REF = json.loads((Path(__file__).parent / 'reference' / 'glmm' / 'lme4_glmm.json').read_text())
+FITS = {f['id']: f for f in REF['fits']}
+IDS = sorted(FITS)
+LOOSE_SE = {'mmmec_offset': 2e-3}
+_CACHE = {}
+
+
+def vec(d): return np.array(list(d.values()), float)
+
+
+def fitted(id):
+    "Our fit of reference `id` (once per session)."
+    if id not in _CACHE:
+        f = FITS[id]
+        fam = {'binomial': binomial, 'poisson': poisson}[f['family']](f['link'])
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', MixedModelWarning)            # every reference fit converges cleanly
+            _CACHE[id] = glmer(f['formula'], load(f['data']), family=fam, weights=f['weights'], data_name=f['data'])
+    return _CACHE[id]
+
+
+def lme4_stopped_short(f):
+    "lme4's default fit ended at least 1e-4 above the tight refit's −2 log L."
+    return f['minus2logLik'] - f['tight']['minus2logLik'] >= 1e-4
+
+
+@pytest.mark.parametrize('id', IDS)
+def test_deviance(id):
+    m, f = fitted(id), FITS[id]
+    assert m.objective <= f['minus2logLik'] * (1 + 1e-6), (m.objective, f['minus2logLik'])
+    assert abs(m.objective - f['tight']['minus2logLik']) <= 1e-6 * f['tight']['minus2logLik']
+    assert m.loglik == pytest.approx(-m.objective / 2)
+    assert m.npar == f['df'] and m.nobs == f['nobs']
+    assert m.aic == pytest.approx(m.objective + 2 * f['df']) and m.bic == pytest.approx(m.objective + f['df'] * np.log(f['nobs']))
+    assert m.aic == pytest.approx(f['tight']['AIC'], rel=1e-6) and m.bic == pytest.approx(f['tight']['BIC'], rel=1e-6)
+    assert m.deviance == pytest.approx(f['tight']['deviance'], rel=1e-5)     # Σ dᵢ: lme4's deviance() of a GLMM
+
+
+@pytest.mark.parametrize('id', IDS)
+def test_fixef(id):
+    m, f = fitted(id), FITS[id]
+    assert list(m.fixef.index) == list(f['fixef'])
+    b = m.fixef.to_numpy()
+    np.testing.assert_allclose(b, vec(f['tight']['fixef']), rtol=1e-4, atol=0)
+    if lme4_stopped_short(f):
+        se = vec(f['precise']['se'])
+        assert (np.abs(b - vec(f['fixef'])) / se).max() < 2e-3
+    else:
+        np.testing.assert_allclose(b, vec(f['fixef']), rtol=1e-4, atol=0)
+
+
+def test_lme4_default_stopped_short_where_we_say():
+    assert sorted(i for i in IDS if lme4_stopped_short(FITS[i])) == ['cbpp_binomial', 'cbpp_proportion_weights',
+                                                                      'contraception_probit', 'contraception_slope']
+
+
+@pytest.mark.parametrize('id', IDS)
+def test_standard_errors(id):
+    m, f = fitted(id), FITS[id]
+    assert m.vcov_method == 'hessian'
+    se = np.sqrt(np.diag(m.vcov.to_numpy()))
+    np.testing.assert_allclose(se, vec(f['precise']['se']), rtol=LOOSE_SE.get(id, 1e-4))
+    np.testing.assert_allclose(se, vec(f['se']), rtol=2e-2)
+    np.testing.assert_allclose(m.coef_table()['Std. Error'].to_numpy(), se)
+    np.testing.assert_allclose(np.sqrt(np.diag(m.vcov_rx.to_numpy())), vec(f['tight']['se_rx']), rtol=1e-3)
+
+
+def test_our_hessian_does_not_depend_on_the_step():
+    "Mmmec: the standard errors with deriv12 steps 1e-3 and 1e-4 agree to 1e-6 (lme4's own move by 0.17%)."
+    m = fitted('mmmec_offset')
+    P, x0, k = m.problem, np.r_[m.theta, m.fixef.to_numpy()], len(m.theta)
+    f = lambda x: pirls(P, x[:k], x[k:], m._fit.r.u).laplace
+    ses = []
+    for delta in (1e-3, 1e-4):
+        g, H = deriv12(f, x0, delta=delta)
+        V = np.linalg.inv(H); ses.append(np.sqrt(np.diag((V + V.T)[k:, k:])))
+    np.testing.assert_allclose(ses[0], ses[1], rtol=1e-6)
+    np.testing.assert_allclose(ses[1], np.sqrt(np.diag(m.vcov.to_numpy())), rtol=1e-12)
+
+
+@pytest.mark.parametrize('id', IDS)
+def test_theta_and_varcorr(id):
+    m, f = fitted(id), FITS[id]
+    np.testing.assert_allclose(m.theta, np.atleast_1d(f['theta']), atol=1e-3)
+    np.testing.assert_allclose(m.theta, np.atleast_1d(f['tight']['theta']), atol=1e-3)
+    vc = m.varcorr
+    assert 'Residual' not in set(vc.grp)
+    assert set(vc.grp) == set(f['ngrps'])
+    assert m.ngroups == f['ngrps']
+
+
+@pytest.mark.parametrize('id', IDS)
+def test_conditional_modes(id):
+    m, f = fitted(id), FITS[id]
+    re = m.ranef()
+    for g, r in f['tight']['ranef'].items():
+        ours = np.array([re[g].loc[lev, term] for lev, term in zip(r['level'], r['term'])])
+        np.testing.assert_allclose(ours, r['condval'], atol=2e-4)
+
+
+@pytest.mark.parametrize('id', IDS)
+def test_fitted_predict_residuals(id):
+    m, f = fitted(id), FITS[id]
+    t = f['tight']
+    np.testing.assert_allclose(m.fitted().to_numpy()[:10], t['fitted_head'], rtol=1e-4)
+    np.testing.assert_allclose(m.predict().to_numpy()[:10], t['linkpred_head'], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(m.predict(type='response').to_numpy(), m.fitted().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(m.residuals().to_numpy()[:10], t['devresid_head'], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(m.residuals('pearson').to_numpy()[:10], t['pearson_head'], rtol=1e-3, atol=1e-4)
+    assert (m.residuals() ** 2).sum() == pytest.approx(m.deviance)
+
+
+def test_proportions_with_weights_equal_cbind():
+    a, b = fitted('cbpp_binomial'), fitted('cbpp_proportion_weights')
+    assert a.objective == pytest.approx(b.objective, rel=1e-10)
+    np.testing.assert_allclose(a.fixef, b.fixef, rtol=1e-6)
+    c = glmer("incidence / size ~ period + (1 | herd)", load('cbpp'), weights=load('cbpp')['size'].to_numpy())
+    assert c.objective == pytest.approx(b.objective, rel=1e-10)
+
+
+def test_caller_data_untouched():
+    df = load('cbpp')
+    df.index = [f"r{i}" for i in range(len(df))]
+    before = df.copy()
+    m = glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", df)
+    assert df.equals(before) and list(df.columns) == list(before.columns)
+    assert list(m.fitted().index) == list(df.index)                   # the caller's row labels
+
+
+def test_missing_rows_dropped():
+    df = load('cbpp')
+    df.loc[3, 'incidence'] = np.nan
+    m = glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", df)
+    assert m.nobs == 55 and 3 not in m.fitted().index
+    assert any('missing' in n for n in m.notes)
+
+
+def test_offset_argument_equals_offset_in_formula():
+    mm = load('Mmmec')
+    a = fitted('mmmec_offset')
+    b = glmer("deaths ~ uvb + (1 | nation) + (1 | region)", mm, family='poisson', offset=np.log(mm.expected))
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+    np.testing.assert_allclose(b.fixef, a.fixef, rtol=1e-5)
+
+
+def test_factor_and_logical_responses():
+    c = load('Contraception').iloc[::3]
+    a = glmer("use ~ age + urban + (1 | district)", c)
+    b = glmer("u ~ age + urban + (1 | district)", c.assign(u=(c.use == 'Y')))
+    d = glmer("u ~ age + urban + (1 | district)", c.assign(u=(c.use == 'Y').astype(int)))
+    assert a.objective == pytest.approx(b.objective, rel=1e-10) == pytest.approx(d.objective, rel=1e-10)
+
+
+@pytest.mark.parametrize('id', ['cbpp_binomial', 'grouseticks_poisson', 'contraception_slope'])
+def test_nAGQ0(id):
+    f = FITS[id]
+    fam = {'binomial': binomial, 'poisson': poisson}[f['family']](f['link'])
+    m = glmer(f['formula'], load(f['data']), family=fam, nAGQ=0)
+    assert m.objective <= f['nAGQ0']['minus2logLik'] * (1 + 1e-6)
+    np.testing.assert_allclose(m.theta, np.atleast_1d(f['nAGQ0']['theta']), atol=1e-3)
+    np.testing.assert_allclose(m.fixef, vec(f['nAGQ0']['fixef']), rtol=1e-3, atol=1e-5)
+    assert m.vcov_method == 'RX'
+    assert 'nAGQ = 0' in m.summary()
+
+
+def _section(text, title):
+    "The lines of one section of a summary (until the next blank line), trailing blanks stripped."
+    lines = text.splitlines()
+    i = lines.index(title) if title in lines else next(j for j, l in enumerate(lines) if l.startswith(title))
+    out = []
+    for l in lines[i:]:
+        if not l.strip(): break
+        out.append(l.rstrip())
+    return out
+
+
+@pytest.mark.parametrize('id', ['cbpp_cloglog', 'grouseticks_poisson', 'contraception_slope'])
+def test_summary_layout(id):
+    "Sections laid out as lme4 prints them (fits where lme4's default is converged, or nearly, so the digits agree)."
+    m, f = fitted(id), FITS[id]
+    ours, theirs = str(m.summary()), f['summary_text']
+    assert f" Family: {f['family']}  ( {f['link']} )" in ours
+    assert _section(ours, 'Random effects:')[:2] == _section(theirs, 'Random effects:')[:2]
+    head = lambda s: _section(s, 'Fixed effects:')[1]
+    assert head(ours) == head(theirs)
+    def names(s):
+        rows = _section(s, 'Fixed effects:')[2:]
+        return [l.split()[0] for l in rows[:rows.index('---')]]
+    assert names(ours) == names(theirs)
+    assert _section(ours, '     AIC')[0] == _section(theirs, '     AIC')[0]
+    assert 'Number of obs: ' + theirs.split('Number of obs: ')[1].splitlines()[0] in ours
+
+
+def test_summary_text_cbpp_cloglog():
+    "Estimates, standard errors and variance components agree with lme4's tight refit to its printed digits."
+    ours, theirs = str(fitted('cbpp_cloglog').summary()), FITS['cbpp_cloglog']['tight']['summary_text']
+    fe = lambda s: [l.split()[:3] for l in _section(s, 'Fixed effects:')[2:6]]
+    assert fe(ours) == fe(theirs)
+    assert _section(ours, 'Random effects:') == [l.rstrip() for l in _section(theirs, 'Random effects:')]
+
+
+def test_predict_new_data():
+    m = fitted('grouseticks_poisson')
+    gt = load('grouseticks')
+    new = gt.iloc[[0, 5, 17]].copy()
+    np.testing.assert_allclose(m.predict(new).to_numpy(), m.predict().to_numpy()[[0, 5, 17]], rtol=1e-12)
+    pop = m.predict(new, re_form=False, type='response').to_numpy()
+    b = m.fixef
+    h = (gt.HEIGHT - gt.HEIGHT.mean()) / gt.HEIGHT.std()            # scale() on the fitted data's centre and scale
+    eta = b['(Intercept)'] + np.where(new.YEAR == '96', b['YEAR96'], 0) + np.where(new.YEAR == '97', b['YEAR97'], 0) \
+          + b['scale(HEIGHT)'] * h.iloc[[0, 5, 17]].to_numpy()
+    np.testing.assert_allclose(pop, np.exp(eta), rtol=1e-10)
+    new2 = new.assign(BROOD=pd.Categorical(['999', '501', '501']))
+    with pytest.raises(MixedModelError, match='not in the fitted data'): m.predict(new2)
+    assert np.isfinite(m.predict(new2, allow_new_levels=True)).all()
+
+
+def test_convergence_warning_in_words():
+    with pytest.warns(MixedModelWarning, match='may not have converged'):
+        glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), control=dict(maxeval=8))
+
+
+def test_start_and_control():
+    f = FITS['cbpp_binomial']
+    m = glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'),
+              start={'theta': [0.6], 'fixef': vec(f['tight']['fixef'])})
+    assert m.objective == pytest.approx(f['tight']['minus2logLik'], rel=1e-8)
+    with pytest.raises(MixedModelError, match='unknown setting'): glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), control={'tolPwrs': 1})
+    with pytest.raises(MixedModelError, match='θ needs 1'): glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), start=[1, 2])
+
+
+@pytest.mark.parametrize('call, match', [
+    (lambda: glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), family='Gamma'), 'not supported yet'),
+    (lambda: glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), nAGQ=5), 'nAGQ'),
+    (lambda: glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), family='poisson'), 'binomial response'),
+    (lambda: glmer("incidence ~ period + (1 | herd)", load('cbpp')), 'outside \\[0, 1\\]'),
+    (lambda: glmer("I(incidence / 2) ~ period + (1 | herd)", load('cbpp'), family='poisson'), 'whole counts'),
+    (lambda: glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), family=binomial('log')), "link 'log'"),
+    (lambda: binomial('identity'), "link 'identity'"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(MixedModelError, match=match): call()
+
+
+def test_unfitted():
+    m = GeneralizedLinearMixedModel("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'))
+    assert not m.is_fitted and 'not fitted' in repr(m) and m.nobs == 56 and m.npar == 5
+    with pytest.raises(MixedModelError, match='not fitted yet'): m.fixef
+    m.fit()
+    assert m.is_fitted and 'binomial' in repr(m)
+
+
+def test_families():
+    assert family_of('binomial(link = "cloglog")').link.name == 'cloglog'
+    assert family_of(poisson()).name == 'poisson'
+    mu = np.array([0.2, 0.7])
+    for l in ('logit', 'probit', 'cloglog'):
+        lk = binomial(l).link
+        np.testing.assert_allclose(lk.linkinv(lk.linkfun(mu)), mu, rtol=1e-12)
