@@ -499,7 +499,7 @@ class Design:
         return f"Design({self.formula.formula!r}: n={self.n}, p={self.p} {self.xnames}, q={self.q}, θ has {len(self.theta0)} elements; {ts})"
 
 # %% ../nbs/01_design.ipynb #8a069c3e
-def term_of(bar, frame, contrasts=None, data=None):
+def term_of(bar, frame, contrasts=None, data=None, allow_n=False):
     """The ReTerm of one bar on the model frame, with lme4's identifiability checks.
 
     Parameters
@@ -508,12 +508,16 @@ def term_of(bar, frame, contrasts=None, data=None):
         The random-effects term.
     frame : pandas.DataFrame
         The model frame.
+    contrasts, data
+        As for `model_columns`.
+    allow_n : bool
+        glmer's check (lme4's `allow.n`): as many levels and random effects as rows are allowed, not more.
 
     Returns
     -------
     ReTerm
         The term's grouping factor, columns and spec; a term with no columns, a single level, as many levels as
-        rows or as many random effects as rows raises `MixedModelError`.
+        rows or as many random effects as rows (more than, with `allow_n`) raises `MixedModelError`.
     """
     codes, levels = grouping_factor(frame, bar.factors)
     X, cnames, spec = model_columns(bar.expr, frame, contrasts, data)
@@ -521,8 +525,8 @@ def term_of(bar, frame, contrasts=None, data=None):
     t = ReTerm(bar, codes, levels, X, cnames, spec)
     n = len(frame)
     if t.nlev < 2: raise MixedModelError(f"grouping factor '{bar.group}' in term {bar} has a single level ('{levels[0]}'); it needs at least 2")
-    if t.nlev >= n: raise MixedModelError(f"grouping factor '{bar.group}' in term {bar} has {t.nlev} levels for {n} observations: the number of levels must be smaller than the number of observations")
-    if t.q >= n: raise MixedModelError(f"term {bar} has {t.q} random effects ({t.nlev} levels × {t.p} columns) for {n} observations: the random effects and the residual are not identifiable")
+    if (t.nlev > n if allow_n else t.nlev >= n): raise MixedModelError(f"grouping factor '{bar.group}' in term {bar} has {t.nlev} levels for {n} observations: the number of levels must be smaller than the number of observations")
+    if (t.q > n if allow_n else t.q >= n): raise MixedModelError(f"term {bar} has {t.q} random effects ({t.nlev} levels × {t.p} columns) for {n} observations: the random effects and the residual are not identifiable")
     return t
 
 # %% ../nbs/01_design.ipynb #3bed75df
@@ -613,7 +617,7 @@ def _subset(data, subset):
     if not keep.any(): raise MixedModelError("subset= keeps no rows")
     return data.loc[keep]
 
-def design(formula, data, weights=None, offset=None, contrasts=None, subset=None, na_action='omit'):
+def design(formula, data, weights=None, offset=None, contrasts=None, subset=None, na_action='omit', allow_n=False):
     """Parse `formula` and build the `Design` on `data` (which is not modified).
 
     Parameters
@@ -632,6 +636,9 @@ def design(formula, data, weights=None, offset=None, contrasts=None, subset=None
         The rows to use (lme4's `subset`): a condition such as ``"Days > 2"``, or one bool per row.
     na_action : {'omit', 'fail'}
         Rows with a missing value in a used column are dropped (default, R's `na.omit`), or raise (`na.fail`).
+    allow_n : bool
+        Allow as many levels (and random effects) as observations, as lme4's glmer does (an observation-level
+        random effect); a linear model cannot separate them from the residual.
 
     Returns
     -------
@@ -655,7 +662,7 @@ def design(formula, data, weights=None, offset=None, contrasts=None, subset=None
     dropped = [xnames[j] for j in range(len(xnames)) if j not in keep]
     X, xnames = X[:, keep], [xnames[j] for j in keep]
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
-    terms = sorted((term_of(b, frame, coding, whole) for b in pf.bars), key=lambda t: -t.nlev)
+    terms = sorted((term_of(b, frame, coding, whole, allow_n) for b in pf.bars), key=lambda t: -t.nlev)
     return Design(pf, y, X, xnames, terms, n_dropped, dropped, spec, frame, w, off,
                   offset if isinstance(offset, str) else (OFFSET if offset is not None else None), notes)
 

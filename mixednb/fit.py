@@ -21,7 +21,7 @@ from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
 
 # %% ../nbs/03_fit.ipynb #d1278576
-_NOT_YET = {'family': "a generalized model (glmer)", 'verbose': "a progress trace (see optsum['path'] after the fit)"}
+_NOT_YET = {'verbose': "a progress trace (see optsum['path'] after the fit)"}
 
 def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, start=None, control=None, weights=None,
          offset=None, contrasts=None, subset=None, na_action='omit', **kw):
@@ -68,6 +68,7 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
         The fitted model.
     """
     for k in kw:                                                 # unknown names: `fit` lists the settings
+        if k == 'family': raise MixedModelError(f"lmer fits linear mixed models; for family={kw[k]!r} use glmer(formula, data, family=…), as in lme4")
         if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
     return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset, contrasts=contrasts,
                             subset=subset, na_action=na_action).fit(optimizer=optimizer, blas_threads=blas_threads,

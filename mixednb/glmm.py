@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/glmm.html.md"""
 
 # %% ../nbs/15_glmm.ipynb #6a6caf31
 from __future__ import annotations
-import contextlib, dataclasses, re, threading, time, warnings
+import dataclasses, re, time, warnings
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
@@ -18,7 +18,6 @@ from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit
 from .formula import parse_formula, ParsedFormula
 from .rsyntax import evaluate_response
-from . import design as _design_module
 from .design import design, as_pandas
 from .objective import Blocks, update_L, logdet, u_hat, beta_hat, RX_inv, lambdas
 from .fit import term_covariances
@@ -283,27 +282,6 @@ def _is_number_column(s):
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype)
 
 # %% ../nbs/15_glmm.ipynb #20294207
-_LOCK = threading.Lock()
-
-def _term_of_glmer(bar, frame, contrasts=None, data=None):
-    "`design.term_of` with lme4's glmer checks (allow.n = TRUE): at most as many levels, and random effects, as rows."
-    D = _design_module
-    codes, levels = D.grouping_factor(frame, bar.factors)
-    X, cnames, spec = D.model_columns(bar.expr, frame, contrasts, data)
-    if X.shape[1] == 0: raise MixedModelError(f"random-effects term {bar} has no columns")
-    t, n = D.ReTerm(bar, codes, levels, X, cnames, spec), len(frame)
-    if t.nlev < 2: raise MixedModelError(f"grouping factor '{bar.group}' in term {bar} has a single level ('{levels[0]}'); it needs at least 2")
-    if t.q > n: raise MixedModelError(f"term {bar} has {t.q} random effects ({t.nlev} levels × {t.p} columns) for {n} observations: more random effects than observations")
-    return t
-
-@contextlib.contextmanager
-def _glmer_checks():
-    "While inside, `design()` builds its terms with glmer's checks."
-    with _LOCK:
-        orig, _design_module.term_of = _design_module.term_of, _term_of_glmer
-        try: yield
-        finally: _design_module.term_of = orig
-
 def glmm_design(formula, data, family, weights=None, offset=None, contrasts=None, na_action='omit'):
     """The design of a GLMM: lmer's design of the response `glmm_response` makes, with glmer's level checks.
 
@@ -328,8 +306,7 @@ def glmm_design(formula, data, family, weights=None, offset=None, contrasts=None
         lme4's "n" of the binomial `aic`: the numbers of trials of `cbind`, else the prior weights.
     """
     r = glmm_response(formula, data, family, weights)
-    with _glmer_checks():
-        d = design(r.pf, r.data, weights=r.weights, offset=offset, contrasts=contrasts, na_action=na_action)
+    d = design(r.pf, r.data, weights=r.weights, offset=offset, contrasts=contrasts, na_action=na_action, allow_n=True)
     pos = d.frame.index.to_numpy()
     d.frame.index = as_pandas(data).index[pos]                     # the caller's row labels
     wt = np.ones(d.n) if d.w is None else d.w

