@@ -1,9 +1,10 @@
 """Evaluations and wall time of whole fits (design included), mixednb against mixedlm and lme4 in the same run, as
 ratios: the machines are shared and noisy. mixedlm (`pip install mixedlm`) and R's lme4 (`Rscript` on the PATH) are used
-when present, never required.
+when present, never required. Every fitter runs with one BLAS thread (mixednb's default; mixedlm's OpenBLAS would
+otherwise take both cores of a loaded machine and its times jump between 8 and 90 ms on sleepstudy).
 
     python benchmarks/fits.py [repeats]      # default 3; prints one table (medians of the repeats)"""
-import json, shutil, subprocess, sys, tempfile, time, warnings
+import json, os, shutil, subprocess, sys, tempfile, time, warnings
 import numpy as np, pandas as pd
 from mixednb import LinearMixedModel, load
 
@@ -15,7 +16,9 @@ def mixednb_fit(data, f):
 
 def mixedlm_fit(data, f):
     import mixedlm
-    t = time.perf_counter(); r = mixedlm.lmer(f, data); t = time.perf_counter() - t
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):
+        t = time.perf_counter(); r = mixedlm.lmer(f, data); t = time.perf_counter() - t
     return t, int(r.function_evals), None, float(r.REMLcrit())
 
 def lme4_fit(name, f, repeats):
@@ -26,7 +29,8 @@ def lme4_fit(name, f, repeats):
         code = (f"suppressMessages(library(lme4)); d <- read.csv('{d}/x.csv', stringsAsFactors=TRUE); "
                 f"m <- lmer({f}, d); ts <- sapply(1:{repeats}, function(i) system.time(m <<- lmer({f}, d))[['elapsed']]); "
                 "cat(median(ts), m@optinfo$feval, format(getME(m, 'devcomp')$cmp[['REML']], digits = 15), '\\n')")
-        out = subprocess.run(['Rscript', '-e', code], capture_output=True, text=True, timeout=3600)
+        out = subprocess.run(['Rscript', '-e', code], capture_output=True, text=True, timeout=3600,
+                             env={**os.environ, 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'})
     if out.returncode: return None
     t, n, crit = out.stdout.split()
     return float(t), int(n), None, float(crit)

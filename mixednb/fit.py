@@ -15,7 +15,7 @@ from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit
 from .design import Design, design
 from .objective import Blocks, update_L, criterion, objective, beta_hat, RX_inv, u_hat, lambdas, cond_cov_u, pwrss
 from .gradient import criterion_and_gradient
-from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb
+from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb, decorrelated_starts
 
 # %% auto #0
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
@@ -407,6 +407,10 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         if start is not None and 'initial_step' not in {**(control or {}), **kw}: opt_kw['initial_step'] = 0.02   # near an optimum: small steps
         theta_c, info = _first_optimizer(tr, Ac, theta0, d.theta_lower, optimizer, opt_kw)
         ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'])[1] if ctl['check'] else None
+        for s in (decorrelated_starts(tr.best[1], Ac.terms) if ctl['check'] else []):    # a second basin (02c)
+            f0 = tr.best[0]
+            _first_optimizer(tr, Ac, s, d.theta_lower, optimizer, opt_kw)
+            if tr.best[0] < f0: ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'])[1]
         theta_c = np.maximum(tr.best[1], d.theta_lower)
         flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0], moves=tr.moves(ctl['gtol'])) if ctl['check'] else []
         flat_s = ctl['check'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])

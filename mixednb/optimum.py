@@ -14,8 +14,8 @@ from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'lbfgsb', 'verify_and_restart', 'flat_terms',
-           'flat_sigma']
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts',
+           'flat_terms', 'flat_sigma']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -215,6 +215,40 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
         _bobyqa(tr, np.maximum(tr.best[1], lower), lower, step=0.05 * max(0.1, float(np.max(np.abs(tr.best[1])))))
         x = np.maximum(tr.best[1], lower)
     return x, dict(converged=chk['ok'], restarts=rnd, check=chk)
+
+# %% ../nbs/02c_optimum.ipynb #1d6d4a85
+def decorrelated_starts(theta, terms, tol=0.05):
+    """Starts for a second search, one per vector-valued term that ended near a perfect correlation.
+
+    Parameters
+    ----------
+    theta : array-like
+        θ at the optimum found.
+    terms : list of ReTerm
+        The terms, in θ's order.
+    tol : float
+        A row i ≥ 1 of a term's λ is near the rows above it when |λᵢᵢ| < tol · ‖λᵢ‖ (‖λᵢ‖ > 0).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Per such term, θ with its λ replaced by the diagonal of its row norms (the same SDs, no correlation), and θ
+        with the near rows' off-diagonal entries negated (the correlations' signs flipped).
+    """
+    theta, out, k = np.asarray(theta, float), [], 0
+    for t in terms:
+        p = t.p; m = p * (p + 1) // 2
+        if p >= 2:
+            lam = np.zeros((p, p)); lam[theta_positions(p)] = theta[k:k + m]
+            norms = np.linalg.norm(lam, axis=1)
+            near = [i for i in range(1, p) if norms[i] > 0 and abs(lam[i, i]) < tol * norms[i]]
+            if near:
+                y = theta.copy(); y[k:k + m] = np.diag(norms)[theta_positions(p)]; out.append(y)
+                mirror = lam.copy()
+                for i in near: mirror[i, :i] *= -1
+                y = theta.copy(); y[k:k + m] = mirror[theta_positions(p)]; out.append(y)
+        k += m
+    return out
 
 # %% ../nbs/02c_optimum.ipynb #439dd054
 def flat_terms(f, theta, terms, fval=None, rtol=1e-10, moves=None):
