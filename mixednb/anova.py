@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect, warnings
 import numpy as np, pandas as pd
 from scipy.stats import chi2
-from .core import MixedModelError, MixedModelWarning
+from .core import MixedModelError, MixedModelWarning, warn
 from fastcore.basics import patch
 from .core import NOT_FITTED
 from .fit import LinearMixedModel
@@ -92,7 +92,7 @@ def anova(*models, **named):
 
 def _anova(mods):
     "The table of `anova` for {name: model}."
-    if any(m.REML for m in mods.values()): warnings.warn("refitting model(s) with ML (instead of REML)", MixedModelWarning, stacklevel=2)
+    if any(m.REML for m in mods.values()): warn("refitting model(s) with ML (instead of REML)")
     mods = {k: m.refit_ml() for k, m in mods.items()}
     mods = dict(sorted(mods.items(), key=lambda kv: kv[1].npar))     # stable: ties keep their order
     _check_comparable(mods)

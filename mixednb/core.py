@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 # %% auto #0
-__all__ = ['NOT_FITTED', 'MixedModelError', 'MixedModelWarning', 'needs_fit', 'blas_limit']
+__all__ = ['NOT_FITTED', 'MixedModelError', 'MixedModelWarning', 'warn', 'needs_fit', 'blas_limit']
 
 # %% ../nbs/00_core.ipynb #1f08c10b
 class MixedModelError(ValueError):
@@ -30,6 +30,16 @@ class MixedModelWarning(UserWarning):
     message : str
         The note, as the model also keeps it in `notes` for the summary.
     """
+
+# %% ../nbs/00_core.ipynb #681f1fec
+import os, sys, warnings
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep if '__file__' in globals() else None
+
+def warn(msg, category=MixedModelWarning):
+    "`warnings.warn(msg, category)` attributed to the first frame outside the mixednb package: the user's line."
+    f, level = sys._getframe(1), 2
+    while f is not None and _PACKAGE and f.f_code.co_filename.startswith(_PACKAGE): f, level = f.f_back, level + 1
+    warnings.warn(msg, category, stacklevel=level)
 
 # %% ../nbs/00_core.ipynb #4c08ded6
 NOT_FITTED = "not fitted yet: call .fit()"

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd
 import nlopt
 from scipy.optimize import minimize
 from fastcore.basics import patch
-from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit
+from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
 from .design import Design, design
 from .objective import Blocks, update_L, criterion, objective, beta_hat, RX_inv, u_hat, lambdas, cond_cov_u, pwrss
 from .gradient import criterion_and_gradient
@@ -186,8 +186,8 @@ class LinearMixedModel:
             self._note(f"fixed-effect model matrix is rank deficient so dropping {k} column{'s' if k > 1 else ''} / coefficient{'s' if k > 1 else ''}: {d.dropped_columns}")
 
     def _note(self, msg, stacklevel=3):
-        "Keep `msg` in `notes` and warn with it (a `MixedModelWarning`), attributed to the caller `stacklevel` frames up."
-        self.notes.append(msg); warnings.warn(msg, MixedModelWarning, stacklevel=stacklevel)
+        "Keep `msg` in `notes` and warn with it (a `MixedModelWarning`), attributed to the user's line (`core.warn`)."
+        self.notes.append(msg); warn(msg)
 
     @property
     def is_fitted(self):

@@ -15,7 +15,7 @@ import nlopt
 from scipy import stats
 from scipy.special import expit, xlogy, xlog1py, ndtr
 from fastcore.basics import patch
-from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit
+from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
 from .formula import parse_formula, ParsedFormula
 from .rsyntax import evaluate_response
 from .design import design, as_pandas
@@ -728,7 +728,7 @@ def fit(self: GeneralizedLinearMixedModel, nAGQ=1, start=None, control=None):
                            seconds=None, messages=[])
         if nAGQ == 1 and ctl['calc_derivs']: _derivs(self, ctl)
     self.optsum['seconds'] = time.perf_counter() - t0
-    for msg in self.optsum['messages']: warnings.warn(msg, MixedModelWarning, stacklevel=2)
+    for msg in self.optsum['messages']: warn(msg)
     return self
 
 # %% ../nbs/15_glmm.ipynb #3f2ad822

@@ -375,3 +375,14 @@ def test_bad_input_is_named(call, words):
             warnings.simplefilter('ignore', MixedModelWarning)
             call()
     assert words in str(e.value)
+
+
+def test_notes_point_at_the_callers_line():
+    "A MixedModelWarning is attributed to the user's line (here, this file), not to a line inside mixednb."
+    ss = load('sleepstudy')
+    ss.loc[3, 'Reaction'] = np.nan
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        lmer(SLEEP, ss)
+    notes = [x for x in w if issubclass(x.category, MixedModelWarning)]
+    assert notes and all(x.filename == __file__ for x in notes), [(x.filename, x.lineno) for x in notes]
