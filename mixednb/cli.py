@@ -55,7 +55,7 @@ def _parser():
     f.add_argument('--contrasts', metavar='COLUMN=CODING', action='append', default=[],
                    help="a factor's coding: treatment, sum, helmert or poly (repeat for several)")
     f.add_argument('--na-action', default='omit', choices=['omit', 'fail'], help="rows with missing values: omit or fail")
-    sub.add_parser('datasets', help='list the bundled datasets')
+    sub.add_parser('datasets', help='list the bundled datasets: rows, columns and what each is')
     return ap
 
 def _contrasts(pairs):
@@ -85,7 +85,9 @@ def main(argv=None):
     """
     args = _parser().parse_args(argv)
     if args.cmd == 'datasets':
-        print('\n'.join(datasets.names())); return 0
+        d = datasets.describe()
+        w = max(map(len, d.index))
+        print('\n'.join(f"{n:<{w}}  {r.rows:>6} rows × {r.columns} columns  {r.description}" for n, r in d.iterrows())); return 0
     try:
         data, name = read_data(args.data)
         with warnings.catch_warnings():
