@@ -6,6 +6,7 @@ Docs: https://mixednb.github.io/mixednb/plots.html.md"""
 
 # %% ../nbs/12_plots.ipynb #bb450ef0
 from __future__ import annotations
+import textwrap
 import numpy as np, pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
@@ -199,12 +200,12 @@ def shrinkage_plot(m, group=None, ax=None, ellipse=False):
     a._mixednb_shrinkage.update(group=group, nopool=nopool)
     k = int(np.isfinite(nopool.to_numpy()).all(axis=1).sum())
     a.set_title(f"Shrinkage of the {group} estimates" + (f" ({k} of {n} levels with their own estimate)" if k < n else ''))
-    a.legend(fontsize='small', loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False,
+    a.legend(fontsize='small', loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=3 if a.figure.get_figwidth() >= 5.5 else 2, frameon=False,
              markerscale=3 if many else 1)                                # below the axes: it never hides a point
     cols = list(nopool.columns[:1 if scalar else 2])
     labs = [_coef_label(m, c, cols) for c in cols]
     if scalar: a.set_xlabel(labs[0])
-    else: a.set_xlabel(labs[0]); a.set_ylabel(labs[1])
+    else: a.set_xlabel(labs[0]); a.set_ylabel(textwrap.fill(labs[1], 34) if a.figure.get_figheight() < 5 else labs[1])   # a small figure: the label on two lines
     return out
 
 # %% ../nbs/12_plots.ipynb #8664abe3

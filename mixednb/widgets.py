@@ -207,7 +207,7 @@ class ThetaExplorer:
             self.fig, self.canvas, self.markers, self.background = _slice_figure(m, self.slices, self.names, dpi * scale, crit)
             self.slice_image = _image(self.fig, dpi)
             self.re_fig = Figure(figsize=(4.4, 3.6), dpi=dpi * scale)
-            self.re_fig.subplots_adjust(left=0.16, right=0.97, bottom=0.25, top=0.92)   # room for the legend below
+            self.re_fig.subplots_adjust(left=0.16, right=0.97, bottom=0.3, top=0.92)    # room for the legend below (two rows)
             self.re_canvas, self.re_ax = FigureCanvasAgg(self.re_fig), self.re_fig.add_subplot()
             self.image = _image(self.re_fig, dpi)
             self.moving = None
