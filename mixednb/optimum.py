@@ -12,6 +12,7 @@ import nlopt
 from scipy.optimize import minimize
 from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
+from .objective import lambdas
 
 # %% auto #0
 __all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts',
@@ -236,17 +237,15 @@ def decorrelated_starts(theta, terms, tol=0.05):
         with the near rows' off-diagonal entries negated (the correlations' signs flipped).
     """
     theta, out, k = np.asarray(theta, float), [], 0
-    for t in terms:
-        p = t.p; m = p * (p + 1) // 2
-        if p >= 2:
-            lam = np.zeros((p, p)); lam[theta_positions(p)] = theta[k:k + m]
-            norms = np.linalg.norm(lam, axis=1)
-            near = [i for i in range(1, p) if norms[i] > 0 and abs(lam[i, i]) < tol * norms[i]]
-            if near:
-                y = theta.copy(); y[k:k + m] = np.diag(norms)[theta_positions(p)]; out.append(y)
-                mirror = lam.copy()
-                for i in near: mirror[i, :i] *= -1
-                y = theta.copy(); y[k:k + m] = mirror[theta_positions(p)]; out.append(y)
+    for lam in lambdas(terms, theta):                                   # each term's λ (02_objective)
+        p = len(lam); m = p * (p + 1) // 2; at = theta_positions(p)
+        norms = np.linalg.norm(lam, axis=1)
+        near = [i for i in range(1, p) if norms[i] > 0 and abs(lam[i, i]) < tol * norms[i]]
+        if near:
+            mirror = lam.copy()
+            for i in near: mirror[i, :i] *= -1
+            for new in (np.diag(norms), mirror):
+                y = theta.copy(); y[k:k + m] = new[at]; out.append(y)
         k += m
     return out
 

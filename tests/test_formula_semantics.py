@@ -294,3 +294,17 @@ def test_pandas_extension_dtypes_give_the_same_fit(kind):
     na.loc[na.index[[3, 40]], ['Reaction', 'Subject']] = pd.NA if kind != 'categorical' else np.nan
     c = quiet(lmer, f, na)
     assert c.nobs == 178
+
+
+def test_interchange_protocol_gives_the_pandas_fit():
+    "A frame known only by the dataframe interchange protocol (a pyarrow Table: no get_column) fits as pandas does."
+    import pyarrow as pa
+    sl = load('sleepstudy')
+    table = pa.Table.from_pandas(sl, preserve_index=False)
+    assert not hasattr(table, 'get_column') and hasattr(table, '__dataframe__')
+    a, b = quiet(lmer, SLEEP_F, sl), quiet(lmer, SLEEP_F, table)
+    assert b.objective == pytest.approx(a.objective, rel=1e-12)
+    np.testing.assert_allclose(b.fixef, a.fixef, rtol=1e-10)
+
+
+SLEEP_F = "Reaction ~ Days + (Days | Subject)"
