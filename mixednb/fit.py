@@ -406,11 +406,11 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         opt_kw = {k: ctl[k] for k in ('ftol_rel', 'ftol_abs', 'xtol_abs', 'maxeval', 'initial_step')}
         if start is not None and 'initial_step' not in {**(control or {}), **kw}: opt_kw['initial_step'] = 0.02   # near an optimum: small steps
         theta_c, info = _first_optimizer(tr, Ac, theta0, d.theta_lower, optimizer, opt_kw)
-        ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'])[1] if ctl['check'] else None
+        ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1] if ctl['check'] else None
         for s in (decorrelated_starts(tr.best[1], Ac.terms) if ctl['check'] else []):    # a second basin (02c)
             f0 = tr.best[0]
             _first_optimizer(tr, Ac, s, d.theta_lower, optimizer, opt_kw)
-            if tr.best[0] < f0: ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'])[1]
+            if tr.best[0] < f0: ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1]
         theta_c = np.maximum(tr.best[1], d.theta_lower)
         flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0], moves=tr.moves(ctl['gtol'])) if ctl['check'] else []
         flat_s = ctl['check'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])

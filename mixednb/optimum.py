@@ -15,8 +15,8 @@ from .design import Design, lambda_of, theta_positions
 from .objective import lambdas
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts',
-           'flat_terms', 'flat_sigma']
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'Tracker', 'lbfgsb',
+           'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -118,7 +118,7 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
     theta, lower = np.asarray(theta, float), np.asarray(lower, float)
     fval = f(theta) if fval is None else fval
     g = np.asarray(grad(theta), float)
-    on = np.isfinite(lower) & (theta - lower <= 1e-12)
+    on = np.isfinite(lower) & (theta - lower <= 1e-6)               # at the bound, or as good as (θ is relative to σ)
     scaled = np.where(on, np.minimum(g, 0.0), g) * np.maximum(np.abs(theta), 1.0)
     s = max(1.0, float(np.max(np.abs(theta), initial=0.0)))
     best, hs = None, [h * c for c in ((1.0,) if s == 1.0 else (1.0, s)) for h in steps]
@@ -129,6 +129,74 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
             if fy < fval - 1e-10 * max(1.0, abs(fval)) and (best is None or fy < best[1]): best = (y, fy)
     ok = bool(np.all(np.abs(scaled) <= gtol * max(1.0, abs(fval) / 1e3))) and best is None
     return dict(ok=ok, fval=fval, gradient=g, scaled=scaled, better=best)
+
+# %% ../nbs/02c_optimum.ipynb #d4aa6912
+def compressed(theta, terms, tol=1e-10):
+    """θ with each term's zero columns of λ moved after its non-zero ones (the same λλ', the same criterion).
+
+    Parameters
+    ----------
+    theta : array-like
+        θ, in the terms' order.
+    terms : list of ReTerm
+        The terms (only `p` is used).
+    tol : float
+        A column is zero when its norm is at most `tol` times the largest |λ| of its term (at least 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        θ of the compressed factors; θ itself (a copy) where no term has a zero column before a non-zero one.
+    """
+    theta, out = np.asarray(theta, float), []
+    for lam in lambdas(terms, theta):
+        p = len(lam)
+        zero = np.linalg.norm(lam, axis=0) <= tol * max(1.0, float(np.abs(lam).max(initial=0.0)))
+        order = np.r_[np.flatnonzero(~zero), np.flatnonzero(zero)]
+        new = np.where(zero[order][None, :], 0.0, lam[:, order])
+        out.append(new[theta_positions(p)])
+    return np.concatenate(out) if out else theta.copy()
+
+# %% ../nbs/02c_optimum.ipynb #083af8c8
+def vanished_term_descent(f, grad, theta, terms, fval, eps=1e-3, steps=(1e-3, 3e-2, 0.3)):
+    """(θ, f) below `fval` along the most negative curvature of a vector-valued term whose λ is 0, or None.
+
+    Parameters
+    ----------
+    f, grad : callable
+        The criterion and its gradient.
+    theta : array-like
+        The point checked.
+    terms : list of ReTerm
+        The terms, in θ's order (only `p` is used).
+    fval : float
+        f(θ).
+    eps : float
+        The λ = εI where the gradient is read to give G = ∂d/∂Σ.
+    steps : tuple of float
+        The lengths h of λ's first column h·v tried.
+
+    Returns
+    -------
+    (numpy.ndarray, float) or None
+        The best point found below `fval` (by more than rounding), or None where no term vanished or none lowers it.
+    """
+    theta, best, k = np.asarray(theta, float), None, 0
+    for lam in lambdas(terms, theta):
+        p = len(lam); m = p * (p + 1) // 2; at = theta_positions(p)
+        if p > 1 and np.abs(lam).max() <= 1e-4:                        # SDs under 1e-4 of σ: vanished
+            y = theta.copy(); y[k:k + m] = (eps * np.eye(p))[at]
+            G = np.zeros((p, p)); G[at] = np.asarray(grad(y), float)[k:k + m] / (2 * eps)
+            G = G + np.tril(G, -1).T                                     # symmetric from its lower triangle
+            w, V = np.linalg.eigh(G)
+            if np.all(np.isfinite(w)) and w[0] < 0:
+                v = V[:, 0] * (1.0 if V[0, 0] >= 0 else -1.0)
+                for h in steps:
+                    L = np.zeros((p, p)); L[:, 0] = h * v
+                    y = theta.copy(); y[k:k + m] = L[at]; fy = f(y)
+                    if fy < fval - 1e-10 * max(1.0, abs(fval)) and (best is None or fy < best[1]): best = (y, fy)
+        k += m
+    return best
 
 # %% ../nbs/02c_optimum.ipynb #769f5500
 class Tracker:
@@ -184,7 +252,7 @@ def _bobyqa(tr, x0, lower, step, maxeval=5000):
     try: opt.optimize(np.asarray(x0, float))
     except (nlopt.RoundoffLimited, ValueError): pass
 
-def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
+def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
     """Check the optimum at θ and restart until it passes or `restarts` rounds are spent.
 
     Parameters
@@ -199,6 +267,10 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
         Rounds of restarts at most.
     gtol : float
         See `check_optimum`.
+    terms : list of ReTerm, optional
+        The terms, in θ's order: where given, a θ that passes is checked again in its `compressed` form (a singular
+        term's zero columns last), where a saddle of the first form shows its slope, and along the most negative
+        curvature of a vector-valued term whose λ vanished (`vanished_term_descent`).
 
     Returns
     -------
@@ -210,6 +282,14 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
     for rnd in range(restarts + 1):
         fx = tr.best[0] if np.array_equal(x, tr.best[1]) else None     # known: no second evaluation
         chk = check_optimum(tr.f, tr.grad, x, lower, fval=fx, gtol=gtol)
+        if chk['ok'] and terms is not None:
+            xc = compressed(x, terms)
+            if not np.array_equal(xc, x):
+                chk_c = check_optimum(tr.f, tr.grad, xc, lower, gtol=gtol)
+                if not chk_c['ok']: x, chk = xc, chk_c
+        if chk['ok'] and terms is not None:
+            down = vanished_term_descent(tr.f, tr.grad, x, terms, chk['fval'])
+            if down is not None: chk = dict(chk, ok=False, better=down)
         if chk['ok'] or rnd == restarts: break
         start = chk['better'][0] if chk['better'] is not None else x
         lbfgsb(tr, start, lower)
