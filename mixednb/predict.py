@@ -302,6 +302,10 @@ def parallel_map(fn, items, state=None, n_jobs=None, desc='', progress=True):
             return list(tracked(pool.imap(_call, [(fn, x) for x in items], chunksize=chunk), desc, enabled=progress, total=len(items)))
     finally: _STATE = None
 
+def _pars(r):
+    "The default statistic of a replicate: lme4's parameters `pars` (a module-level function, so spawned workers can unpickle it)."
+    return r.pars
+
 def _refit_one(state, y):
     "One bootstrap replicate: fun of the refit to y (NaN and failed=True where the refit fails), and whether it is singular."
     m, fun, names = state
@@ -338,7 +342,7 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
         and `nsim` and `seed`.
     """
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
-    fun = fun or (lambda r: r.pars)
+    fun = fun or _pars
     lams, mu, names = lambdas(self.design, self.theta), _mean(self), fun(self).index
     state = (self, fun, names)
     if n_workers(n_jobs) == 1:

@@ -29,3 +29,11 @@ def test_parallel_map_and_n_jobs():
     assert n_workers(None) == 1 and n_workers(2) == 2 and n_workers(-1) >= 1
     for bad in (0, -2, 1.5, True, '2'):
         with pytest.raises(MixedModelError, match='n_jobs must be'): n_workers(bad)
+
+def test_spawned_workers(monkeypatch):
+    "Where processes cannot be forked, the state is pickled to spawned workers: the same replicates (default `fun`)."
+    import multiprocessing as mp
+    monkeypatch.setattr(mp, 'get_all_start_methods', lambda: ['spawn'])
+    m = fit14('sleep')
+    np.testing.assert_array_equal(m.bootstrap(3, seed=5, progress=False, n_jobs=2).to_numpy(),
+                                  m.bootstrap(3, seed=5, progress=False).to_numpy())
