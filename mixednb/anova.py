@@ -79,7 +79,8 @@ def anova(*models, **named):
         Fitted models, named after the variables they are passed as (lme4's row names), else `m1`, `m2`, ... by
         their position.
     **named : LinearMixedModel
-        Fitted models, named by their keyword.
+        Fitted models, named by their keyword; or, with a single model, ``ddf='Satterthwaite'`` or
+        ``ddf='Kenward-Roger'``: lmerTest's `anova(m, ddf=…)`, the F tests of its fixed terms (`anova_type3`).
 
     Returns
     -------
@@ -88,7 +89,13 @@ def anova(*models, **named):
         against the row before Chisq, Df and Pr(>Chisq) (NaN in the first row); `attrs['formulas']` holds each
         model's formula. A `MixedModelWarning` says when REML fits were refitted by ML.
     """
-    return _anova(_named(models, named, inspect.currentframe().f_back))
+    one = _f_table(models, named)
+    return one if one is not None else _anova(_named(models, named, inspect.currentframe().f_back))
+
+def _f_table(models, named):
+    "lmerTest's F table of one model when called as anova(m, ddf=...), else None."
+    if len(models) == 1 and set(named) == {'ddf'} and isinstance(named['ddf'], str) and isinstance(models[0], LinearMixedModel):
+        return models[0].anova_type3(ddf=named['ddf'])
 
 def _anova(mods):
     "The table of `anova` for {name: model}."
@@ -117,11 +124,13 @@ def anova(self: LinearMixedModel, *models, **named):
     *models : LinearMixedModel
         The other fitted models; all are named as `anova` names them (after the caller's variables).
     **named : LinearMixedModel
-        Other fitted models, named by their keyword.
+        Other fitted models, named by their keyword; or only ``ddf='Satterthwaite'`` or ``ddf='Kenward-Roger'``: the F
+        tests of this model's fixed terms (`anova_type3`), as lmerTest's `anova(m, ddf=…)`.
 
     Returns
     -------
     pandas.DataFrame
         The table of the function `anova`.
     """
-    return _anova(_named((self, *models), named, inspect.currentframe().f_back))
+    one = _f_table((self, *models), named)
+    return one if one is not None else _anova(_named((self, *models), named, inspect.currentframe().f_back))
