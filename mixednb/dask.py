@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np, pandas as pd
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
+from fastcore.basics import patch
 from .core import MixedModelError, needs_fit
 from .formula import parse_formula, ParsedFormula
 from .rsyntax import evaluate_response, translate, alias
@@ -616,8 +617,9 @@ def _lazy(m, what, sel=None, sigma=None):
     meta = pd.Series(np.zeros(0), index=m.data._meta.index, name='residuals' if what == 'scaled' else what)
     return m.data.map_partitions(partition_rows, m.recipe, m._beta, m._b(), sel, what, sigma, meta=meta)
 
+@patch
 @needs_fit
-def _fitted(self):
+def fitted(self: DaskLinearMixedModel):
     """Fitted values Xβ̂ + o + Zb̂, lazily: a Dask series on the rows used, with the data's row labels.
 
     Returns
@@ -627,8 +629,9 @@ def _fitted(self):
     """
     return _lazy(self, 'fitted')
 
+@patch
 @needs_fit
-def _residuals(self, scaled=False):
+def residuals(self: DaskLinearMixedModel, scaled=False):
     """Residuals y − fitted, lazily (divided by σ̂/√wᵢ when `scaled`): a Dask series on the rows used.
 
     Returns
@@ -638,9 +641,11 @@ def _residuals(self, scaled=False):
     """
     return _lazy(self, 'scaled' if scaled else 'residuals', sigma=self.sigma)
 
-DaskLinearMixedModel.fitted, DaskLinearMixedModel.residuals = _fitted, _residuals
-
 # %% ../nbs/21_dask.ipynb #272b3030
+def _is_dask(data):
+    "Whether `data` is a Dask collection (without importing Dask)."
+    return type(data).__module__.split('.')[0] == 'dask'
+
 def new_predictions(nd, m, sel, allow_new_levels):
     """Predictions on the pandas frame `nd` (new rows) from the Dask-fitted model `m`; NaN where a used value is missing.
 
@@ -673,8 +678,9 @@ def new_predictions(nd, m, sel, allow_new_levels):
     out = np.full(len(ok), np.nan); out[ok] = f
     return pd.Series(out, index=nd.index, name='predicted')
 
+@patch
 @needs_fit
-def _predict(self, newdata=None, re_form=None, allow_new_levels=False):
+def predict(self: DaskLinearMixedModel, newdata=None, re_form=None, allow_new_levels=False):
     """Predictions Xβ̂ + Zb̂ with the random effects `re_form` selects (see `LinearMixedModel.predict`).
 
     Parameters
@@ -698,12 +704,6 @@ def _predict(self, newdata=None, re_form=None, allow_new_levels=False):
     if isinstance(newdata, dict): newdata = pd.DataFrame(newdata)
     if not isinstance(newdata, pd.DataFrame): raise MixedModelError(f"newdata must be a pandas or Dask DataFrame, not {type(newdata).__name__}")
     return new_predictions(newdata, self, sel, allow_new_levels)
-
-def _is_dask(data):
-    "Whether `data` is a Dask collection (without importing Dask)."
-    return type(data).__module__.split('.')[0] == 'dask'
-
-DaskLinearMixedModel.predict = _predict
 
 # %% ../nbs/21_dask.ipynb #571b3e72
 def dask_lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_threads=1, start=None, control=None,
