@@ -58,7 +58,7 @@ def run_dask(n):
     from distributed import Client, LocalCluster
     import mixednb.dask as D
     out = dict(path='dask', n=n)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit='4GiB', dashboard_address=None) as cl, Client(cl) as c:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit='4GiB', dashboard_address=':0') as cl, Client(cl) as c:
         import dask.dataframe as dd
         c.run(lambda: __import__('mixednb.dask'))                     # the workers' imports are not the passes' time
         _limit()

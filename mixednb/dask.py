@@ -435,7 +435,7 @@ def _template(sample, values, dtypes):
     L = max([len(sample)] + [len(v) for v in values.values()])
     t = pd.DataFrame({c: np.resize(sample[c].to_numpy(), L) for c in sample.columns})
     for c, v in values.items(): t[c] = np.resize(v.to_numpy(dtype=object), L)
-    return t.astype({c: sample[c].dtype for c in sample.columns if c not in values}).astype({c: dt for c, dt in dtypes.items() if c in t})
+    return t.astype({c: sample[c].dtype for c in sample.columns if c not in dtypes}).astype({c: dt for c, dt in dtypes.items() if c in t})
 
 def _check_stateless(spec, what):
     "scale(), center() and poly() compute from the whole column; formulaic's per-sample state would be wrong."
@@ -509,7 +509,8 @@ def dask_design(formula, data, weights=None, offset=None, contrasts=None, na_act
     terms.sort(key=lambda t: -len(t[3]))                                    # the model's order: decreasing levels
     t1 = time.perf_counter()
     r = Recipe(pf, weights, offset, na_action, dtypes, fixed_spec, xnames, None, terms)
-    cp, notes = dask.compute(tree_reduce([dask.delayed(partition_crossproducts)(p, r) for p in parts], _merge_pair))[0]
+    rd = dask.delayed(r, pure=True)                                         # one node of the graph, sent once per worker
+    cp, notes = dask.compute(tree_reduce([dask.delayed(partition_crossproducts)(p, rd) for p in parts], _merge_pair))[0]
     r.seconds = dict(levels=t1 - t0, sums=time.perf_counter() - t1)
     n, n_dropped = cp.n, lv['dropped']
     if cp.yrange[0] == cp.yrange[1]: raise MixedModelError(f"response '{pf.response}' has no variance: every value is {cp.yrange[0]:g}")
