@@ -9,7 +9,8 @@ The Parquet files (1e6 rows each, made once and kept) go to $MIXEDNB_BENCH_DIR (
 Each measurement runs in a fresh process, so that its peak resident memory (ru_maxrss) is its own: the Dask driver's
 (the workers are two other processes, 1 thread each, 4 GiB each) and the in-memory fit's. Each process has an address
 space limit ($MIXEDNB_BENCH_LIMIT_GB, default 10), so a path that runs out of memory says so instead of taking the
-machine with it. Prints per n: the Parquet size, the levels pass and the sums pass (seconds, rows/s of both
+machine with it (the limit is on address space, which a large numpy allocation takes in full when it is asked
+for, so a path can stop with its resident peak well below the limit). Prints per n: the Parquet size, the levels pass and the sums pass (seconds, rows/s of both
 together), the size of A (stored numbers), the driver's peak memory after the sums and at the end, the fit after
 the sums (the first factorization, the optimizer), and the in-memory fit (design + fit) with its peak memory and
 the difference of the two criteria. The machines are shared and noisy: compare figures of one run with each other.
@@ -63,17 +64,17 @@ def run_dask(n):
         c.run(lambda: __import__('mixednb.dask'))                     # the workers' imports are not the passes' time
         _limit()
         ddf = dd.read_parquet(str(write_parquet(n)), columns=['a', 'b', 'x', 'y'])
-        made = D.blocks_from
-        def blocks_from(cp, terms):                                   # the moment the sums are on the driver
-            out['peak_after_sums_mb'] = _peak_mb()
-            out['A_numbers'] = int(sum(x.size for x in cp.diag) + sum(x.nnz for x in cp.off.values()) + sum(x.size for x in cp.zxy))
-            return made(cp, terms)
-        D.blocks_from = blocks_from
+        made = D.dask_design
+        def dask_design(*a, **k):                                     # the two passes: their times, A's size, the peak
+            d, cp, r = made(*a, **k)
+            out.update(levels_s=r.seconds['levels'], sums_s=r.seconds['sums'], peak_after_sums_mb=_peak_mb(),
+                       A_numbers=int(sum(x.size for x in cp.diag) + sum(x.nnz for x in cp.off.values()) + sum(x.size for x in cp.zxy)))
+            return d, cp, r
+        D.dask_design = dask_design
         t0 = time.perf_counter()
         try:
             m = D.DaskLinearMixedModel(FORMULA, ddf)
             t1 = time.perf_counter()
-            out.update(levels_s=m.recipe.seconds['levels'], sums_s=m.recipe.seconds['sums'])
             out['setup_s'] = t1 - t0 - out['levels_s'] - out['sums_s']                 # blocks and the factor at θ₀
             m.fit()
             out.update(fit_s=time.perf_counter() - t1, feval=m.optsum['feval'], objective=m.objective, theta=list(m.theta))
@@ -134,7 +135,9 @@ def main():
         if 'fit_s' in r:
             print(f"         then blocks + factor at θ₀ {r['setup_s']:6.1f} s, fit {r['fit_s']:7.1f} s ({r['feval']} evaluations); "
                   f"driver peak {r['peak_mb']:,.0f} MB; criterion {r['objective']:.6f}", flush=True)
-        if 'stopped' in r: print(f"         stopped: {r['stopped']}; driver peak {r['peak_mb'] if 'peak_mb' in r else float('nan'):,.0f} MB", flush=True)
+        if 'stopped' in r:
+            where = 'after the sums (making the blocks, the factor at θ₀ or the fit)' if 'levels_s' in r else 'during the passes'
+            print(f"         stopped {where}: {r['stopped']}; driver peak {r['peak_mb'] if 'peak_mb' in r else float('nan'):,.0f} MB", flush=True)
         if n in mem:
             s = _child('memory', n)
             if 'fit_s' in s:
