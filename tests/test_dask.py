@@ -173,6 +173,9 @@ def test_bad_input(client):
     with pytest.raises(MixedModelError, match="compute that column first"): lmer("y ~ scale(x) + (1|a)", ddf)
     with pytest.raises(MixedModelError, match="subset"): lmer("y ~ x + (1|a)", ddf, subset="x > 0")
     with pytest.raises(MixedModelError, match="xx"): lmer("y ~ xx + (1|a)", ddf)
+    from mixednb import LinearMixedModel, glmer
+    with pytest.raises(MixedModelError, match="lmer\\(formula, data\\) fits it partition by partition"): LinearMixedModel("y ~ x + (1|a)", ddf)
+    with pytest.raises(MixedModelError, match="data.compute\\(\\)"): glmer("y ~ x + (1|a)", ddf, family='poisson')
     with pytest.raises(MixedModelError, match="no variance"): lmer("y ~ x + (1|a)", dd.from_pandas(DF.assign(y=1.0), npartitions=2))
     with pytest.raises(MixedModelError, match="na_action='fail'"): lmer("y ~ x + (1|a)", dd.from_pandas(DFNA, npartitions=2), na_action='fail')
     with pytest.raises(MixedModelError, match="weights= must be positive"): lmer("y ~ x + (1|a)", dd.from_pandas(DF.assign(w=-DF.w), npartitions=2), weights='w')
