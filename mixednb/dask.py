@@ -371,20 +371,23 @@ def partition_levels(part, pf, weights, offset, na_action, factor_cols, groups):
         groups {factors: the distinct rows of those columns}, sample (up to 20 complete rows).
     """
     frame, dropped = _complete(part, pf, weights, offset, na_action)
-    if frame is None: return dict(rows=len(part), dropped=dropped, values={}, groups={}, sample=None)
+    if frame is None: return dict(rows=len(part), dropped=dropped, values={}, groups={}, sample=None, dtypes={})
     return dict(rows=len(part), dropped=dropped, sample=frame.head(20),
                 values={c: frame[c].drop_duplicates() for c in factor_cols},
-                groups={g: frame[list(g)].drop_duplicates() for g in groups})
+                groups={g: frame[list(g)].drop_duplicates() for g in groups},
+                dtypes={c: frame[c].dtype for c in factor_cols if isinstance(frame[c].dtype, pd.CategoricalDtype)})
 
 def merge_levels(a, b):
     "Two partitions' (or merged sets') `partition_levels` together."
     cat = lambda x, y: x if y is None else y if x is None else pd.concat([x, y]).drop_duplicates()
+    same = lambda x, y: x if y is None else y if x is None else x if x == y else 'differ'
     return dict(rows=a['rows'] + b['rows'], dropped=a['dropped'] + b['dropped'],
+                dtypes={c: same(a['dtypes'].get(c), b['dtypes'].get(c)) for c in set(a['dtypes']) | set(b['dtypes'])},
                 sample=a['sample'] if a['sample'] is not None else b['sample'],
                 values={c: cat(a['values'].get(c), b['values'].get(c)) for c in set(a['values']) | set(b['values'])},
                 groups={g: cat(a['groups'].get(g), b['groups'].get(g)) for g in set(a['groups']) | set(b['groups'])})
 
-def factor_dtype(values, meta):
+def factor_dtype(values, meta, seen=None):
     """The categorical dtype a factor column gets in every partition: R's levels.
 
     Parameters
@@ -393,14 +396,19 @@ def factor_dtype(values, meta):
         The column's distinct values over all partitions.
     meta : dtype
         The column's dtype in the Dask dataframe.
+    seen : pandas.CategoricalDtype, 'differ' or None
+        The partitions' own categorical dtype when they all have the same one (Parquet's dictionary columns: Dask's
+        meta then says the categories are unknown), 'differ' when they do not.
 
     Returns
     -------
     pandas.CategoricalDtype
-        A categorical column's own categories (all of them, as the in-memory frame keeps them); otherwise the values
-        present, sorted (as `plain_column` and formulaic make them).
+        A categorical column's own categories (all of them, as the in-memory frame keeps them), known from the meta
+        or from every partition alike; otherwise the values present, sorted (as `plain_column` and formulaic make
+        them, and as pandas makes them of categoricals that differ).
     """
-    if isinstance(meta, pd.CategoricalDtype) and meta.categories is not None: return meta
+    if isinstance(meta, pd.CategoricalDtype) and '__UNKNOWN_CATEGORIES__' not in list(meta.categories): return meta
+    if isinstance(seen, pd.CategoricalDtype): return seen
     cats = pd.Categorical(values.to_numpy(dtype=object)).categories
     return pd.CategoricalDtype(cats, ordered=False)
 
@@ -492,7 +500,7 @@ def dask_design(formula, data, weights=None, offset=None, contrasts=None, na_act
                                   merge_levels))[0]
     if lv['rows'] == 0: raise MixedModelError("data is an empty DataFrame (0 rows)")
     if lv['sample'] is None: raise MixedModelError(f"no rows left after removing missing values in {used_columns(pf, meta)}")
-    dtypes = {c: factor_dtype(lv['values'][c], meta[c].dtype) for c in factor_cols if not pd.api.types.is_numeric_dtype(meta[c].dtype) or isinstance(meta[c].dtype, pd.CategoricalDtype)}
+    dtypes = {c: factor_dtype(lv['values'][c], meta[c].dtype, lv['dtypes'].get(c)) for c in factor_cols if not pd.api.types.is_numeric_dtype(meta[c].dtype) or isinstance(meta[c].dtype, pd.CategoricalDtype)}
     sample = lv['sample'].drop(columns=[c for c in (WEIGHTS, OFFSET) if c in lv['sample'].columns])
     sample, _ = object_numbers(sample.copy(), skip={f for b in pf.bars for f in b.factors})
     tmpl = _template(sample, {c: lv['values'][c] for c in factor_cols}, dtypes)

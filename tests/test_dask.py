@@ -182,11 +182,15 @@ def test_bad_input(client):
 
 
 def test_from_parquet(client, tmp_path):
-    "Parquet files read lazily, only the columns used; the same fit as in memory."
-    for k in range(3): DF.iloc[k * 200:(k + 1) * 200].to_parquet(tmp_path / f"part{k}.parquet")
+    """Parquet files read lazily, only the columns used; the same fit as in memory. A categorical column (levels in
+    its own order, not sorted) comes back from Parquet with categories Dask calls unknown: the partitions' own are used."""
+    df = DF.assign(trt=pd.Categorical(DF.trt, categories=['low', 'ctl', 'high']))
+    for k in range(3): df.iloc[k * 200:(k + 1) * 200].to_parquet(tmp_path / f"part{k}.parquet")
+    f = "y ~ x + trt + (1|a) + (1|b)"
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        md = from_parquet(str(tmp_path / "*.parquet"), "y ~ x + (1|a) + (1|b)", weights='w')
-        m = lmer("y ~ x + (1|a) + (1|b)", DF, weights='w')
-    assert sorted(md.data.columns) == ['a', 'b', 'w', 'x', 'y']
+        md = from_parquet(str(tmp_path / "*.parquet"), f, weights='w')
+        m = lmer(f, df, weights='w')
+    assert sorted(md.data.columns) == ['a', 'b', 'trt', 'w', 'x', 'y']
+    assert md.design.xnames == m.design.xnames == ['(Intercept)', 'x', 'trtctl', 'trthigh']
     assert _rel(md.objective, m.objective) < 1e-10 and _rel(md.fixef, m.fixef) < 1e-10
