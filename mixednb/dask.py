@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import MixedModelError, needs_fit
 from .formula import parse_formula, ParsedFormula
 from .rsyntax import evaluate_response, translate, alias
-from .design import (Design, ReTerm, Z_of, used_columns, model_frame, model_columns, full_rank_columns, grouping_factor,
+from .design import (Design, ReTerm, used_columns, model_frame, model_columns, full_rank_columns, grouping_factor,
                             object_numbers, offset_values, check_contrasts, _with_arguments, _check_rows, WEIGHTS, OFFSET)
 from .objective import Blocks, block_crossprod, conditioned_X
 from .optimum import Conditioning
@@ -23,10 +23,10 @@ from .fit import LinearMixedModel
 from .predict import selected_columns, _matrix
 
 # %% auto #0
-__all__ = ['RowsElsewhere', 'CrossProducts', 'crossproducts', 'merge', 'blocks_from', 'transform_of', 'conditioning',
-           'transformed', 'Recipe', 'partition_design', 'partition_crossproducts', 'partition_levels', 'merge_levels',
-           'factor_dtype', 'tree_reduce', 'dask_design', 'DaskLinearMixedModel', 'partition_rows', 'new_predictions',
-           'dask_lmer', 'from_parquet']
+__all__ = ['RowsElsewhere', 'CrossProducts', 'level_pair_sums', 'level_sums', 'crossproducts', 'merge', 'blocks_from',
+           'transform_of', 'conditioning', 'transformed', 'Recipe', 'partition_design', 'partition_crossproducts',
+           'partition_levels', 'merge_levels', 'factor_dtype', 'tree_reduce', 'dask_design', 'DaskLinearMixedModel',
+           'partition_rows', 'new_predictions', 'dask_lmer', 'from_parquet']
 
 # %% ../nbs/21_dask.ipynb #591b7802
 class RowsElsewhere:
@@ -110,6 +110,32 @@ def _r(M):
     k = M.shape[1]
     return R if R.shape[0] == k else np.vstack([R, np.zeros((k - R.shape[0], k))])
 
+def level_pair_sums(ti, tj):
+    """Z_i'Z_j of two terms from their codes and columns, as sparse CSR (no Z is made).
+
+    Parameters
+    ----------
+    ti, tj : ReTerm
+        Two terms on the same rows (their `codes`, `X`, `nlev`, `p`).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ℓ_i p_i × ℓ_j p_j: entry (g p_i + a, h p_j + b) is Σ x_ia x_jb over the rows at level g of i and h of j.
+    """
+    pi, pj = ti.p, tj.p
+    rows = np.broadcast_to((ti.codes * pi)[:, None, None] + np.arange(pi)[None, :, None], (len(ti.codes), pi, pj)).ravel()
+    cols = np.broadcast_to((tj.codes * pj)[:, None, None] + np.arange(pj)[None, None, :], (len(tj.codes), pi, pj)).ravel()
+    vals = (ti.X[:, :, None] * tj.X[:, None, :]).ravel()
+    return sp.coo_matrix((vals, (rows, cols)), shape=(ti.q, tj.q)).tocsr()     # duplicates (rows at one pair) summed
+
+def level_sums(t, M):
+    "Z_t'M for a term t and a dense n × k M, as a k × ℓp array (bincounts: no Z is made)."
+    out = np.empty((M.shape[1], t.q))
+    for a in range(t.p):
+        for k in range(M.shape[1]): out[k, a::t.p] = np.bincount(t.codes, weights=t.X[:, a] * M[:, k], minlength=t.nlev)
+    return out
+
 def crossproducts(d: Design):
     """The `CrossProducts` of an in-memory design: the sums over its rows.
 
@@ -128,15 +154,14 @@ def crossproducts(d: Design):
     Xy = np.column_stack([d.X, y])
     if sw is not None: Xy = Xy * sw[:, None]
     terms = d.terms if sw is None else [dataclasses.replace(t, X=t.X * sw[:, None]) for t in d.terms]
-    Zs = [Z_of(t) for t in terms]
     moments = []
     for t in d.terms:
         m = t.X.mean(axis=0)
         moments.append((d.n, m, ((t.X - m) ** 2).sum(axis=0)))
     return CrossProducts(n=d.n, ldW=0.0 if d.w is None else float(np.log(d.w).sum()),
                          diag=[block_crossprod(t) for t in terms],
-                         off={(i, j): (Zs[i].T @ Zs[j]).tocsr() for i in range(len(Zs)) for j in range(i)},
-                         zxy=[np.asarray((Z.T @ Xy).T) for Z in Zs], R=_r(Xy), RX=_r(d.X), moments=moments,
+                         off={(i, j): level_pair_sums(terms[i], terms[j]) for i in range(len(terms)) for j in range(i)},
+                         zxy=[level_sums(t, Xy) for t in terms], R=_r(Xy), RX=_r(d.X), moments=moments,
                          yrange=(float(d.y.min()), float(d.y.max())))
 
 # %% ../nbs/21_dask.ipynb #62da6ecc
