@@ -127,7 +127,10 @@ def level_pair_sums(ti, tj):
     rows = np.broadcast_to((ti.codes * pi)[:, None, None] + np.arange(pi)[None, :, None], (len(ti.codes), pi, pj)).ravel()
     cols = np.broadcast_to((tj.codes * pj)[:, None, None] + np.arange(pj)[None, None, :], (len(tj.codes), pi, pj)).ravel()
     vals = (ti.X[:, :, None] * tj.X[:, None, :]).ravel()
-    return sp.coo_matrix((vals, (rows, cols)), shape=(ti.q, tj.q)).tocsr()     # duplicates (rows at one pair) summed
+    keys, at = np.unique(rows.astype(np.int64) * tj.q + cols, return_inverse=True)   # one key per level pair, sorted
+    r, c = np.divmod(keys, tj.q)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=ti.q))])
+    return sp.csr_matrix((np.bincount(at.ravel(), weights=vals, minlength=len(keys)), c, indptr), shape=(ti.q, tj.q))
 
 def level_sums(t, M):
     "Z_t'M for a term t and a dense n × k M, as a k × ℓp array (bincounts: no Z is made)."
