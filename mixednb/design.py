@@ -599,6 +599,9 @@ def _contrast_matrix(c, k):
 def as_pandas(data):
     "A pandas DataFrame from pandas, polars, or anything with the dataframe interchange protocol (pandas as it is)."
     if isinstance(data, pd.DataFrame): return data
+    if type(data).__module__.split('.')[0] == 'dask':                                 # never gathered here: see 21_dask
+        raise MixedModelError("data is a Dask dataframe: lmer(formula, data) fits it partition by partition (mixednb.dask); "
+                              "this model needs its rows in memory (data.compute() gives a pandas DataFrame)")
     if hasattr(data, 'columns') and hasattr(data, 'get_column'):                      # polars, without pyarrow
         return pd.DataFrame({c: data.get_column(c).to_numpy() for c in data.columns})
     if hasattr(data, '__dataframe__'):

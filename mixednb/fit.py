@@ -32,8 +32,9 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     formula : str
         An lme4 formula, e.g. ``"Reaction ~ Days + (Days | Subject)"``: the fixed part as formulaic reads it, and
         random-effects terms ``(expr | group)``, ``(expr || group)``, ``(1 | a/b)``, ``(1 | a:b)``.
-    data : pandas.DataFrame
-        The data; rows with missing values in the columns used are dropped, with a note. It is not modified.
+    data : pandas.DataFrame or dask.dataframe.DataFrame
+        The data; rows with missing values in the columns used are dropped, with a note. It is not modified. A Dask
+        dataframe is summed in one pass over its partitions and fitted here (`dask.DaskLinearMixedModel`).
     REML : bool
         True (default) for the REML criterion, False for maximum likelihood.
     optimizer : {'auto', 'lbfgsb', 'bobyqa', 'cobyqa'}
@@ -67,6 +68,10 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     LinearMixedModel
         The fitted model.
     """
+    if type(data).__module__.split('.')[0] == 'dask':           # data bigger than memory: one pass of sums (21_dask)
+        from mixednb.dask import dask_lmer
+        return dask_lmer(formula, data, REML, optimizer, data_name, blas_threads, start, control, weights, offset, contrasts,
+                         subset, na_action, **kw)
     for k in kw:                                                 # unknown names: `fit` lists the settings
         if k == 'family': raise MixedModelError(f"lmer fits linear mixed models; for family={kw[k]!r} use glmer(formula, data, family=…), as in lme4")
         if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
@@ -299,8 +304,10 @@ def _check_finite(self, f0):
                           f"1e{int(np.log10(big)) if big > 0 and np.isfinite(big) else 0}, say) and refit")
 
 # %% ../nbs/03_fit.ipynb #5021bbaa
-def _conditioned(self, use):
-    "(Conditioning or None, the blocks the optimizer works on); conditioned blocks are kept and reused by refits."
+@patch
+def _conditioned(self: LinearMixedModel, use):
+    """(Conditioning or None, the blocks the optimizer works on); conditioned blocks are kept and reused by refits.
+    A method, so that a model whose blocks come from elsewhere (`dask.DaskLinearMixedModel`) makes its own."""
     if not use: return None, self.A
     cond = Conditioning(self.design)
     if cond.identity: return None, self.A
@@ -397,7 +404,7 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         unidentifiable terms, singular fit) are warned and kept in `notes`.
     """
     ctl, d = _control(control, kw), self.design
-    cond, Ac = _conditioned(self, ctl['conditioning'])
+    cond, Ac = self._conditioned(ctl['conditioning'])
     tr = Tracker(*criterion_and_gradient(Ac, self.REML))
     theta0 = _start(self, start, cond)
     self.blas_threads = blas_threads                             # also for Satterthwaite, profile and bootstrap
