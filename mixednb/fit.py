@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy, time, warnings
 import numpy as np, pandas as pd
 import nlopt
-from scipy.optimize import minimize
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
 from .design import Design, design
@@ -88,6 +87,7 @@ def _nlopt(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step
 
 def _cobyqa(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step=1.0):
     "Minimise f with scipy's COBYQA."
+    from scipy.optimize import minimize          # here, not at import: `import mixednb` stays quick
     r = minimize(f, theta0, method='COBYQA', bounds=[(lo if np.isfinite(lo) else None, None) for lo in lower],
                  options=dict(maxfev=maxeval, final_tr_radius=max(xtol_abs, 1e-8), initial_tr_radius=initial_step or 1.0))
     return r.x, r.status

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses, time
 import numpy as np
 import nlopt
-from scipy.optimize import minimize
 from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
 from .objective import lambdas
@@ -168,6 +167,7 @@ class Tracker:
 
 def lbfgsb(tr, x0, lower, maxiter=500):
     "L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`."
+    from scipy.optimize import minimize          # here, not at import: `import mixednb` stays quick
     def fg(x):
         v, g = tr.f(x), tr.grad(x)
         return (v, g) if np.isfinite(v) and np.all(np.isfinite(g)) else (1e300, np.zeros(len(x)))

@@ -7,7 +7,6 @@ Docs: https://mixednb.github.io/mixednb/satterthwaite.html.md"""
 # %% ../nbs/10_satterthwaite.ipynb #4f5cf8b3
 from __future__ import annotations
 import numpy as np, pandas as pd
-from scipy.stats import t as t_dist, f as f_dist
 from .core import MixedModelError
 from .objective import update_L, logdet, ldRX2, pwrss, deviance, RX_inv
 from fastcore.basics import patch
@@ -217,6 +216,7 @@ def coef_table_satt(m, S=None):
     se = np.sqrt(np.diag(S.C))
     df = np.array([S.df(np.eye(m.design.p)[j]) for j in range(m.design.p)])
     t = m.fixef.to_numpy() / se
+    from scipy.stats import t as t_dist          # here, not at import: `import mixednb` stays quick
     return pd.DataFrame({'Estimate': m.fixef, 'Std. Error': se, 'df': df, 't value': t, 'Pr(>|t|)': 2 * t_dist.sf(np.abs(t), df)})
 
 # %% ../nbs/10_satterthwaite.ipynb #ce4c3271
@@ -265,6 +265,7 @@ def anova_type3(self: LinearMixedModel):
     pandas.DataFrame
         One row per term (`term_columns`): Sum Sq, Mean Sq, NumDF, DenDF, F value, Pr(>F).
     """
+    from scipy.stats import f as f_dist          # here, not at import: `import mixednb` stays quick
     S, rows = satterthwaite(self), {}
     for term, cols in term_columns(self).items():
         L = np.array([[1.0 if x == c else 0.0 for x in self.design.xnames] for c in cols])

@@ -8,9 +8,6 @@ Docs: https://mixednb.github.io/mixednb/widgets.html.md"""
 from __future__ import annotations
 import html, io, time
 import numpy as np
-import ipywidgets as W
-import matplotlib
-from matplotlib.figure import Figure
 from fastcore.basics import patch
 from .core import needs_fit
 from .fit import LinearMixedModel, _group_names
@@ -139,6 +136,7 @@ def _png(canvas):
 
 def _slice_figure(m, slices_, names, dpi, crit='criterion'):
     "The slices figure, drawn once, one title; markers are animated (blitted on each update)."
+    from matplotlib.figure import Figure         # matplotlib and ipywidgets are imported where used: `import mixednb` stays quick
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     fig = Figure(figsize=(1.95 * len(slices_) + 0.3, 2.2), dpi=dpi, layout='constrained')
     canvas, markers = FigureCanvasAgg(fig), []
@@ -154,6 +152,7 @@ def _slice_figure(m, slices_, names, dpi, crit='criterion'):
 
 def _image(fig, dpi):
     "An Image widget showing fig at its size in CSS pixels (dpi per inch), shrinking to fit a narrow panel."
+    import ipywidgets as W
     w = round(fig.get_figwidth() * dpi)
     return W.Image(format='png', layout=W.Layout(width=f'{w}px', max_width='100%', height='auto', margin='0 8px 0 0'))
 
@@ -187,6 +186,8 @@ class ThetaExplorer:
         moves that come faster are merged and the latest θ wins. Without an event loop every move recomputes.
     """
     def __init__(self, m, plot='default', npts=41, dpi=96, scale=2, debounce=0.15):
+        import ipywidgets as W
+        from matplotlib.figure import Figure
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from mixednb.progress import Progress
         self.m, self.names, self.debounce, self.n_updates, self._timer = m, theta_names(m), debounce, 0, None
@@ -329,6 +330,7 @@ def widget(self: ThetaExplorer):
         A new box (class `mixednb-explorer`) of two rows that wrap: (the sliders and the button above the readout,
         the random-effects picture) and (the slices).
     """
+    import ipywidgets as W
     wrap = dict(display='flex', flex_flow='row wrap', align_items='flex-start', width='100%', min_width='0')
     controls = W.VBox(self.sliders + [self.reset], layout=W.Layout(width='100%', min_width='0', margin='0 0 8px 0'))
     left = W.VBox([controls, self.readout], layout=W.Layout(flex='1 1 300px', min_width='0', max_width='520px', margin='0 12px 8px 0'))
@@ -355,6 +357,7 @@ def frames(self: ThetaExplorer, factors=(0.3, 1, 3), dpi=96):
     matplotlib.figure.Figure
         One panel per factor, titled with θ and the criterion and σ̂ there; the shrinkage plot keeps θ̂'s axes.
     """
+    from matplotlib.figure import Figure
     from mixednb.plots import update_shrinkage
     fig = Figure(figsize=(3.4 * len(factors), 3.3), dpi=dpi, layout='constrained')
     crit = 'REML crit.' if self.m.REML else 'deviance'
