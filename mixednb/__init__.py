@@ -13,12 +13,13 @@ from .anova import anova
 from .predict import boot_ci
 from .confint import Profile
 from .summary import Summary
+from .random_effects import RandomEffects
 from . import satterthwaite, diagnostics, plots, display, widgets
 
 _LAZY = {'glmer': 'glmm', 'GeneralizedLinearMixedModel': 'glmm'}   # name -> module it comes from, imported on first use
 
 __all__ = ['MixedModelError', 'MixedModelWarning', 'lmer', 'LinearMixedModel', 'glmer', 'GeneralizedLinearMixedModel',
-           'load', 'dataset_names', 'anova', 'boot_ci', 'Profile', 'Summary']
+           'load', 'dataset_names', 'anova', 'boot_ci', 'Profile', 'Summary', 'RandomEffects']
 
 def __getattr__(name):
     "`mixednb.glmer` etc.: import the module on first use (PEP 562)."

@@ -619,20 +619,23 @@ def _b(self: LinearMixedModel):
 
 @patch
 @needs_fit
-def ranef(self: LinearMixedModel, long=False):
+def ranef(self: LinearMixedModel, long=False, condVar=False):
     """The conditional modes of the random effects, as lme4's `ranef`.
 
     Parameters
     ----------
     long : bool
-        False (default): a dict {group: DataFrame levels × columns}. True: one tidy DataFrame with columns grpvar,
-        term, grp, condval, condsd.
+        False (default): a `RandomEffects`, the dict {group: DataFrame levels × columns}. True: one tidy DataFrame
+        with columns grpvar, term, grp, condval, condsd.
+    condVar : bool
+        Also compute the conditional standard deviations (lme4's `condVar = TRUE`), kept in `.condsd` and shown
+        beside the modes.
 
     Returns
     -------
-    dict of pandas.DataFrame, or pandas.DataFrame
-        The conditional modes b̂ = Λθû: per grouping factor levels × columns, or the long table with their
-        conditional standard deviations.
+    RandomEffects or pandas.DataFrame
+        The conditional modes b̂ = Λθû: per grouping factor levels × columns (a dict that shows itself as a table per
+        factor), or the long table with their conditional standard deviations.
     """
     if long:
         out = []
@@ -641,11 +644,8 @@ def ranef(self: LinearMixedModel, long=False):
             for k, c in enumerate(t.cnames):
                 out.append(pd.DataFrame(dict(grpvar=t.group, term=c, grp=t.levels, condval=b[:, k], condsd=sd[:, k])))
         return pd.concat(out, ignore_index=True)
-    res = {}
-    for t, b in zip(self.design.terms, self._b()):
-        df = pd.DataFrame(b, index=pd.Index(t.levels, name=t.group), columns=t.cnames)
-        res[t.group] = pd.concat([res[t.group], df], axis=1) if t.group in res else df
-    return res
+    from mixednb.random_effects import RandomEffects       # here: that module imports this one
+    return RandomEffects.from_terms(self.design.terms, self._b(), self.condvar() if condVar else None)
 
 # %% ../nbs/03_fit.ipynb #62b6f803
 @patch
