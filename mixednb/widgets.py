@@ -120,10 +120,12 @@ def _readout(st, names, at_fit=False):
     rows = [('criterion' if st['ldRX2'] is not None else 'deviance', st['criterion']), ('log|L|² (ldL2)', st['ldL2'])]
     if st['ldRX2'] is not None: rows.append(('log|R_X|² (ldRX2)', st['ldRX2']))
     rows += [('pwrss', st['pwrss']), ('σ̂', st['sigma'])] + [(f"β̂ {n}", v) for n, v in st['beta'].items()]
-    body = ''.join(f"<tr><td style='padding:0 1em 0 0'>{html.escape(k)}</td><td style='text-align:right'>{v:.6g}</td></tr>" for k, v in rows)
-    th = ''.join(f"<div style='padding-left:1em'>{html.escape(n)} = {v:.4g}</div>" for n, v in zip(names, st['theta']))
+    mono = "font-family:var(--jp-code-font-family, monospace);font-variant-numeric:tabular-nums"
+    body = ''.join(f"<tr><td style='padding:0 1em 0 0'>{html.escape(k)}</td><td style='text-align:right;{mono}'>{v:.6g}</td></tr>" for k, v in rows)
+    th = ''.join(f"<div style='padding-left:1em'>{html.escape(n)} = <span style='{mono}'>{v:.4g}</span></div>" for n, v in zip(names, st['theta']))
     where = 'θ = θ̂, the fit' if at_fit else 'θ'
-    return (f"<div style='font-family:var(--jp-code-font-family, monospace);font-size:12px;line-height:1.35'>"
+    # names in the text font (a monospace font sets the combining hat of σ̂, β̂, θ̂ beside its letter), numbers in monospace
+    return (f"<div style='font-family:var(--jp-content-font-family, sans-serif);font-size:12px;line-height:1.35'>"
             f"<div><b>{where}</b></div>{th}<table style='margin-top:4px'>{body}</table></div>")
 
 # %% ../nbs/14_widgets.ipynb #37c08ca2
@@ -195,11 +197,12 @@ class ThetaExplorer:
             self.slices = slices(m, npts, step=bar.update)
             self.plot = _default_plot() if plot == 'default' else plot
             self.sliders = []
+            label = f"{min(0.55 * max(map(len, self.names)) + 0.5, 14):.1f}em"      # one label width: the sliders line up
             for k, n in enumerate(self.names):
                 lo, hi, step, v = _slider_grid(m, k)
                 dec = max(0, int(-np.log10(step)))
                 self.sliders.append(W.FloatSlider(value=v, min=lo, max=hi, step=step, description=n,
-                    readout_format=f'.{dec}f', continuous_update=True, style={'description_width': 'initial'},
+                    readout_format=f'.{dec}f', continuous_update=True, style={'description_width': label}, description_allow_html=False,
                     layout=W.Layout(width='100%', min_width='0')))
             self.reset = W.Button(description='back to θ̂ (the fit)', icon='undo', layout=W.Layout(width='auto', align_self='flex-start'))
             self.readout = W.HTML(layout=W.Layout(min_width='0'))
