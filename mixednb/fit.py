@@ -151,6 +151,8 @@ class LinearMixedModel:
         REML criterion (True, default) or maximum likelihood.
     data_name : str, optional
         The name printed as ``Data:`` in the summary.
+    weights, offset, contrasts, subset, na_action
+        As in `lmer`.
 
     Attributes
     ----------
@@ -191,7 +193,7 @@ class LinearMixedModel:
 
     @property
     def is_fitted(self):
-        "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted)."
+        "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted), a bool."
         return self.optsum is not None
 
     def _set_theta(self, theta, conditioned=None):
@@ -212,7 +214,7 @@ class LinearMixedModel:
 
     @property
     def L(self):
-        "The blocks of the factor at θ in the data's own basis (`update_L`); made on first use after a conditioned fit."
+        "The blocks of the factor L at θ in the data's own basis, a dict as `update_L` gives; made on first use after a conditioned fit."
         cond, A, th = self._basis
         if cond is None: return self._Lc
         if '_L_data' not in self.__dict__:
@@ -338,7 +340,17 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
 # %% ../nbs/03_fit.ipynb #60c20c14
 def cheap_gradient(A):
     """Whether the exact gradient costs about as much as a few evaluations: every term scalar (traces of C's diagonal
-    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs)."""
+    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs).
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's crossproduct blocks (its terms and sizes).
+
+    Returns
+    -------
+    bool
+    """
     if all(t.p == 1 for t in A.terms): return True
     q1 = A.terms[0].q
     return q1 * (sum(t.q for t in A.terms) - q1) <= 2e5
