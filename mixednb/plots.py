@@ -162,13 +162,17 @@ def _cov(m, group):
     return m.sigma ** 2 * block_diag(*[l @ l.T for t, l in zip(m.design.terms, lambdas(m.design, m.theta)) if t.group == group])
 
 # %% ../nbs/12_plots.ipynb #80360a26
+def _coef_unit(m, c):
+    "The unit of a coefficient, in the data's terms: the response's for an intercept, else the response's per unit of c."
+    y = m.formula.split('~')[0].strip()
+    return y if c == '(Intercept)' else f"{y} per unit of {c}"
+
 def _coef_label(m, c, cols):
     "What a coefficient of a term means, for an axis: '(Intercept): Reaction at Days = 0', 'Days: change in Reaction per unit of Days'."
-    y = m.formula.split('~')[0].strip()
     if c == '(Intercept)':
         others = [k for k in cols if k != c]
-        return f"(Intercept): {y}" + (f" at {', '.join(k + ' = 0' for k in others)}" if others else '')
-    return f"{c}: change in {y} per unit of {c}"
+        return f"(Intercept): {_coef_unit(m, c)}" + (f" at {', '.join(k + ' = 0' for k in others)}" if others else '')
+    return f"{c}: change in {_coef_unit(m, c)}"
 
 def shrinkage_plot(m, group=None, ax=None, ellipse=False):
     """Per level of `group`, an arrow from its own estimate to its partially pooled one (β̂ + b̂), β̂ marked; levels too small to fit alone get none.
@@ -293,7 +297,7 @@ def caterpillar_plot(m, group=None, ax=None, level=0.95):
         labels = levels[order] if n <= _LABELS else []
         a.set_yticks(np.arange(n) if n <= _LABELS else [], labels, fontsize='small')
         a.tick_params(labelleft=k == 0)
-        a.set(xlabel=f"b̂ ± {z:.2f}·sd", title=f"{c} | {group}")
+        a.set(xlabel=f"b̂ ± {z:.2f}·sd ({_coef_unit(m, c)})", title=f"{c} | {group}")   # in the data's units
     axs[0].set_ylabel(f"{group} ({n} levels" + (", sorted)" if len(cols) == 1 else f", sorted by {cols[0][0]})"))
     if ax is None: fig.suptitle(f"Conditional modes of {group} with {level:.0%} intervals")
     return out
