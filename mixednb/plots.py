@@ -204,8 +204,10 @@ def shrinkage_plot(m, group=None, ax=None, ellipse=False):
     a._mixednb_shrinkage.update(group=group, nopool=nopool)
     k = int(np.isfinite(nopool.to_numpy()).all(axis=1).sum())
     a.set_title(f"Shrinkage of the {group} estimates" + (f" ({k} of {n} levels with their own estimate)" if k < n else ''))
-    a.legend(fontsize='small', loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=3 if a.figure.get_figwidth() >= 5.5 else 2, frameon=False,
-             markerscale=3 if many else 1)                                # below the axes: it never hides a point
+    tall = a.get_position().height * a.figure.get_figheight()             # the axes' height in inches (before layout: near enough)
+    a.legend(fontsize='small', loc='upper center', bbox_to_anchor=(0.5, -min(0.14, 0.6 / tall)), frameon=False,
+             ncol=3 if a.figure.get_figwidth() >= 5.5 else 2, markerscale=3 if many else 1)   # below the axes (it never
+                                                   # hides a point), about 0.6 in below them however tall they are
     cols = list(nopool.columns[:1 if scalar else 2])
     labs = [_coef_label(m, c, cols) for c in cols]
     if scalar: a.set_xlabel(labs[0])
