@@ -8,7 +8,6 @@ Docs: https://mixednb.github.io/mixednb/anova.html.md"""
 from __future__ import annotations
 import inspect, warnings
 import numpy as np, pandas as pd
-from scipy.stats import chi2
 from .core import MixedModelError, MixedModelWarning, warn
 from fastcore.basics import patch
 from .core import NOT_FITTED
@@ -109,6 +108,7 @@ def _anova(mods):
     df = np.r_[np.nan, np.diff(npar)]
     chisq = np.r_[np.nan, 2 * np.maximum(0, np.diff(ll))]
     n = next(iter(mods.values())).nobs
+    from scipy.stats import chi2                 # here, not at import: `import mixednb` stays quick
     out = pd.DataFrame({'npar': npar, 'AIC': dev + 2 * npar, 'BIC': dev + np.log(n) * npar, 'logLik': ll, 'deviance': dev,
                         'Chisq': chisq, 'Df': df, 'Pr(>Chisq)': chi2.sf(chisq, df)}, index=pd.Index(list(mods), name='model'))
     out.attrs['formulas'] = {k: m.formula for k, m in mods.items()}

@@ -8,8 +8,6 @@ Docs: https://mixednb.github.io/mixednb/confint.html.md"""
 from __future__ import annotations
 import warnings
 import numpy as np, pandas as pd
-from scipy.optimize import brentq
-from scipy.stats import norm
 from .core import MixedModelError, MixedModelWarning
 from .design import theta_positions
 from .objective import update_L, logdet, pwrss, objective, deviance
@@ -44,6 +42,7 @@ def wald_ci(m, level=0.95):
         One row per parameter of `m.pars`, the lower and upper limits in columns labelled as lme4 ('2.5 %',
         '97.5 %'); NaN in the rows of the standard deviations, correlations and σ.
     """
+    from scipy.stats import norm                 # here, not at import: `import mixednb` stays quick
     z = norm.ppf(1 - (1 - level) / 2)
     se = pd.Series(np.sqrt(np.diag(m.vcov)), index=m.design.xnames)
     out = pd.DataFrame(np.nan, index=m.pars.index, columns=_labels(level))
@@ -234,6 +233,7 @@ def _bounds(kind):
 
 def _end(P, name, z, side, step):
     "The value where ζ crosses side·z, or the parameter's bound if ζ never gets there."
+    from scipy.optimize import brentq
     k = P.names.index(name)
     kind = _kinds(P.m)[k] if k < P.nvc else 'beta'
     lo, hi = _bounds(kind)
@@ -287,6 +287,7 @@ def profile_ci(m, level=0.95, parm=None, profiler=None, n_jobs=None, progress=Tr
         One row per parameter, the values where ζ = ∓z (or the parameter's bound, if ζ never gets there) in
         columns labelled as lme4 ('2.5 %', '97.5 %').
     """
+    from scipy.stats import norm
     P = profiler or Profiler(m)
     z = norm.ppf(1 - (1 - level) / 2)
     rows = parm or P.names

@@ -8,7 +8,6 @@ Docs: https://mixednb.github.io/mixednb/emmeans.html.md"""
 from __future__ import annotations
 import itertools
 import numpy as np, pandas as pd
-from scipy.stats import t as t_dist, studentized_range
 from fastcore.basics import patch
 from .core import MixedModelError, needs_fit
 from .fit import LinearMixedModel
@@ -72,7 +71,9 @@ def _adjust(p, t, df, k, how):
         adj = np.maximum.accumulate(np.minimum(1.0, (c - np.arange(c)) * p[o]))
         out = np.empty(c); out[o] = adj
         return out
-    if how == 'tukey': return studentized_range.sf(np.sqrt(2) * np.abs(t), k, df)
+    if how == 'tukey':
+        from scipy.stats import studentized_range  # here, not at import: `import mixednb` stays quick
+        return studentized_range.sf(np.sqrt(2) * np.abs(t), k, df)
     raise MixedModelError(f"adjust must be 'tukey', 'bonferroni', 'holm' or 'none', not {how!r}")
 
 class EMMeans:
@@ -119,6 +120,7 @@ class EMMeans:
                 L.append(X[sel].mean(axis=0)); rows.append((a, b))
         self.L = np.array(L)
         est, se, df = self._stats(self.L)
+        from scipy.stats import t as t_dist  # here, not at import: `import mixednb` stays quick
         q = t_dist.ppf(1 - (1 - level) / 2, df)
         idx = pd.MultiIndex.from_tuples(rows, names=[specs, by]) if by else pd.Index([a for a, _ in rows], name=specs)
         self.table = pd.DataFrame({'emmean': est, 'SE': se, 'df': df, 'lower.CL': est - q * se, 'upper.CL': est + q * se}, index=idx)
@@ -153,6 +155,7 @@ class EMMeans:
             ij = list(itertools.combinations(range(k), 2))
             est, se, df = self._stats(np.array([Lb[i] - Lb[j] for i, j in ij]))
             t = est / se
+            from scipy.stats import t as t_dist  # here, not at import: `import mixednb` stays quick
             p = _adjust(2 * t_dist.sf(np.abs(t), df), t, df, k, adjust)
             for (i, j), e, s, f, tt, pp in zip(ij, est, se, df, t, p):
                 out.append({'contrast': f"{names[i]} - {names[j]}", **({self.by: b} if self.by else {}),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy, time, warnings
 import numpy as np, pandas as pd
 import nlopt
-from scipy.optimize import minimize
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
 from .design import Design, design
@@ -93,6 +92,7 @@ def _nlopt(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step
 
 def _cobyqa(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step=1.0):
     "Minimise f with scipy's COBYQA."
+    from scipy.optimize import minimize          # here, not at import: `import mixednb` stays quick
     r = minimize(f, theta0, method='COBYQA', bounds=[(lo if np.isfinite(lo) else None, None) for lo in lower],
                  options=dict(maxfev=maxeval, final_tr_radius=max(xtol_abs, 1e-8), initial_tr_radius=initial_step or 1.0))
     return r.x, r.status
@@ -156,6 +156,8 @@ class LinearMixedModel:
         REML criterion (True, default) or maximum likelihood.
     data_name : str, optional
         The name printed as ``Data:`` in the summary.
+    weights, offset, contrasts, subset, na_action
+        As in `lmer`.
 
     Attributes
     ----------
@@ -196,7 +198,7 @@ class LinearMixedModel:
 
     @property
     def is_fitted(self):
-        "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted)."
+        "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted), a bool."
         return self.optsum is not None
 
     def _set_theta(self, theta, conditioned=None):
@@ -217,7 +219,7 @@ class LinearMixedModel:
 
     @property
     def L(self):
-        "The blocks of the factor at θ in the data's own basis (`update_L`); made on first use after a conditioned fit."
+        "The blocks of the factor L at θ in the data's own basis, a dict as `update_L` gives; made on first use after a conditioned fit."
         cond, A, th = self._basis
         if cond is None: return self._Lc
         if '_L_data' not in self.__dict__:
@@ -345,7 +347,17 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
 # %% ../nbs/03_fit.ipynb #60c20c14
 def cheap_gradient(A):
     """Whether the exact gradient costs about as much as a few evaluations: every term scalar (traces of C's diagonal
-    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs)."""
+    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs).
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's crossproduct blocks (its terms and sizes).
+
+    Returns
+    -------
+    bool
+    """
     if all(t.p == 1 for t in A.terms): return True
     q1 = A.terms[0].q
     return q1 * (sum(t.q for t in A.terms) - q1) <= 2e5
@@ -626,20 +638,23 @@ def _b(self: LinearMixedModel):
 
 @patch
 @needs_fit
-def ranef(self: LinearMixedModel, long=False):
+def ranef(self: LinearMixedModel, long=False, condVar=False):
     """The conditional modes of the random effects, as lme4's `ranef`.
 
     Parameters
     ----------
     long : bool
-        False (default): a dict {group: DataFrame levels × columns}. True: one tidy DataFrame with columns grpvar,
-        term, grp, condval, condsd.
+        False (default): a `RandomEffects`, the dict {group: DataFrame levels × columns}. True: one tidy DataFrame
+        with columns grpvar, term, grp, condval, condsd.
+    condVar : bool
+        Also compute the conditional standard deviations (lme4's `condVar = TRUE`), kept in `.condsd` and shown
+        beside the modes.
 
     Returns
     -------
-    dict of pandas.DataFrame, or pandas.DataFrame
-        The conditional modes b̂ = Λθû: per grouping factor levels × columns, or the long table with their
-        conditional standard deviations.
+    RandomEffects or pandas.DataFrame
+        The conditional modes b̂ = Λθû: per grouping factor levels × columns (a dict that shows itself as a table per
+        factor), or the long table with their conditional standard deviations.
     """
     if long:
         out = []
@@ -648,11 +663,8 @@ def ranef(self: LinearMixedModel, long=False):
             for k, c in enumerate(t.cnames):
                 out.append(pd.DataFrame(dict(grpvar=t.group, term=c, grp=t.levels, condval=b[:, k], condsd=sd[:, k])))
         return pd.concat(out, ignore_index=True)
-    res = {}
-    for t, b in zip(self.design.terms, self._b()):
-        df = pd.DataFrame(b, index=pd.Index(t.levels, name=t.group), columns=t.cnames)
-        res[t.group] = pd.concat([res[t.group], df], axis=1) if t.group in res else df
-    return res
+    from mixednb.random_effects import RandomEffects       # here: that module imports this one
+    return RandomEffects.from_terms(self.design.terms, self._b(), self.condvar() if condVar else None)
 
 # %% ../nbs/03_fit.ipynb #62b6f803
 @patch

@@ -8,7 +8,6 @@ Docs: https://mixednb.github.io/mixednb/kenward_roger.html.md"""
 from __future__ import annotations
 import numpy as np, pandas as pd
 from scipy.linalg import cho_factor, cho_solve
-from scipy.stats import t as t_dist, f as f_dist
 from .core import MixedModelError
 from .fit import term_covariances
 
@@ -164,6 +163,7 @@ def contrast_kr(m, L):
     """
     K, L = kenward_roger(m), np.asarray(L, float)
     est, se, df = float(L @ m.fixef.to_numpy()), float(np.sqrt(L @ K.PhiA @ L)), K.ddf(L)[0]
+    from scipy.stats import t as t_dist  # here, not at import: `import mixednb` stays quick
     return {'Estimate': est, 'Std. Error': se, 'df': df, 't value': est / se, 'Pr(>|t|)': 2 * t_dist.sf(abs(est / se), df)}
 
 def f_test_kr(m, L):
@@ -188,6 +188,7 @@ def f_test_kr(m, L):
     q = int(np.linalg.matrix_rank(L))
     FU = float(Lb @ np.linalg.solve(L @ K.PhiA @ L.T, Lb)) / q
     ms = FU * m.sigma ** 2
+    from scipy.stats import f as f_dist  # here, not at import: `import mixednb` stays quick
     return {'Sum Sq': ms * q, 'Mean Sq': ms, 'NumDF': q, 'DenDF': ddf, 'F value': scale * FU, 'Pr(>F)': f_dist.sf(scale * FU, q, ddf)}
 
 def coef_table_kr(m):

@@ -7,7 +7,6 @@ Docs: https://mixednb.github.io/mixednb/mertools.html.md"""
 # %% ../nbs/18_mertools.ipynb #cc28aa5f
 from __future__ import annotations
 import numpy as np, pandas as pd
-from scipy.stats import norm
 from fastcore.basics import patch
 from .core import MixedModelError, needs_fit
 from .fit import LinearMixedModel, term_covariances, _group_names
@@ -94,6 +93,7 @@ def plot_resim(sims, level=0.95, stat='median', ax=None):
     if stat not in ('median', 'mean'): raise MixedModelError(f"stat must be 'median' or 'mean', not {stat!r}")
     if not 0 < level < 1: raise MixedModelError(f"level must be between 0 and 1, not {level}")
     panels = list(sims.groupby(['groupFctr', 'term'], sort=False))
+    from scipy.stats import norm  # here, not at import: `import mixednb` stays quick
     z = norm.ppf(0.5 + level / 2)
     fig, axs, out = _axes(ax, len(panels), figsize=(3.3 * len(panels) + 1, 4))
     for a, ((g, term), d) in zip(axs, panels):

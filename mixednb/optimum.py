@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses, time
 import numpy as np
 import nlopt
-from scipy.optimize import minimize
 from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
 from .objective import lambdas
@@ -71,7 +70,13 @@ class Conditioning:
         self.identity = all(np.array_equal(T, np.eye(len(T))) for T in self.T)
 
     def design(self):
-        "The design in the conditioned basis (same rows, fixed part and grouping; term columns X_t T_t)."
+        """The design in the conditioned basis (same rows, fixed part and grouping; term columns X_t T_t).
+
+        Returns
+        -------
+        Design
+            A new design; the original is not modified.
+        """
         terms = [dataclasses.replace(t, X=t.X @ T) for t, T in zip(self.d.terms, self.T)]
         return dataclasses.replace(self.d, terms=terms)
 
@@ -84,11 +89,33 @@ class Conditioning:
         return np.concatenate(out) if out else np.zeros(0)
 
     def to_user(self, theta_c):
-        "θ in the user's basis from θ* in the conditioned one: λ = lower factor of T λ*."
+        """θ in the user's basis from θ* in the conditioned one: λ = lower factor of T λ*.
+
+        Parameters
+        ----------
+        theta_c : array-like
+            θ* in the conditioned basis.
+
+        Returns
+        -------
+        numpy.ndarray
+            θ in the user's basis.
+        """
         return self._map(np.asarray(theta_c, float), inverse=False)
 
     def to_conditioned(self, theta):
-        "θ* in the conditioned basis from θ in the user's: λ* = lower factor of T⁻¹ λ."
+        """θ* in the conditioned basis from θ in the user's: λ* = lower factor of T⁻¹ λ.
+
+        Parameters
+        ----------
+        theta : array-like
+            θ in the user's basis.
+
+        Returns
+        -------
+        numpy.ndarray
+            θ* in the conditioned basis.
+        """
         return self._map(np.asarray(theta, float), inverse=True)
 
 # %% ../nbs/02c_optimum.ipynb #dedbcd4c
@@ -201,14 +228,35 @@ def vanished_term_descent(f, grad, theta, terms, fval, eps=1e-3, steps=(1e-3, 3e
 # %% ../nbs/02c_optimum.ipynb #769f5500
 class Tracker:
     """Wraps the criterion: counts evaluations and keeps the best point, the path (θ, criterion per evaluation) and
-    the largest scaled gradient seen per component (`slope`, see `moves`)."""
+    the largest scaled gradient seen per component (`slope`, see `moves`).
+
+    Parameters
+    ----------
+    f : callable
+        θ → the criterion.
+    grad : callable
+        θ → its gradient.
+    """
     def __init__(self, f, grad):
         self.f_, self.grad_, self.nf, self.ng, self.path, self.best = f, grad, 0, 0, [], (np.inf, None)
         self.slope, self.t0 = None, time.perf_counter()
 
     def f(self, x, strict=False):
         """The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless
-        `strict`. The θ just evaluated, asked again (L-BFGS-B's first call after the fit's check at θ₀), is not evaluated twice."""
+        `strict`. The θ just evaluated, asked again (L-BFGS-B's first call after the fit's check at θ₀), is not evaluated twice.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            θ.
+        strict : bool
+            Let a failed factorization raise instead of giving +inf.
+
+        Returns
+        -------
+        float
+            The criterion at x (+inf where it cannot be computed).
+        """
         if self.path and np.isfinite(self.path[-1][1]) and np.array_equal(self.path[-1][0], x): return self.path[-1][1]
         self.nf += 1
         try: v = float(self.f_(x))
@@ -220,7 +268,18 @@ class Tracker:
         return v
 
     def grad(self, x):
-        "The gradient at x, counted; NaN where the factorization fails."
+        """The gradient at x, counted; NaN where the factorization fails.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            θ.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient of the criterion at x.
+        """
         self.ng += 1
         try: g = self.grad_(x)
         except (MixedModelError, np.linalg.LinAlgError): return np.full(len(x), np.nan)
@@ -231,11 +290,35 @@ class Tracker:
 
     def moves(self, gtol=1e-3):
         """Per component of θ, whether some gradient evaluation showed the criterion clearly changing with it: a scaled
-        gradient above `gtol` (as `check_optimum` scales it), far above the gradient's rounding."""
+        gradient above `gtol` (as `check_optimum` scales it), far above the gradient's rounding.
+
+        Parameters
+        ----------
+        gtol : float
+            The scaled gradient above which a component counts as moving the criterion.
+
+        Returns
+        -------
+        numpy.ndarray of bool or None
+            Per component of θ; None when no gradient was evaluated.
+        """
         return None if self.slope is None else self.slope > gtol
 
 def lbfgsb(tr, x0, lower, maxiter=500):
-    "L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`."
+    """L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`.
+
+    Parameters
+    ----------
+    tr : Tracker
+        The criterion and its gradient; it records every evaluation and the best point.
+    x0 : numpy.ndarray
+        The starting θ.
+    lower : numpy.ndarray
+        θ's lower bounds (−inf for none).
+    maxiter : int
+        Most iterations.
+    """
+    from scipy.optimize import minimize          # here, not at import: `import mixednb` stays quick
     def fg(x):
         v, g = tr.f(x), tr.grad(x)
         return (v, g) if np.isfinite(v) and np.all(np.isfinite(g)) else (1e300, np.zeros(len(x)))

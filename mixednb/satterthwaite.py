@@ -7,7 +7,6 @@ Docs: https://mixednb.github.io/mixednb/satterthwaite.html.md"""
 # %% ../nbs/10_satterthwaite.ipynb #4f5cf8b3
 from __future__ import annotations
 import numpy as np, pandas as pd
-from scipy.stats import t as t_dist, f as f_dist
 from .core import MixedModelError
 from .objective import update_L, logdet, ldRX2, pwrss, deviance, RX_inv
 from fastcore.basics import patch
@@ -217,6 +216,7 @@ def coef_table_satt(m, S=None):
     se = np.sqrt(np.diag(S.C))
     df = np.array([S.df(np.eye(m.design.p)[j]) for j in range(m.design.p)])
     t = m.fixef.to_numpy() / se
+    from scipy.stats import t as t_dist          # here, not at import: `import mixednb` stays quick
     return pd.DataFrame({'Estimate': m.fixef, 'Std. Error': se, 'df': df, 't value': t, 'Pr(>|t|)': 2 * t_dist.sf(np.abs(t), df)})
 
 # %% ../nbs/10_satterthwaite.ipynb #ce4c3271
@@ -315,6 +315,7 @@ def _satt_row(m, L):
     "A row of the Type III table with Satterthwaite's df."
     F, q, ddf = _f_test(satterthwaite(m), L)
     ms = F * m.sigma ** 2
+    from scipy.stats import f as f_dist  # here, not at import: `import mixednb` stays quick
     return {'Sum Sq': ms * q, 'Mean Sq': ms, 'NumDF': q, 'DenDF': ddf, 'F value': F, 'Pr(>F)': f_dist.sf(F, q, ddf)}
 
 _DDF = ('Satterthwaite', 'Kenward-Roger')
