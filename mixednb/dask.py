@@ -45,7 +45,9 @@ class RowsElsewhere:
     """
     def __init__(self, shape, what): self.shape, self.what = tuple(shape), what
     @property
-    def ndim(self): return len(self.shape)
+    def ndim(self):
+        "The number of dimensions (int), as numpy's `ndim`."
+        return len(self.shape)
     def __len__(self): return self.shape[0]
     def __repr__(self): return f"RowsElsewhere({self.what}, shape={self.shape})"
     def _no(self, *a, **k):
@@ -133,7 +135,20 @@ def level_pair_sums(ti, tj):
     return sp.csr_matrix((np.bincount(at.ravel(), weights=vals, minlength=len(keys)), c, indptr), shape=(ti.q, tj.q))
 
 def level_sums(t, M):
-    "Z_t'M for a term t and a dense n × k M, as a k × ℓp array (bincounts: no Z is made)."
+    """Z_t'M for a term t and a dense n × k M, as a k × ℓp array (bincounts: no Z is made).
+
+    Parameters
+    ----------
+    t : ReTerm
+        A random-effects term: its codes (level of each row), its columns X_t, p and the number of levels ℓ.
+    M : numpy.ndarray
+        n × k, one row per observation.
+
+    Returns
+    -------
+    numpy.ndarray
+        k × ℓp: row k holds (Z_t'M[:, k])', level by level, each level's p columns together.
+    """
     out = np.empty((M.shape[1], t.q))
     for a in range(t.p):
         for k in range(M.shape[1]): out[k, a::t.p] = np.bincount(t.codes, weights=t.X[:, a] * M[:, k], minlength=t.nlev)
@@ -256,7 +271,20 @@ def transform_of(cnames, moments):
     return T
 
 def conditioning(d, cp):
-    "The `Conditioning` of the design `d` with each term's T from the cross products' moments (`transform_of`)."
+    """The `Conditioning` of the design `d` with each term's T from the cross products' moments (`transform_of`).
+
+    Parameters
+    ----------
+    d : Design
+        The design (a Dask-fitted one holds no rows: the moments stand in for them).
+    cp : CrossProducts
+        The sums, whose `moments` give each term's column means and sums of squares.
+
+    Returns
+    -------
+    Conditioning
+        The same conditioning an in-memory design's columns would get.
+    """
     cond = Conditioning.__new__(Conditioning)
     cond.d, cond.T = d, [transform_of(t.cnames, m) for t, m in zip(d.terms, cp.moments)]
     cond.identity = all(np.array_equal(T, np.eye(len(T))) for T in cond.T)
@@ -321,7 +349,13 @@ class Recipe:
 
     @property
     def factors(self):
-        "Every grouping-factor column (set)."
+        """Every grouping-factor column.
+
+        Returns
+        -------
+        set of str
+            The columns named by the grouping factors of the formula's random-effects terms.
+        """
         return {f for b in self.formula.bars for f in b.factors}
 
 # %% ../nbs/21_dask.ipynb #1ed7b890
@@ -384,13 +418,41 @@ def partition_design(part, r: Recipe, need_y=True):
     return Design(r.formula, y, X, list(r.xnames), terms, n_dropped, [], r.fixed_spec, frame, w, off, None, notes)
 
 def partition_crossproducts(part, r: Recipe):
-    "The `CrossProducts` of one partition (None when no row is complete) and the partition's notes."
+    """The `CrossProducts` of one partition and the partition's notes.
+
+    Parameters
+    ----------
+    part : pandas.DataFrame
+        One partition of the Dask dataframe.
+    r : Recipe
+        How to build its columns (`partition_design`).
+
+    Returns
+    -------
+    tuple
+        (CrossProducts, or None when no row is complete; list of str, the notes on its rows).
+    """
     d = partition_design(part, r)
     return (None, []) if d is None else (crossproducts(d), d.notes)
 
 # %% ../nbs/21_dask.ipynb #f49acade
 def partition_levels(part, pf, weights, offset, na_action, factor_cols, groups):
     """What the levels pass needs from one partition.
+
+    Parameters
+    ----------
+    part : pandas.DataFrame
+        One partition of the Dask dataframe.
+    pf : ParsedFormula
+        The parsed formula.
+    weights, offset : str or None
+        The columns named by `weights=` and `offset=`.
+    na_action : {'omit', 'fail'}
+        Drop the rows with a missing value in a used column, or raise.
+    factor_cols : list of str
+        The factor columns a model matrix uses, whose distinct values are collected.
+    groups : list of tuple of str
+        The grouping factors' columns, whose distinct rows are collected.
 
     Returns
     -------
@@ -406,7 +468,19 @@ def partition_levels(part, pf, weights, offset, na_action, factor_cols, groups):
                 dtypes={c: frame[c].dtype for c in factor_cols if isinstance(frame[c].dtype, pd.CategoricalDtype)})
 
 def merge_levels(a, b):
-    "Two partitions' (or merged sets') `partition_levels` together."
+    """Two partitions' (or merged sets') `partition_levels` together.
+
+    Parameters
+    ----------
+    a, b : dict
+        Two results of `partition_levels` (or of `merge_levels`).
+
+    Returns
+    -------
+    dict
+        The same keys, over the rows of both: counts added, distinct values and rows united, the first sample kept,
+        and a categorical dtype kept where both agree ('differ' where they do not).
+    """
     cat = lambda x, y: x if y is None else y if x is None else pd.concat([x, y]).drop_duplicates()
     same = lambda x, y: x if y is None else y if x is None else x if x == y else 'differ'
     return dict(rows=a['rows'] + b['rows'], dropped=a['dropped'] + b['dropped'],
@@ -442,7 +516,20 @@ def factor_dtype(values, meta, seen=None):
 
 # %% ../nbs/21_dask.ipynb #74ea0383
 def tree_reduce(items, combine):
-    "Merge dask.delayed `items` pairwise with `combine` (a function of two results) in a balanced tree: one delayed result."
+    """Merge dask.delayed `items` pairwise with `combine` in a balanced tree (depth log₂ of their number).
+
+    Parameters
+    ----------
+    items : iterable of dask.delayed.Delayed
+        The partitions' results (at least one).
+    combine : callable
+        A function of two results giving one merged result; it runs on the workers.
+
+    Returns
+    -------
+    dask.delayed.Delayed
+        The one merged result, not yet computed.
+    """
     import dask
     items, combine = list(items), dask.delayed(combine, pure=True)
     while len(items) > 1:
@@ -579,6 +666,8 @@ class DaskLinearMixedModel(LinearMixedModel):
         As for `LinearMixedModel`.
     weights, offset : str, optional
         Columns of `data`.
+    subset : None
+        Not taken with a Dask dataframe (it raises `MixedModelError`): select the rows of the dataframe itself.
 
     Attributes
     ----------
@@ -671,6 +760,11 @@ def fitted(self: DaskLinearMixedModel):
 def residuals(self: DaskLinearMixedModel, scaled=False):
     """Residuals y − fitted, lazily (divided by σ̂/√wᵢ when `scaled`): a Dask series on the rows used.
 
+    Parameters
+    ----------
+    scaled : bool
+        Divide by σ̂/√wᵢ (lme4's scaled Pearson residuals; wᵢ = 1 without prior weights).
+
     Returns
     -------
     dask.dataframe.Series
@@ -685,6 +779,17 @@ def _is_dask(data):
 
 def new_predictions(nd, m, sel, allow_new_levels):
     """Predictions on the pandas frame `nd` (new rows) from the Dask-fitted model `m`; NaN where a used value is missing.
+
+    Parameters
+    ----------
+    nd : pandas.DataFrame
+        The new rows, with every column the model uses.
+    m : DaskLinearMixedModel
+        The fitted model.
+    sel : dict
+        Term index → the columns of its b̂ to include (`predict.selected_columns`); {} for the population level.
+    allow_new_levels : bool
+        Predict a level the fit did not see at the population level for its term (True), or raise (False).
 
     Returns
     -------
@@ -747,7 +852,32 @@ def dask_lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_t
               weights=None, offset=None, contrasts=None, subset=None, na_action='omit', **kw):
     """`lmer` for a Dask dataframe: the sums in one pass over the partitions, the fit on this machine.
 
-    Parameters are `lmer`'s; `weights` and `offset` must name columns.
+    Parameters
+    ----------
+    formula : str
+        An lme4 formula (see `lmer`).
+    data : dask.dataframe.DataFrame
+        The data, read lazily: summed in one pass over its partitions, never gathered.
+    REML : bool
+        True (default) for the REML criterion, False for maximum likelihood.
+    optimizer : {'auto', 'lbfgsb', 'bobyqa', 'cobyqa'}
+        As in `lmer`.
+    data_name : str, optional
+        The name printed as ``Data:`` in the summary.
+    blas_threads : int or None
+        BLAS threads during the fit (default 1); None leaves BLAS as it is.
+    start, control
+        θ to start from, and the fit's settings (see `fit`).
+    weights, offset : str, optional
+        Columns of `data` (prior weights; an offset added to the linear predictor): here they must name columns.
+    contrasts : dict, optional
+        Column → contrast, as in `lmer`.
+    subset : None
+        Not taken with a Dask dataframe (it raises `MixedModelError`): select the rows of the dataframe itself.
+    na_action : {'omit', 'fail'}
+        Drop rows with a missing value in a used column (default, with a note), or raise.
+    **kw
+        The settings of `control` as keyword arguments, as in `lmer`.
 
     Returns
     -------
