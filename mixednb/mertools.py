@@ -109,7 +109,26 @@ def plot_resim(sims, level=0.95, stat='median', ax=None):
 
 @patch
 def plot_resim(self: LinearMixedModel, n_sims=200, seed=None, level=0.95, stat='median', ax=None):
-    "`plot_resim(m.resim(n_sims, seed), level, stat, ax)`."
+    """A caterpillar plot of the model's simulated conditional modes: `plot_resim(m.resim(n_sims, seed), level, stat, ax)`.
+
+    Parameters
+    ----------
+    n_sims : int
+        Draws per level (merTools' default 200), as in `resim`.
+    seed : int or None
+        Seed of the `numpy.random.default_rng` stream.
+    level : float
+        Coverage of the intervals, stat ± z·sd with z the normal quantile at (1 + level)/2.
+    stat : {'median', 'mean'}
+        The centre of each interval.
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Draw here, one Axes per panel, instead of on a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or Axes
+        The new figure, or `ax` when given.
+    """
     return plot_resim(self.resim(n_sims, seed), level, stat, ax)
 
 # %% ../nbs/18_mertools.ipynb #19829835
