@@ -416,7 +416,13 @@ class BlockDiagonal:
         return (self.d.shape[0] * self.d.shape[1],) * 2
     @property
     def T(self):
-        "The transpose, a `BlockDiagonal` of the transposed blocks."
+        """The transpose, a `BlockDiagonal` of the transposed blocks.
+
+        Returns
+        -------
+        BlockDiagonal
+            The (ℓ, p, p) blocks, each transposed.
+        """
         return BlockDiagonal(self.d.transpose(0, 2, 1))
     def tosparse(self):
         """The matrix as a scipy.sparse matrix.
