@@ -13,6 +13,7 @@ from .core import MixedModelError, MixedModelWarning, warn
 from fastcore.basics import patch
 from .core import NOT_FITTED
 from .fit import LinearMixedModel
+from .glmm import GeneralizedLinearMixedModel
 
 # %% auto #0
 __all__ = ['anova']
@@ -36,8 +37,10 @@ def _named(models, named, frame=None):
     out.update(named)
     if len(out) < 2: raise MixedModelError(f"anova compares at least 2 models; got {len(out)}")
     for k, mod in out.items():
-        if not isinstance(mod, LinearMixedModel): raise MixedModelError(f"model {k!r} is a {type(mod).__name__}, not a LinearMixedModel")
+        if not isinstance(mod, (LinearMixedModel, GeneralizedLinearMixedModel)): raise MixedModelError(f"model {k!r} is a {type(mod).__name__}, not a LinearMixedModel")
         if not mod.is_fitted: raise MixedModelError(f"model {k!r}: {NOT_FITTED}")
+    kinds = {type(m).__name__ if isinstance(m, LinearMixedModel) else f"GLMM of the {m.family.name} family ({m.family.link.name} link)" for m in out.values()}
+    if len(kinds) > 1: raise MixedModelError(f"anova compares models of one kind and family; these are: {', '.join(sorted(kinds))}")
     return out
 
 # %% ../nbs/08_anova.ipynb #96579b99

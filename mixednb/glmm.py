@@ -22,7 +22,7 @@ from .design import design, as_pandas
 from .objective import Blocks, update_L, logdet, u_hat, beta_hat, RX_inv, lambdas, conditioned_X
 from .design import Z_of
 from .fit import term_covariances
-from .summary import Table, r_format, SIGNIF_CODES, corr_table, Summary, _named, _stars
+from .summary import Table, r_format, SIGNIF_CODES, corr_table, Summary, _named, _stars, re_table
 from .predict import selected_columns, _new_rows
 
 # %% auto #0
@@ -125,7 +125,7 @@ class Family:
 
 def _binomial_dev(y, mu, wt):
     "2w[y log(y/μ) + (1 − y) log((1 − y)/(1 − μ))], with 0 log 0 = 0."
-    return 2 * wt * (xlogy(y, y) - xlogy(y, mu) + xlog1py(1 - y, -y) - xlog1py(1 - y, -mu))
+    return 2 * wt * (xlogy(y, y / mu) + xlogy(1 - y, (1 - y) / (1 - mu)))
 
 def _binomial_aic(y, m, mu, wt, dev=None):
     "−2 Σ (w/m) log dbinom(round(m y), round(m), μ) over the rows with m > 0 (R's `binomial()$aic`)."
@@ -471,6 +471,19 @@ def _offdiag_maps(terms, off):
         maps[i, j] = lst
     return maps
 
+class _DenseDowndate:
+    """K of a downdate plan (`objective.DowndatePlan.K`) as a dense product: `self @ W.ravel()` is A_i1 W A_j1' at the
+    plan's flat positions, computed as dense (A_i1 W) A_j1' — faster than K's sparse entries when A_i1 is small (VerbAgg's
+    24 items × 316 persons)."""
+    def __init__(self, Ai1, Aj1, p1, flat): self.Ai, self.Aj, self.p1, self.flat = Ai1.toarray(), Aj1.toarray(), p1, flat
+    def __matmul__(self, w):
+        p1, Ai = self.p1, self.Ai
+        if p1 == 1: AW = Ai * w
+        else:
+            W = w.reshape(-1, p1, p1)
+            AW = np.einsum('rlp,lpq->rlq', Ai.reshape(Ai.shape[0], -1, p1), W).reshape(Ai.shape)
+        return (AW @ self.Aj.T).ravel()[self.flat]
+
 def _weighted_pair_values(terms, ij, mp, w, nnz):
     "The stored values of Z_i'WZ_j in the pattern of Z_i'Z_j."
     ti, tj = terms[ij[0]], terms[ij[1]]
@@ -506,6 +519,8 @@ class GlmmProblem:
         self.q = sum(t.q for t in d.terms)
         self._Z0 = [Z_of(t) for t in d.terms]
         self._maps = _offdiag_maps(d.terms, self.base.off)
+        q1 = d.terms[0].q if d.terms else 0                             # dense downdates where A_i1 is small
+        self._dense_downdates = all(d.terms[i].q * q1 <= 4_000_000 for i in range(1, len(d.terms)))
 
     def blocks(self, w, X, z):
         """`Blocks` of the penalized least-squares problem with weights w, fixed-effects columns X and response z.
@@ -544,6 +559,9 @@ class GlmmProblem:
         A.xz = [np.asarray((Z.T @ Xyw).T) for Z in self._Z0]
         A.xx = Xy.T @ Xy
         A.__dict__['plans'] = self.base.plans
+        A.__dict__['downdates'] = {ij: (_DenseDowndate(A.off[ij[0], 0], A.off[ij[1], 0], self.terms[0].p, P.flat), P.flat)
+                                   for ij, P in self.base.plans.items()} if self._dense_downdates else None
+        if A.__dict__['downdates'] is None: del A.__dict__['downdates']
         return A
 
     def eta(self, beta, lams, u):
@@ -637,12 +655,12 @@ def pirls(P, theta, beta, u=None, fixed_beta=True, tol=1e-12, xtol=1e-10, maxit=
         b1 = beta if fixed_beta else beta_hat(L) + A.beta0
         new, eta1, mu1 = pdev(b1, u1)
         for _ in range(30):                                             # step halving
-            if new <= old * (1 + 1e-13): break
+            if new <= old * (1 + 1e-13) + 1e-12: break
             u1, b1 = (u + u1) / 2, (beta + b1) / 2
             new, eta1, mu1 = pdev(b1, u1)
-        if not new <= old * (1 + 1e-13): raise MixedModelError(f"PIRLS: halving the step did not reduce the penalized deviance ({old:.10g} → {new:.10g})")
+        if not new <= old * (1 + 1e-13) + 1e-12: raise MixedModelError(f"PIRLS: halving the step did not reduce the penalized deviance ({old:.10g} → {new:.10g})")
         step = max(np.abs(u1 - u).max(initial=0), np.abs(b1 - beta).max(initial=0))
-        done = abs(old - new) < tol * new and step < xtol
+        done = (abs(old - new) < tol * new and step < xtol) or new < 1e-10   # or a numerically perfect fit (separation)
         beta, u, eta, mu, old = b1, u1, eta1, mu1, new
     else: raise MixedModelError(f"PIRLS did not converge in {maxit} steps at θ = {np.round(theta, 6).tolist()}")
     ldL2, aic = logdet(L, len(P.terms)), f.aic(y, P.m, mu, wt, old - u @ u)
@@ -982,11 +1000,33 @@ def fit(self: GeneralizedLinearMixedModel, nAGQ=1, start=None, control=None):
         self.optsum = dict(optimizer='bobyqa', stage1=s1, stage2=s2, feval=s1['feval'] + (s2['feval'] if s2 else 0),
                            seconds=None, messages=[])
         if nAGQ >= 1 and ctl['calc_derivs']: _derivs(self, ctl)
+        _separation_note(self)
     self.optsum['seconds'] = time.perf_counter() - t0
     for msg in self.optsum['messages']: warn(msg)
     return self
 
+# %% ../nbs/15_glmm.ipynb #8a9f27b0
+def _separation_note(m):
+    "A note in words when a binomial fit has fitted probabilities of 0 or 1 (complete or quasi-complete separation)."
+    if m.family.name != 'binomial': return
+    mu = _fitted(m).r.mu
+    k = int(((mu < 1e-8) | (mu > 1 - 1e-8)).sum())
+    if k: m.notes.append(
+        f"fitted probabilities numerically 0 or 1 for {k} of {len(mu)} rows: the outcome may be (quasi-)separated — "
+        "some combination of the predictors (or of a grouping factor's levels) predicts it perfectly, so the estimates "
+        "involved run off towards ±∞ on the link scale and their standard errors and z tests mean nothing; profile "
+        "intervals, fewer predictors, or a penalized (Bayesian) fit are the usual ways out")
+
 # %% ../nbs/15_glmm.ipynb #3f2ad822
+def _gradient(f, x, lower, delta=1e-4):
+    "The gradient of f at x by deriv12's differences (central, one-sided at a lower bound), without the Hessian."
+    g = np.empty(len(x))
+    for j in range(len(x)):
+        dn = min(delta, x[j] - lower[j])
+        up_x, dn_x = x.copy(), x.copy(); up_x[j] += delta; dn_x[j] -= dn
+        g[j] = (f(up_x) - f(dn_x)) / (delta + dn)
+    return g
+
 def _derivs(self, ctl):
     "Gradient and Hessian of the Laplace deviance over the free (θ, β) at the fit, and lme4's convergence check."
     F, P, d = self._fit, self.problem, self.design
@@ -1007,7 +1047,7 @@ def _derivs(self, ctl):
         x1, r1, dev1 = at(x0[free] - step)
         if not dev1 < F.dev - 1e-13 * abs(F.dev): break
         F.theta, F.beta, F.r, F.dev, x0, u = x1[:k], x1[k:], r1, dev1, x1, r1.u
-        g, H = deriv12(f, x0[free], lower=lower, fx=F.dev)
+        g = _gradient(f, x0[free], lower)                               # H kept: the step is within its noise
         self.optsum['newton_steps'] = self.optsum.get('newton_steps', 0) + 1
     F.g, F.H, F.free = g, H, free
     names = [f"θ{i + 1}" for i in range(k)] + list(d.xnames)
@@ -1015,7 +1055,10 @@ def _derivs(self, ctl):
     at_zero = [n for n, fr in zip([f"θ{i + 1}" for i in range(k)], free[:k]) if not fr]
     if self.is_singular:
         self.notes.append("boundary (singular) fit: " + (f"{', '.join(at_zero)} at 0 (held there for the Hessian); " if at_zero else '')
-                          + "a random-effects covariance matrix is singular (lme4's isSingular)")
+                          + "a random-effects covariance matrix is singular (lme4's isSingular): the data show no "
+                          "variation (or no correlation) of that kind beyond what the rest of the model explains, so the "
+                          "model fitted is simpler than the one written; its standard errors and tests treat that "
+                          "variance as known to be 0")
     try:
         np.linalg.cholesky(H)
         scaled = np.linalg.solve(H, g)
@@ -1427,18 +1470,9 @@ def glmm_fe_table(m):
                  footer=[SIGNIF_CODES])
 
 def glmm_re_table(m):
-    """The random-effects table (Groups, Name, Variance, Std.Dev., Corr), a `Table`; a Residual row (σ̂) only for the
-    families with a dispersion, as lme4."""
-    ncor = max(t.p for t in m.design.terms) - 1
-    names, var, sd, cor = [], [], [], []
-    for g, t, S, dd, C in term_covariances(m):
-        for i, c in enumerate(t.cnames):
-            names.append([g if i == 0 else '', c]); var.append(S[i, i]); sd.append(dd[i])
-            cor.append([f"{C[i, j]:.2f}" if np.isfinite(C[i, j]) else 'NaN' for j in range(i)])
-    if m.family.scale: names.append(['Residual', '']); var.append(m.sigma ** 2); sd.append(m.sigma); cor.append([])
-    rows = [r + [v, s] + c + [''] * (ncor - len(c)) for r, v, s, c in zip(names, r_format(var), r_format(sd), cor)]
-    head = ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else [])
-    return Table('Random effects:', head, rows, 'l' * len(head), 'llrr' + 'r' * ncor, indent=' ')
+    """The random-effects table (Groups, Name, Variance, Std.Dev., Corr), a `Table`: lmer's (`summary.re_table`), with
+    the Residual row (σ̂) only for the families with a dispersion, as lme4."""
+    return re_table(m, residual=m.family.scale)
 
 def _resid_table(m):
     "Quantiles of the Pearson residuals over σ̂, as lme4's 'Scaled residuals'."
