@@ -517,7 +517,7 @@ class GlmmProblem:
         self.m = trials if (trials > 1).any() else wt
         self.base = Blocks(SimpleNamespace(terms=d.terms, w=None, offset=None, n=d.n, X=d.X[:, :0], y=d.y))
         self.q = sum(t.q for t in d.terms)
-        self._Z0 = [Z_of(t) for t in d.terms]
+        self._Z0T = [Z_of(t).T.tocsr() for t in d.terms]
         self._maps = _offdiag_maps(d.terms, self.base.off)
         q1 = d.terms[0].q if d.terms else 0                             # dense downdates where A_i1 is small
         self._dense_downdates = all(d.terms[i].q * q1 <= 4_000_000 for i in range(1, len(d.terms)))
@@ -552,11 +552,13 @@ class GlmmProblem:
                  for ij, mp in self._maps.items()}
         A.p = X.shape[1]
         Xs, ys = X * sw[:, None], z * sw
-        Q, A.R0 = conditioned_X(Xs)
-        A.beta0 = np.linalg.lstsq(Xs, ys, rcond=None)[0] if A.p else np.zeros(0)
-        Xy = np.column_stack([Q, ys - Xs @ A.beta0])
+        if A.p:
+            Q, A.R0 = conditioned_X(Xs)
+            A.beta0 = np.linalg.lstsq(Xs, ys, rcond=None)[0]
+            Xy = np.column_stack([Q, ys - Xs @ A.beta0])
+        else: A.R0, A.beta0, Xy = np.zeros((0, 0)), np.zeros(0), ys[:, None]      # β held: only y
         Xyw = Xy * sw[:, None]                                          # Z_w'[Q r] = Z'(√w ∘ [Q r])
-        A.xz = [np.asarray((Z.T @ Xyw).T) for Z in self._Z0]
+        A.xz = [np.asarray((ZT @ Xyw).T) for ZT in self._Z0T]
         A.xx = Xy.T @ Xy
         A.__dict__['plans'] = self.base.plans
         A.__dict__['downdates'] = {ij: (_DenseDowndate(A.off[ij[0], 0], A.off[ij[1], 0], self.terms[0].p, P.flat), P.flat)

@@ -323,3 +323,20 @@ def test_families():
     for l in ('logit', 'probit', 'cloglog'):
         lk = binomial(l).link
         np.testing.assert_allclose(lk.linkinv(lk.linkfun(mu)), mu, rtol=1e-12)
+
+
+def test_glmer_nb_theta_and_family():
+    "θ of the negative binomial against lme4's glmer.nb (its tight fit), and the family as R names it."
+    m, f = fitted('grouseticks_nb'), FITS['grouseticks_nb']
+    assert m.nb_theta == pytest.approx(f['tight']['nb_theta'], rel=1e-3)
+    assert m.nb_theta == pytest.approx(f['nb_theta'], rel=1e-3)
+    assert m.family.name == 'Negative Binomial(3.3034)' and f" Family: Negative Binomial(3.3034)  ( log )" in str(m.summary())
+    assert m.npar == 7                                                   # θ counted, as lme4's npar.merMod
+
+
+def test_gamma_sigma_and_residual_row():
+    m, f = fitted('sleepstudy_gamma_log'), FITS['sleepstudy_gamma_log']
+    assert m.sigma == pytest.approx(f['tight']['sigma'], rel=1e-4)
+    text = str(m.summary())
+    assert ' Residual' in text and 't value' in text
+    assert _section(text, 'Random effects:')[:2] == [l.rstrip() for l in _section(f['tight']['summary_text'], 'Random effects:')][:2]
