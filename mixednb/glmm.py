@@ -21,7 +21,7 @@ from .rsyntax import evaluate_response
 from .design import design, as_pandas
 from .objective import Blocks, update_L, logdet, u_hat, beta_hat, RX_inv, lambdas, conditioned_X
 from .design import Z_of
-from .fit import term_covariances
+from .fit import term_covariances, LinearMixedModel
 from .summary import Table, r_format, SIGNIF_CODES, corr_table, Summary, _named, _stars, re_table
 from .predict import selected_columns, _new_rows
 
@@ -1227,23 +1227,9 @@ def nobs(self: GeneralizedLinearMixedModel):
     "The number of observations used."
     return self.design.n
 
-@patch(as_prop=True)
-@needs_fit
-def loglik(self: GeneralizedLinearMixedModel):
-    "The Laplace approximation of the log-likelihood, −objective/2."
-    return -self.objective / 2
-
-@patch(as_prop=True)
-@needs_fit
-def aic(self: GeneralizedLinearMixedModel):
-    "AIC = −2 log L + 2 npar."
-    return self.objective + 2 * self.npar
-
-@patch(as_prop=True)
-@needs_fit
-def bic(self: GeneralizedLinearMixedModel):
-    "BIC = −2 log L + npar log n."
-    return self.objective + self.npar * np.log(self.nobs)
+# loglik = −objective/2, aic = objective + 2 npar, bic = objective + npar log n: the linear model's own properties,
+# which read only objective, npar and nobs (one implementation for both classes)
+for _name in ('loglik', 'aic', 'bic'): setattr(GeneralizedLinearMixedModel, _name, LinearMixedModel.__dict__[_name])
 
 @patch(as_prop=True)
 def sigma(self: GeneralizedLinearMixedModel):
