@@ -515,6 +515,7 @@ class GlmmProblem:
         self.wt, self.trials = wt, trials
         self.offset = np.zeros(d.n) if d.offset is None else d.offset
         self.m = trials if (trials > 1).any() else wt
+        self._aic_for, self._aic_const = None, 0.0
         self.base = Blocks(SimpleNamespace(terms=d.terms, w=None, offset=None, n=d.n, X=d.X[:, :0], y=d.y))
         self.q = sum(t.q for t in d.terms)
         self._Z0T = [Z_of(t).T.tocsr() for t in d.terms]
@@ -569,6 +570,24 @@ class GlmmProblem:
     def eta(self, beta, lams, u):
         "η = o + Xβ + ZΛu."
         return self.offset + self.X @ beta + Zlam_u(self.terms, lams, u)
+
+    def aic(self, mu, devres):
+        """The family's `aic` term at μ (devres = Σ dᵢ there). For the binomial with whole counts, the Poisson and the
+        negative binomial, aic − Σ dᵢ does not depend on μ (it is −2 × the saturated log-likelihood): it is computed
+        once per family and added to Σ dᵢ, which saves the log-densities at every PIRLS call."""
+        f = self.family
+        if self._aic_for is not f: self._aic_for, self._aic_ok, self._aic_const = f, self._aic_offset_ok(f), None
+        if not self._aic_ok: return f.aic(self.y, self.m, mu, self.wt, devres)
+        if self._aic_const is None: self._aic_const = f.aic(self.y, self.m, mu, self.wt, devres) - devres
+        return devres + self._aic_const
+
+    def _aic_offset_ok(self, f):
+        "Whether aic − Σ dᵢ is constant in μ for family f on this response (whole binomial counts with w = m)."
+        if f.scale: return False
+        if f.name != 'binomial': return True
+        k, m = self.m * self.y, self.m
+        return bool(np.allclose(k, np.round(k), rtol=0, atol=1e-9) and np.allclose(m, np.round(m), rtol=0, atol=1e-9)
+                    and np.allclose(self.wt[m > 0], m[m > 0]))
 
     def working(self, eta, mu):
         "The working weights W and response z at η (z without the offset)."
@@ -665,7 +684,7 @@ def pirls(P, theta, beta, u=None, fixed_beta=True, tol=1e-12, xtol=1e-10, maxit=
         done = (abs(old - new) < tol * new and step < xtol) or new < 1e-10   # or a numerically perfect fit (separation)
         beta, u, eta, mu, old = b1, u1, eta1, mu1, new
     else: raise MixedModelError(f"PIRLS did not converge in {maxit} steps at θ = {np.round(theta, 6).tolist()}")
-    ldL2, aic = logdet(L, len(P.terms)), f.aic(y, P.m, mu, wt, old - u @ u)
+    ldL2, aic = logdet(L, len(P.terms)), P.aic(mu, old - u @ u)
     return PirlsResult(beta, u, eta, mu, old - u @ u, ldL2, aic, aic + u @ u + ldL2, it, L, A)
 
 # %% ../nbs/15_glmm.ipynb #8e244460

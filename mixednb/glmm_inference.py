@@ -246,7 +246,7 @@ def refit(self: GeneralizedLinearMixedModel, y, nAGQ=None, control=None):
     new = copy.copy(self)
     new.design = dataclasses.replace(self.design, y=y)
     P = copy.copy(self.problem)
-    P.d, P.y = new.design, y
+    P.d, P.y, P._aic_for = new.design, y, None                        # the aic offset belongs to the old y
     new.problem, new._fit, new.optsum, new.notes = P, None, {}, list(self.design.notes)
     return new.fit(nAGQ=_fitted(self).nAGQ if nAGQ is None else nAGQ, control=control)
 
