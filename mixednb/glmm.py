@@ -520,8 +520,9 @@ class GlmmProblem:
         self.q = sum(t.q for t in d.terms)
         self._Z0T = [Z_of(t).T.tocsr() for t in d.terms]
         self._maps = _offdiag_maps(d.terms, self.base.off)
-        q1 = d.terms[0].q if d.terms else 0                             # dense downdates where A_i1 is small
-        self._dense_downdates = all(d.terms[i].q * q1 <= 4_000_000 for i in range(1, len(d.terms)))
+        q1, qs = (d.terms[0].q if d.terms else 0), [t.q for t in d.terms]  # dense downdates where (A_i1 W) A_j1' is cheap
+        self._dense_downdates = all(qs[i] * q1 <= 4_000_000 and qs[i] * q1 * qs[j] <= 50_000_000
+                                    for i in range(1, len(qs)) for j in range(1, i + 1))
 
     def blocks(self, w, X, z):
         """`Blocks` of the penalized least-squares problem with weights w, fixed-effects columns X and response z.
