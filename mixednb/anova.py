@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/anova.html.md"""
 
 # %% ../nbs/08_anova.ipynb #cf95b94f
 from __future__ import annotations
-import inspect, warnings
+import inspect, sys, warnings
 import numpy as np, pandas as pd
 from .core import MixedModelError, MixedModelWarning, warn
 from fastcore.basics import patch
@@ -26,6 +26,11 @@ def _variable_names(models, frame):
         out.append(next((v for v in hits if v not in out), f"m{k + 1}"))
     return out
 
+def _is_model(mod):
+    "Whether `mod` is a linear or generalized linear mixed model (a GLMM exists only once mixednb.glmm is loaded)."
+    g = sys.modules.get('mixednb.glmm')
+    return isinstance(mod, LinearMixedModel) or (g is not None and isinstance(mod, g.GeneralizedLinearMixedModel))
+
 def _named(models, named, frame=None):
     "{name: model} of the positional (named after the caller's variables, or m1, m2, ...) and keyword models, validated."
     out = dict(zip(_variable_names(models, frame), models))
@@ -35,8 +40,10 @@ def _named(models, named, frame=None):
     out.update(named)
     if len(out) < 2: raise MixedModelError(f"anova compares at least 2 models; got {len(out)}")
     for k, mod in out.items():
-        if not isinstance(mod, LinearMixedModel): raise MixedModelError(f"model {k!r} is a {type(mod).__name__}, not a LinearMixedModel")
+        if not _is_model(mod): raise MixedModelError(f"model {k!r} is a {type(mod).__name__}, not a LinearMixedModel")
         if not mod.is_fitted: raise MixedModelError(f"model {k!r}: {NOT_FITTED}")
+    kinds = {type(m).__name__ if isinstance(m, LinearMixedModel) else f"GLMM of the {m.family.name} family ({m.family.link.name} link)" for m in out.values()}
+    if len(kinds) > 1: raise MixedModelError(f"anova compares models of one kind and family; these are: {', '.join(sorted(kinds))}")
     return out
 
 # %% ../nbs/08_anova.ipynb #96579b99

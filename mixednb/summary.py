@@ -144,13 +144,15 @@ def resid_table(m):
     return Table('Scaled residuals: ', ['Min', '1Q', 'Median', '3Q', 'Max'], [r_format(q, 4)], 'rrrrr', named=True)
 
 # %% ../nbs/05_summary.ipynb #c500a005
-def re_table(m):
+def re_table(m, residual=True):
     """The random-effects table (Groups, Name, Variance, Std.Dev., Corr) in R's format, a `Table`.
 
     Parameters
     ----------
     m : LinearMixedModel
-        A fitted model.
+        A fitted model (or a GLMM: it needs `design`, `sigma` and `term_covariances`).
+    residual : bool
+        Whether to end with the residual row (σ̂); a GLMM without a dispersion has none.
 
     Returns
     -------
@@ -164,7 +166,7 @@ def re_table(m):
         for i, c in enumerate(t.cnames):
             names.append([g if i == 0 else '', c]); var.append(S[i, i]); sd.append(d[i])
             cor.append([f"{C[i, j]:.2f}" if np.isfinite(C[i, j]) else 'NaN' for j in range(i)])
-    names.append(['Residual', '']); var.append(m.sigma ** 2); sd.append(m.sigma); cor.append([])
+    if residual: names.append(['Residual', '']); var.append(m.sigma ** 2); sd.append(m.sigma); cor.append([])
     rows = [r + [v, s] + c + [''] * (ncor - len(c)) for r, v, s, c in zip(names, r_format(var), r_format(sd), cor)]
     head = ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else [])
     return Table('Random effects:', head, rows, 'l' * len(head), 'llrr' + 'r' * ncor, indent=' ')
