@@ -569,13 +569,44 @@ class GlmmProblem:
         return A
 
     def eta(self, beta, lams, u):
-        "η = o + Xβ + ZΛu."
+        """η = o + Xβ + ZΛθu, the linear predictor.
+
+        Parameters
+        ----------
+        beta : numpy.ndarray
+            β, the fixed effects (p).
+        lams : list of numpy.ndarray
+            Each term's p×p lower-triangular λ at θ (`objective.lambdas`).
+        u : numpy.ndarray
+            The spherical random effects u (q).
+
+        Returns
+        -------
+        numpy.ndarray
+            η, one value per observation (n).
+        """
         return self.offset + self.X @ beta + Zlam_u(self.terms, lams, u)
 
     def aic(self, mu, devres):
-        """The family's `aic` term at μ (devres = Σ dᵢ there). For the binomial with whole counts, the Poisson and the
-        negative binomial, aic − Σ dᵢ does not depend on μ (it is −2 × the saturated log-likelihood): it is computed
-        once per family and added to Σ dᵢ, which saves the log-densities at every PIRLS call."""
+        """The family's `aic` term at μ (devres = Σ dᵢ there).
+
+        For the binomial with whole counts, the Poisson and the negative binomial, aic − Σ dᵢ does not depend on μ (it
+        is −2 × the saturated log-likelihood): it is computed once per family and added to Σ dᵢ, which saves the
+        log-densities at every PIRLS call.
+
+        Parameters
+        ----------
+        mu : numpy.ndarray
+            The means μ (n).
+        devres : float
+            Σ dᵢ, the sum of the deviance residuals at μ.
+
+        Returns
+        -------
+        float
+            The family's `aic` term at μ, −2 log p(y | μ) summed (plus 2 for the Gamma and inverse Gaussian, as R's
+            `family()$aic`).
+        """
         f = self.family
         if self._aic_for is not f: self._aic_for, self._aic_ok, self._aic_const = f, self._aic_offset_ok(f), None
         if not self._aic_ok: return f.aic(self.y, self.m, mu, self.wt, devres)
@@ -591,7 +622,20 @@ class GlmmProblem:
                     and np.allclose(self.wt[m > 0], m[m > 0]))
 
     def working(self, eta, mu):
-        "The working weights W and response z at η (z without the offset)."
+        """The working weights W and response z of PIRLS at η (z without the offset).
+
+        Parameters
+        ----------
+        eta : numpy.ndarray
+            The linear predictor η (n).
+        mu : numpy.ndarray
+            The mean μ = g⁻¹(η) (n).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            (W, z): W = a μ'(η)²/V(μ) with a the prior weights, and z = η − o + (y − μ)/μ'(η), each of length n.
+        """
         lk, f = self.family.link, self.family
         dmu = lk.mu_eta(eta)
         return self.wt * dmu ** 2 / f.variance(mu), eta - self.offset + (self.y - mu) / dmu
@@ -713,7 +757,16 @@ def gh_rule(k, p=1):
     return z, w
 
 def agq_check(P, nAGQ):
-    "Raise unless nAGQ > 1 applies: one random-effects term, a family without dispersion, nAGQᵖ ≤ 10,000."
+    """Raise `MixedModelError` unless `nAGQ` is a whole number ≥ 0 and, when above 1, applies: one random-effects
+    term, a family without dispersion, nAGQᵖ ≤ 10,000 nodes per level.
+
+    Parameters
+    ----------
+    P : GlmmProblem
+        The model's data (its terms and family).
+    nAGQ : int
+        Quadrature nodes per dimension asked for (0 and 1 always apply).
+    """
     if not isinstance(nAGQ, (int, np.integer)) or nAGQ < 0:
         raise MixedModelError(f"nAGQ must be a whole number ≥ 0, not {nAGQ!r}")
     if nAGQ <= 1: return
@@ -789,21 +842,62 @@ class Objective:
         self.P, self.beta, self.u, self.eta0, self.count, self.last, self.nAGQ = P, beta, u, eta0, 0, None, nAGQ
 
     def stage1(self, theta):
-        "The Laplace deviance at (θ, β̃(θ)) (lme4's nAGQ = 0 objective)."
+        """The Laplace deviance at (θ, β̃(θ)) (lme4's nAGQ = 0 objective); keeps β̃ and ũ to start the next call.
+
+        Parameters
+        ----------
+        theta : numpy.ndarray
+            θ, the relative covariance parameters.
+
+        Returns
+        -------
+        float
+            The Laplace approximation of −2 log L, with β found by PIRLS together with u.
+        """
         self.count += 1
         r = pirls(self.P, theta, self.beta, self.u, fixed_beta=False, eta0=self.eta0)
         self.eta0, self.beta, self.u, self.last = None, r.beta, r.u, r
         return r.laplace
 
     def stage2(self, theta, beta):
-        "The Laplace (nAGQ = 1) or AGQ deviance at (θ, β)."
+        """The Laplace (nAGQ = 1) or AGQ deviance at (θ, β); keeps ũ to start the next call.
+
+        Parameters
+        ----------
+        theta : numpy.ndarray
+            θ, the relative covariance parameters.
+        beta : numpy.ndarray
+            β, held fixed while PIRLS finds u.
+
+        Returns
+        -------
+        float
+            −2 log L at (θ, β): the Laplace approximation, or `agq_deviance` with the object's nAGQ > 1 nodes.
+        """
         self.count += 1
         r = pirls(self.P, theta, beta, self.u, fixed_beta=True)
         self.u, self.last = r.u, r
         return criterion(self.P, theta, r, self.nAGQ)
 
 def criterion(P, theta, r, nAGQ):
-    "−2 log L at PIRLS's result r: the Laplace deviance for nAGQ ≤ 1, else `agq_deviance`."
+    """−2 log L at PIRLS's result r: the Laplace deviance for nAGQ ≤ 1, else `agq_deviance`.
+
+    Parameters
+    ----------
+    P : GlmmProblem
+        The model's data.
+    theta : numpy.ndarray
+        θ, at which `r` was found.
+    r : PirlsResult
+        PIRLS's result at (θ, β): the mode, η, μ, the factor L and its Laplace deviance.
+    nAGQ : int
+        Quadrature nodes per dimension (≤ 1: the Laplace approximation).
+
+    Returns
+    -------
+    float
+        −2 log L.
+    """
     return r.laplace if nAGQ <= 1 else agq_deviance(P, theta, r, nAGQ)
 
 def bobyqa(f, x0, lower, step, ftol_rel=1e-12, xtol_abs=1e-9, maxeval=100_000):
@@ -950,7 +1044,7 @@ class GeneralizedLinearMixedModel:
 
     @property
     def is_fitted(self):
-        "Whether `fit` has run."
+        "Whether `fit` has run, a bool."
         return self._fit is not None
 
     def __repr__(self):
@@ -1208,7 +1302,7 @@ def _fitted(self):
 @patch(as_prop=True)
 @needs_fit
 def theta(self: GeneralizedLinearMixedModel):
-    "θ̂, the relative covariance parameters (lme4's `getME(m, 'theta')`), terms by decreasing number of levels."
+    "θ̂, the relative covariance parameters (lme4's `getME(m, 'theta')`), terms by decreasing number of levels; a numpy ndarray."
     return _fitted(self).theta.copy()
 
 @patch(as_prop=True)
@@ -1220,13 +1314,13 @@ def fixef(self: GeneralizedLinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def objective(self: GeneralizedLinearMixedModel):
-    "−2 log L at the estimates: the Laplace (or AGQ) deviance (lme4's `-2 * logLik(m)`, the summary's 'deviance'; for nAGQ > 1 see `lme4_objective`)."
+    "−2 log L at the estimates, a float: the Laplace (or AGQ) deviance (lme4's `-2 * logLik(m)`, the summary's 'deviance'; for nAGQ > 1 see `lme4_objective`)."
     return float(_fitted(self).dev)
 
 @patch(as_prop=True)
 @needs_fit
 def lme4_objective(self: GeneralizedLinearMixedModel):
-    """−2 log L as lme4 reports it: `objective`, except for nAGQ > 1, where lme4 leaves out the constant
+    """−2 log L as lme4 reports it, a float: `objective`, except for nAGQ > 1, where lme4 leaves out the constant
     aic − Σ dᵢ (the saturated log-likelihood; see `agq_deviance`)."""
     F = _fitted(self)
     return float(F.dev if F.nAGQ <= 1 else agq_deviance(self.problem, F.theta, F.r, F.nAGQ, lme4_scale=True))
@@ -1234,17 +1328,17 @@ def lme4_objective(self: GeneralizedLinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def deviance(self: GeneralizedLinearMixedModel):
-    "lme4's `deviance()` of a GLMM: the sum of the squared deviance residuals at the conditional modes."
+    "lme4's `deviance()` of a GLMM: the sum of the squared deviance residuals at the conditional modes, a float."
     return float(_fitted(self).r.devres)
 
 @patch(as_prop=True)
 def npar(self: GeneralizedLinearMixedModel):
-    "The number of parameters, length(θ) + p, plus 1 for a dispersion (Gamma, inverse Gaussian) or an estimated negative binomial θ (lme4's df of `logLik`)."
+    "The number of parameters, an int: length(θ) + p, plus 1 for a dispersion (Gamma, inverse Gaussian) or an estimated negative binomial θ (lme4's df of `logLik`)."
     return len(self.design.theta0) + self.design.p + int(self.family.scale) + int(getattr(self, 'nb_estimated', False))
 
 @patch(as_prop=True)
 def nobs(self: GeneralizedLinearMixedModel):
-    "The number of observations used."
+    "The number of observations used (rows with missing values dropped), an int."
     return self.design.n
 
 # loglik = −objective/2, aic = objective + 2 npar, bic = objective + npar log n: the linear model's own properties,
@@ -1253,7 +1347,7 @@ for _name in ('loglik', 'aic', 'bic'): setattr(GeneralizedLinearMixedModel, _nam
 
 @patch(as_prop=True)
 def sigma(self: GeneralizedLinearMixedModel):
-    """lme4's `sigma()`: 1 for the binomial, Poisson and negative binomial; for the Gamma and inverse Gaussian
+    """lme4's `sigma()`, a float: 1 for the binomial, Poisson and negative binomial; for the Gamma and inverse Gaussian
     √((Σ wᵢ(yᵢ − μᵢ)²/V(μᵢ) + ũ'ũ)/n), the penalized Pearson sum per observation (lme4's `sigmaML`)."""
     if not self.family.scale: return 1.0
     F, P = _fitted(self), self.problem
@@ -1263,7 +1357,7 @@ def sigma(self: GeneralizedLinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def is_singular(self: GeneralizedLinearMixedModel):
-    "Whether an element of θ on the diagonal of a λ is below 1e-4 (lme4's `isSingular`): a boundary fit."
+    "Whether an element of θ on the diagonal of a λ is below 1e-4 (lme4's `isSingular`), a bool: True for a boundary fit."
     lo = self.design.theta_lower
     return bool(((_fitted(self).theta < 1e-4) & (lo == 0)).any())
 
@@ -1299,7 +1393,7 @@ def ranef(self: GeneralizedLinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def varcorr(self: GeneralizedLinearMixedModel):
-    """Variance components as lme4's `as.data.frame(VarCorr(m))`: grp, var1, var2, vcov, sdcor; a Residual row (σ̂², σ̂)
+    """Variance components as lme4's `as.data.frame(VarCorr(m))`, a DataFrame: grp, var1, var2, vcov, sdcor; a Residual row (σ̂², σ̂)
     only for the families with a dispersion, whose covariances lme4 scales by σ̂² (see Families)."""
     _fitted(self)
     rows = []
@@ -1327,7 +1421,7 @@ def vcov_rx(self: GeneralizedLinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def vcov_method(self: GeneralizedLinearMixedModel):
-    "'hessian' (lme4's default, `use.hessian = TRUE`) or 'RX' (nAGQ = 0, no derivatives, or a Hessian not positive definite)."
+    "How `vcov` is computed, a str: 'hessian' (lme4's default, `use.hessian = TRUE`) or 'RX' (nAGQ = 0, no derivatives, or a Hessian not positive definite)."
     F = _fitted(self)
     if F.H is None: return 'RX'
     try: np.linalg.cholesky(F.H); return 'hessian'
@@ -1336,7 +1430,7 @@ def vcov_method(self: GeneralizedLinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def vcov(self: GeneralizedLinearMixedModel):
-    "Covariance of β̂ as lme4's default `vcov`: 2[H⁻¹]_ββ from the Hessian H of the Laplace deviance over (θ, β) (see `vcov_method`)."
+    "Covariance matrix of β̂ as lme4's default `vcov`, a DataFrame: 2[H⁻¹]_ββ from the Hessian H of the Laplace deviance over (θ, β) (see `vcov_method`)."
     F = _fitted(self)
     if self.vcov_method == 'RX': return self.vcov_rx
     Hi = np.linalg.inv(F.H)
@@ -1478,8 +1572,19 @@ def glmm_fe_table(m):
                  footer=[SIGNIF_CODES])
 
 def glmm_re_table(m):
-    """The random-effects table (Groups, Name, Variance, Std.Dev., Corr), a `Table`: lmer's (`summary.re_table`), with
-    the Residual row (σ̂) only for the families with a dispersion, as lme4."""
+    """The random-effects table of a GLMM's summary: lmer's (`summary.re_table`), with the Residual row (σ̂) only for
+    the families with a dispersion, as lme4.
+
+    Parameters
+    ----------
+    m : GeneralizedLinearMixedModel
+        A fitted model.
+
+    Returns
+    -------
+    Table
+        Groups, Name, Variance, Std.Dev. and the correlations (Corr) of each term's columns, formatted as lme4 prints them.
+    """
     return re_table(m, residual=m.family.scale)
 
 def _resid_table(m):
