@@ -24,12 +24,18 @@ __all__ = ['profile_ci']
 # %% ../nbs/15c_glmm_inference.ipynb #77d37808
 @patch(as_prop=True)
 def REML(self: GeneralizedLinearMixedModel):
-    "False: a GLMM is fitted by maximum likelihood (for `anova`)."
+    "False, a bool: a GLMM is fitted by maximum likelihood (for `anova`)."
     return False
 
 @patch
 def refit_ml(self: GeneralizedLinearMixedModel):
-    "The model itself: it already is a maximum-likelihood fit (for `anova`)."
+    """The maximum-likelihood fit `anova` compares: the model itself, which already is one.
+
+    Returns
+    -------
+    GeneralizedLinearMixedModel
+        `self`, not a copy.
+    """
     return self
 
 @patch
@@ -160,6 +166,12 @@ def confint(self: GeneralizedLinearMixedModel, parm=None, level=0.95, method='pr
     method : {'profile', 'Wald', 'boot'}
         Profile likelihood (default, as lme4), Wald (β̂ ± z·SE), or percentile intervals of a parametric bootstrap
         of θ and β (`bootstrap`, `nsim` replicates from `seed`).
+    nsim : int
+        Bootstrap replicates (method 'boot' only).
+    seed : int or None
+        Seed of the bootstrap's stream (method 'boot' only).
+    progress : bool
+        Show a progress bar while the bootstrap refits (method 'boot' only).
 
     Returns
     -------
