@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
-from .objective import _sub_first, _lam_off
+from .objective import first_column
 from .core import MixedModelError
 from .design import theta_positions
 
@@ -88,29 +88,31 @@ def _dense_rest(L, k):
         for j in range(1, i + 1): Lr[off[i - 1]:off[i], off[j - 1]:off[j]] = L[i, j]
     return Lr, off
 
-def _column_sums(Cl, off, A, lams, W, WK, k):
-    """Per later term t, Σ over its columns of C_r ∘ (S − I); and Σ C_r ∘ K. Read at the stored entries only.
+def _column_sums(Cl, off, A, lams, B, BK, k):
+    """Per later term t, Σ over its columns of C_r ∘ (S − I); and Σ C_r ∘ K.
 
-    C_r's lower triangle `Cl` is read where the blocks of S − I = Λ_r'A_rrΛ_r − L_r1L_r1' have entries (A_rr's pattern
-    and the downdate plans'); K = Λ_r'A_r1 W_K A_r1'Λ_r lies on the plans' positions too. An entry below the diagonal
-    stands for itself and its mirror, which lies in the other term's columns."""
+    S − I = Λ_r'A_rrΛ_r − L_r1L_r1' block by block: A_rr at its stored entries, L_r1L_r1' = Λ_r'A_r1 B B' A_r1'Λ_r and
+    K = Λ_r'A_r1 B_K B_K' A_r1'Λ_r by the downdate plans' products (`first_column`, `DowndatePlan.product`), for the
+    diagonal (ℓ₁, 1, 1) B and B_K. `Cl` holds C_r's lower triangle; block (i, j) of the symmetric C_r is read whole, and an
+    off-diagonal block counts for both terms' columns."""
     cols, tK = np.zeros(k), 0.0
+    F = {i: first_column(A, i, lams[i], B) for i in range(1, k)}
+    FK = {i: first_column(A, i, lams[i], BK) for i in range(1, k)}
     for i in range(1, k):
         for j in range(1, i + 1):
-            Kij, flat = A.downdates[i, j]
-            vQ, vK = (Kij @ np.column_stack([W.ravel(), WK.ravel()])).T * (lams[i][0, 0] * lams[j][0, 0])
-            nc = off[j] - off[j - 1]
-            R, Cc = off[i - 1] + flat // nc, off[j - 1] + flat % nc
-            c, mirror = Cl[R, Cc], R != Cc
-            cols[j] -= c @ vQ; cols[i] -= (c * mirror) @ vQ
-            tK += 2 * (c @ vK) - (c * ~mirror) @ vK
+            C = Cl[off[i - 1]:off[i], off[j - 1]:off[j]]
+            if i == j: C = np.tril(C) + np.tril(C, -1).T
+            P = A.plans[i, j]
+            v, vK = (C * P.product(F[i], F[j])).sum(), (C * P.product(FK[i], FK[j])).sum()
+            cols[j] -= v
             if i == j:                                                   # Λ_j'A_jjΛ_j, diagonal
-                d = np.arange(off[j - 1], off[j])
-                cols[j] += Cl[d, d] @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())
+                cols[j] += np.diag(C) @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())
+                tK += vK
             else:                                                        # Λ_i'A_ijΛ_j, sparse
                 P = A.off[i, j].tocoo()
-                v = Cl[off[i - 1] + P.row, off[j - 1] + P.col] @ P.data * (lams[i][0, 0] * lams[j][0, 0])
-                cols[i] += v; cols[j] += v
+                w = C[P.row, P.col] @ P.data * (lams[i][0, 0] * lams[j][0, 0])
+                cols[i] += w - v; cols[j] += w
+                tK += 2 * vK
     return cols, tK
 
 def scalar_ldL2_grad(A, L, lams):
@@ -138,7 +140,7 @@ def scalar_ldL2_grad(A, L, lams):
         Lr, off = _dense_rest(L, k)
         Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹
         if info != 0: raise MixedModelError(f"the later terms' factor cannot be inverted (LAPACK info {info})")
-        cols, tK = _column_sums(Cl, off, A, lams, th[0] ** 2 / d2, 1 / d2 ** 2, k)
+        cols, tK = _column_sums(Cl, off, A, lams, th[0] / np.sqrt(d2)[:, None, None], (1 / d2)[:, None, None], k)
         with np.errstate(divide='ignore', invalid='ignore'):
             trace[0] -= tK
             trace[1:] = cols[1:] / th[1:] ** 2

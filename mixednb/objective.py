@@ -15,10 +15,11 @@ from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'DowndatePlan', 'downdate_plan', 'positions', 'lambdas', 'blockdiag',
-           'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt',
-           'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet', 'ldRX2',
-           'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
+__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'first_column', 'positions', 'lambdas',
+           'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of',
+           'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet',
+           'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat',
+           'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -122,14 +123,14 @@ class Blocks:
 
     @functools.cached_property
     def downdates(self):
-        """Each downdate plan with the current values of Z_i'Z_1 and Z_j'Z_1 (see `DowndatePlan.K`).
+        """The values of Z_i'Z_1 in the blocks of its plan's pattern (`FirstColumn.values`), for each later term i.
 
         Returns
         -------
         dict
-            (i, j) → (K, flat): the entries of Z_i'Z_1 W Z_j'Z_1' at the flat positions `flat` are K @ W.ravel().
+            i → (nb, p_i, p₁) array.
         """
-        return {ij: (P.K(self.off[ij[0], 0], self.off[ij[1], 0]), P.flat) for ij, P in self.plans.items()}
+        return {i: self.plans[i, i].left.values(self.off[i, 0]) for i in range(1, len(self.terms))}
 
 # %% ../nbs/02_objective.ipynb #30d02336
 def conditioned_X(X):
@@ -156,113 +157,152 @@ def conditioned_X(X):
     return Q * s, R0 * s[:, None]
 
 # %% ../nbs/02_objective.ipynb #8332251b
-def _ranges(starts, counts):
-    "Concatenation of the integer ranges [start, start + count)."
-    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-
-def _csc(A):
-    "A in canonical CSC form (sorted indices, no duplicates), whose `data` order the plans index."
-    A = A.tocsc(copy=True); A.sum_duplicates(); A.sort_indices()
-    return A
-
-def _pairs(Ai, Aj, p):
-    "For each a, b < p and level g: every (entry of A_i's column gp+a, entry of A_j's column gp+b) pair: rows, columns, W index, entries."
-    l1, out = Ai.shape[1] // p, []
-    for a in range(p):
-        for b in range(p):
-            ca, cb = np.arange(l1) * p + a, np.arange(l1) * p + b
-            ci, cj = np.diff(Ai.indptr)[ca], np.diff(Aj.indptr)[cb]
-            ei = _ranges(Ai.indptr[ca], ci)               # Ai's entries, column by column
-            gi = np.repeat(np.arange(l1), ci)             # their level ℓ
-            rep = cj[gi]
-            left, g = np.repeat(ei, rep), np.repeat(gi, rep)
-            right = _ranges(Aj.indptr[cb][gi], rep)       # each paired with every entry of Aj's column
-            out.append((Ai.indices[left], Aj.indices[right], g * p * p + a * p + b, left, right))
-    return [np.concatenate(x) for x in zip(*out)]
-
-class DowndatePlan:
-    """Where the products of A_i1's and A_j1's stored entries go in A_i1 W A_j1': structure only, no values.
-
-    W is block-diagonal, kept as an (ℓ₁, p, p) array of its blocks.
+class FirstColumn:
+    """The pattern of Z_i'Z_1 (a later term i against the first term) as level-pair blocks: structure only, no values.
 
     Parameters
     ----------
-    Ai1, Aj1 : scipy.sparse matrix
-        Z_i'Z_1 and Z_j'Z_1 (only their patterns are kept).
-    p : int
-        The size p₁ of W's diagonal blocks.
-    lower : bool, default False
-        Keep only the entries on or below the diagonal (row ≥ column), all that a diagonal block's Cholesky reads.
+    Ai1 : scipy.sparse matrix
+        Z_i'Z_1, q_i × q_1 (only its pattern is kept).
+    pi, p1 : int
+        The numbers of columns of term i and of the first term.
 
     Attributes
     ----------
-    flat : np.ndarray
-        The flat positions written in the dense block (rows of A_i1 × rows of A_j1).
-    indptr, indices, left, right : np.ndarray
-        K's CSR structure, and which stored entries of A_i1 and A_j1 (canonical CSC order) multiply in each of K's entries.
+    keys : np.ndarray
+        The nb level pairs (a, g) that share a row, as a·ℓ₁ + g, sorted: the stored p_i × p_1 blocks.
+    rows, cols : np.ndarray
+        Each stored block's level a of term i and level g of the first term.
+    indices, indptr, order : np.ndarray
+        The CSR structure of the q_i × q_1 matrix of the stored blocks, and for each of its entries its position in
+        the blocks' values raveled.
     shape : tuple
-        K's shape, (len(flat), ℓ₁p²).
+        (q_i, q_1).
+    dense : bool
+        Whether the stored blocks fill a quarter of the matrix or more: products are then made densely (BLAS).
     """
-    def __init__(self, Ai1, Aj1, p, lower=False):
-        Ai, Aj = _csc(Ai1), _csc(Aj1)
-        r, c, w, left, right = _pairs(Ai, Aj, p)
-        if lower: keep = r >= c; r, c, w, left, right = r[keep], c[keep], w[keep], left[keep], right[keep]
-        flat = r.astype(np.int64) * Aj.shape[0] + c
-        seen = np.zeros(Ai.shape[0] * Aj.shape[0], bool); seen[flat] = True      # the dense block's size: it exists anyway
-        self.flat = np.flatnonzero(seen)                                        # positions written, in the dense block
-        pos = np.empty(seen.size, np.int64); pos[self.flat] = np.arange(len(self.flat))
-        row = pos[flat]
-        order = np.lexsort((w, row))                                            # K's entries in CSR order
-        idx = np.int32 if max(Ai.nnz, Aj.nnz, w.size) < 2 ** 31 else np.int64
-        self.indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=len(self.flat)))]
-        self.indices, self.left, self.right = w[order].astype(idx), left[order].astype(idx), right[order].astype(idx)
-        self.shape = (len(self.flat), Ai.shape[1] // p * p * p)
+    def __init__(self, Ai1, pi, p1):
+        C = Ai1.tocoo()
+        self.pi, self.p1, self.l1, self.shape = pi, p1, Ai1.shape[1] // p1, Ai1.shape
+        self.keys = np.unique((C.row // pi).astype(np.int64) * self.l1 + C.col // p1)
+        self.rows, self.cols = self.keys // self.l1, self.keys % self.l1
+        r = np.broadcast_to((self.rows * pi)[:, None, None] + np.arange(pi)[:, None], (len(self.keys), pi, p1)).ravel()
+        c = np.broadcast_to((self.cols * p1)[:, None, None] + np.arange(p1), (len(self.keys), pi, p1)).ravel()
+        S = sp.csr_matrix((np.arange(r.size, dtype=float), (r, c)), shape=self.shape); S.sort_indices()
+        self.indices, self.indptr, self.order = S.indices, S.indptr, S.data.astype(np.int64)
+        self.dense = 4 * r.size >= self.shape[0] * self.shape[1]
 
-    def K(self, Ai1, Aj1):
-        """The sparse K whose product with W.ravel() gives A_i1 W A_j1' at `flat`.
+    def values(self, Ai1):
+        """The (nb, p_i, p_1) stored blocks of Z_i'Z_1, whose pattern is this one's (or within it: a reweighted Z).
 
         Parameters
         ----------
-        Ai1, Aj1 : scipy.sparse matrix
-            The current values of Z_i'Z_1 and Z_j'Z_1, with the patterns the plan was made for.
+        Ai1 : scipy.sparse matrix
+            Z_i'Z_1 with its current values.
+
+        Returns
+        -------
+        np.ndarray
+            The blocks, in the order of `keys`.
+        """
+        C, (nb, pi, p1) = Ai1.tocoo(), (len(self.keys), self.pi, self.p1)
+        key = (C.row // pi).astype(np.int64) * self.l1 + C.col // p1
+        k = np.searchsorted(self.keys, key)
+        if nb == 0 or not np.array_equal(self.keys[np.minimum(k, nb - 1)], key):
+            raise ValueError("Z_i'Z_1 has entries outside the pattern its plan was made for")
+        return np.bincount((k * pi + C.row % pi) * p1 + C.col % p1, weights=C.data, minlength=nb * pi * p1).reshape(nb, pi, p1)
+
+    def csr(self, vals):
+        """The q_i × q_1 matrix of the blocks `vals`, sparse.
+
+        Parameters
+        ----------
+        vals : np.ndarray
+            (nb, p_i, p_1) blocks in the order of `keys`.
 
         Returns
         -------
         scipy.sparse.csr_matrix
-            K, of shape `self.shape`.
         """
-        v = _csc(Ai1).data[self.left] * _csc(Aj1).data[self.right]
-        return sp.csr_matrix((v, self.indices, self.indptr), shape=self.shape)
+        return sp.csr_matrix((vals.ravel()[self.order], self.indices, self.indptr), shape=self.shape)
+
+    def toarray(self, vals):
+        """The q_i × q_1 matrix of the blocks `vals`, dense.
+
+        Parameters
+        ----------
+        vals : np.ndarray
+            (nb, p_i, p_1) blocks in the order of `keys`.
+
+        Returns
+        -------
+        np.ndarray
+        """
+        out = np.zeros((self.shape[0] // self.pi, self.l1, self.pi, self.p1))
+        out[self.rows, self.cols] = vals
+        return out.transpose(0, 2, 1, 3).reshape(self.shape)
 
 # %% ../nbs/02_objective.ipynb #14d33401
-def downdate_plan(Ai1, Aj1, p, lower=False):
-    """(K, flat): the entries of A_i1 W A_j1' at the flat positions `flat` are K @ W.ravel().
+class DowndatePlan:
+    """How L_i1L_j1' is made for two later terms i ≥ j ≥ 1: their `FirstColumn` patterns, and dense or sparse.
 
     Parameters
     ----------
-    Ai1, Aj1 : scipy.sparse matrix
-        Z_i'Z_1 and Z_j'Z_1.
-    p : int
-        The size p₁ of W's diagonal blocks; W is an (ℓ₁, p, p) block array.
-    lower : bool, default False
-        Only the entries with row ≥ column.
+    left, right : FirstColumn
+        The patterns of Z_i'Z_1 and Z_j'Z_1.
+
+    Attributes
+    ----------
+    left, right : FirstColumn
+    dense : bool
+        Both dense: the product is a BLAS product of dense arrays; otherwise a sparse product.
+    """
+    def __init__(self, left, right):
+        self.left, self.right, self.dense = left, right, left.dense and right.dense
+
+    def product(self, Fi, Fj):
+        """L_i1L_j1', dense (q_i × q_j).
+
+        Parameters
+        ----------
+        Fi, Fj : tuple
+            (CSR, dense array or None) of L_i1 and L_j1, as `first_column` gives them.
+
+        Returns
+        -------
+        np.ndarray
+        """
+        if self.dense: return Fi[1] @ Fi[1].T if Fi is Fj else Fi[1] @ Fj[1].T
+        return (Fi[0] @ Fj[0].T).toarray()
+
+def _plans(A):
+    "The downdate plans of every pair of later terms (i ≥ j ≥ 1), sharing one `FirstColumn` per term."
+    k, p1 = len(A.terms), A.terms[0].p
+    first = {i: FirstColumn(A.off[i, 0], A.terms[i].p, p1) for i in range(1, k)}
+    return {(i, j): DowndatePlan(first[i], first[j]) for i in range(1, k) for j in range(1, i + 1)}
+
+def first_column(A, i, lam_i, B1):
+    """L_i1 = Λ_i'A_i1B₁ for a later term i, from the stored blocks of A_i1: one batched product.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks.
+    i : int
+        The term (≥ 1).
+    lam_i : np.ndarray
+        Its p_i × p_i λ.
+    B1 : np.ndarray
+        The (ℓ₁, p₁, p₁) blocks of the block-diagonal matrix on the right.
 
     Returns
     -------
-    K : scipy.sparse.csr_matrix
-        The map from W.ravel() to the entries written.
-    flat : np.ndarray
-        Their flat positions in the dense block.
+    tuple
+        (L_i1 as CSR, L_i1 as a dense array when its plan is dense, else None).
     """
-    P = DowndatePlan(Ai1, Aj1, p, lower)
-    return P.K(Ai1, Aj1), P.flat
-
-# %% ../nbs/02_objective.ipynb #7f40e025
-def _plans(A):
-    "Downdate plans for every pair of later terms (i ≥ j ≥ 1)."
-    k = len(A.terms)
-    lower = lambda i, j: i == j and A.terms[i].p == 1   # dpotrf reads only the lower triangle of a diagonal block
-    return {(i, j): DowndatePlan(A.off[i, 0], A.off[j, 0], A.terms[0].p, lower(i, j)) for i in range(1, k) for j in range(1, i + 1)}
+    P, V = A.plans[i, i].left, A.downdates[i]
+    vals = V * (lam_i[0, 0] * B1[P.cols]) if V.shape[1:] == (1, 1) else lam_i.T @ V @ B1[P.cols]
+    return P.csr(vals), (P.toarray(vals) if P.dense else None)
 
 # %% ../nbs/02_objective.ipynb #577a03e1
 @functools.lru_cache(maxsize=None)
@@ -686,18 +726,6 @@ def _sub(M, Lim, Ljm):
     "M − L_im L_jm' for one earlier block column m, whatever the blocks' kinds."
     return M - dense(operand(Lim) @ operand(Ljm).T)
 
-def _sub_first(M, A, i, j, lams, W):
-    "M − L_i1 L_j1' through the precomputed plan: Λ_i'(A_i1 W A_j1')Λ_j."
-    K, flat = A.downdates[i, j]
-    vals = K @ W.ravel()
-    ti, tj = A.terms[i], A.terms[j]
-    if ti.p == 1 and tj.p == 1:
-        M.flat[flat] -= lams[i][0, 0] * lams[j][0, 0] * vals
-        return M
-    P = np.zeros(M.shape); P.flat[flat] = vals
-    P = np.einsum('ba,ibjc,cd->iajd', lams[i], P.reshape(ti.nlev, ti.p, tj.nlev, tj.p), lams[j])
-    return M - P.reshape(M.shape)
-
 def _dense_blocks(B):
     "The dense ℓp × ℓp block-diagonal matrix of the (ℓ, p, p) blocks B."
     l, p, _ = B.shape
@@ -705,12 +733,12 @@ def _dense_blocks(B):
     M[i, :, i, :] = B
     return M.reshape(l * p, l * p)
 
-def _diag_block(A, j, t, lams, L, W):
-    "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor."
+def _diag_block(A, j, t, lams, L, F):
+    "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor; F: the first column's L_i1 (`first_column`)."
     lam = lams[j]
-    M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else _dense_blocks(lam.T @ A.diag[j] @ lam)
-    M[np.diag_indices_from(M)] += 1.0
-    M = _sub_first(M, A, j, j, lams, W)
+    M = -A.plans[j, j].product(F[j], F[j])
+    M[np.diag_indices_from(M)] += 1.0 + (lam[0, 0] ** 2 * A.diag[j].ravel() if t.p == 1 else 0.0)
+    if t.p > 1: M += _dense_blocks(lam.T @ A.diag[j] @ lam)
     for m in range(1, j): M = _sub(M, L[j, m], L[j, m])
     return _chol(M, f"block of L for term {t.bar}")
 
@@ -729,19 +757,12 @@ class Factor(dict):
     ldW: float = 0.0
 
 # %% ../nbs/02_objective.ipynb #92f1bf34
-def _scaled(Ai1, ti, lam_i, B1):
-    "Λ_i'A_i1B₁ (sparse) for B₁'s (ℓ₁, p₁, p₁) blocks; for scalar terms a rescaling of A_i1's stored values."
-    if B1.shape[1] == 1 and lam_i.shape == (1, 1):
-        out = Ai1.copy()
-        out.data *= lam_i[0, 0] * B1[:, 0, 0][Ai1.indices]
-        return out
-    return (Lambda(ti, lam_i).T @ Ai1 @ blockdiag(B1)).tocsr()
-
 def _lam_off(A, i, j, lams):
-    "Λ_i'A_ijΛ_j (i > j ≥ 1), dense; for scalar terms A_ij times a number."
+    "Λ_i'A_ijΛ_j (i > j ≥ 1), dense; for scalar terms A_ij times a number, else λ applied level by level (`times_blocks`)."
     li, lj = lams[i], lams[j]
-    if li.shape == lj.shape == (1, 1): return A.off[i, j].toarray() * (li[0, 0] * lj[0, 0])
-    return (Lambda(A.terms[i], li).T @ A.off[i, j] @ Lambda(A.terms[j], lj)).toarray()
+    M = A.off[i, j].toarray()
+    if li.shape == lj.shape == (1, 1): return M * (li[0, 0] * lj[0, 0])
+    return times_blocks(times_blocks(M, lj).T, li).T
 
 def _rdiv_Lt(M, Ljj):
     "M L_jj⁻ᵀ = (L_jj⁻¹M')': the block below the factor block L_jj in its column, of any kind."
@@ -772,12 +793,13 @@ def update_L(A: Blocks, theta):
     for j, t in enumerate(A.terms):
         if j == 0:
             L[0, 0], B1, W = _first_block(A, t, lams[0])
-            for i in range(1, k): L[i, 0] = _scaled(A.off[i, 0], A.terms[i], lams[i], B1)
+            F = {i: first_column(A, i, lams[i], B1) for i in range(1, k)}       # L_i1: (sparse, dense or None)
+            for i in range(1, k): L[i, 0] = F[i][0]
             L['X', 0] = times_blocks(A.xz[0], B1)
             continue
-        L[j, j] = Ljj = _diag_block(A, j, t, lams, L, W)
+        L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F)
         for i in range(j + 1, k):
-            M = _sub_first(_lam_off(A, i, j, lams), A, i, j, lams, W)
+            M = _lam_off(A, i, j, lams) - A.plans[i, j].product(F[i], F[j])
             for m in range(1, j): M = _sub(M, L[i, m], L[j, m])
             L[i, j] = _rdiv_Lt(M, Ljj)
         M = times_blocks(A.xz[j], lams[j])
