@@ -88,14 +88,19 @@ def _dense_rest(L, k):
         for j in range(1, i + 1): Lr[off[i - 1]:off[i], off[j - 1]:off[j]] = L[i, j]
     return Lr, off
 
-def _column_sums(Cl, off, A, lams, B, BK, k):
+def _dot(C, P):
+    "Σ C ∘ P for dense C and P dense or CSR (read at P's stored entries)."
+    if isinstance(P, np.ndarray): return float(np.vdot(C, P))
+    return float(C[np.repeat(np.arange(P.shape[0]), np.diff(P.indptr)), P.indices] @ P.data)
+
+def _column_sums(Cl, off, A, L, lams, B, BK, k):
     """Per later term t, Σ over its columns of C_r ∘ (S − I); and Σ C_r ∘ K.
 
     S − I = Λ_r'A_rrΛ_r − L_r1L_r1' block by block: A_rr at its stored entries, L_r1L_r1' = Λ_r'A_r1 B B' A_r1'Λ_r and
     K = Λ_r'A_r1 B_K B_K' A_r1'Λ_r by the downdate plans' products (`first_column`, `DowndatePlan.product`), for the
     diagonal (ℓ₁, 1, 1) B and B_K. `Cl` holds C_r's lower triangle; block (i, j) of the symmetric C_r is read whole, and an
     off-diagonal block counts for both terms' columns."""
-    cols, tK = np.zeros(k), 0.0
+    cols, tK, kept = np.zeros(k), 0.0, L.products or {}
     F = {i: first_column(A, i, lams[i], B) for i in range(1, k)}
     FK = {i: first_column(A, i, lams[i], BK) for i in range(1, k)}
     for i in range(1, k):
@@ -103,7 +108,8 @@ def _column_sums(Cl, off, A, lams, B, BK, k):
             C = Cl[off[i - 1]:off[i], off[j - 1]:off[j]]
             if i == j: C = np.tril(C) + np.tril(C, -1).T
             P = A.plans[i, j]
-            v, vK = (C * P.product(F[i], F[j])).sum(), (C * P.product(FK[i], FK[j])).sum()
+            v = _dot(C, kept[i, j] if (i, j) in kept else P.product(F[i], F[j]))
+            vK = _dot(C, P.product(FK[i], FK[j]))
             cols[j] -= v
             if i == j:                                                   # Λ_j'A_jjΛ_j, diagonal
                 cols[j] += np.diag(C) @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())
@@ -140,7 +146,7 @@ def scalar_ldL2_grad(A, L, lams):
         Lr, off = _dense_rest(L, k)
         Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹
         if info != 0: raise MixedModelError(f"the later terms' factor cannot be inverted (LAPACK info {info})")
-        cols, tK = _column_sums(Cl, off, A, lams, th[0] / np.sqrt(d2)[:, None, None], (1 / d2)[:, None, None], k)
+        cols, tK = _column_sums(Cl, off, A, L, lams, th[0] / np.sqrt(d2)[:, None, None], (1 / d2)[:, None, None], k)
         with np.errstate(divide='ignore', invalid='ignore'):
             trace[0] -= tK
             trace[1:] = cols[1:] / th[1:] ** 2
@@ -244,7 +250,7 @@ def criterion_and_gradient(A: Blocks, reml=True):
     last = {}
     def f(theta):
         theta = np.array(theta, float)
-        last['theta'], last['L'] = theta, update_L(A, theta)
+        last['theta'], last['L'] = theta, update_L(A, theta, keep_products=True)
         return criterion(last['L'], A.n, A.p, len(A.terms), reml)
     def g(theta):
         same = 'theta' in last and np.array_equal(last['theta'], theta)

@@ -9,17 +9,18 @@ from __future__ import annotations
 import dataclasses, functools
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import _sparsetools as _st                  # SMMP with the output preallocated (see `DowndatePlan`)
 from scipy.linalg import solve_triangular
 from scipy.linalg.lapack import dpotrf
 from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'first_column', 'positions', 'lambdas',
-           'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of',
-           'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet',
-           'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat',
-           'cond_cov_u']
+__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'first_column', 'positions',
+           'lambdas', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense',
+           'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor',
+           'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat',
+           'RX_inv', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -259,9 +260,10 @@ class DowndatePlan:
     """
     def __init__(self, left, right):
         self.left, self.right, self.dense = left, right, left.dense and right.dense
+        self._nnz = None                                        # of the sparse product, known after the first one
 
     def product(self, Fi, Fj):
-        """L_i1L_j1', dense (q_i × q_j).
+        """L_i1L_j1': a dense array (dense plan) or a CSR matrix (sparse plan) of q_i × q_j.
 
         Parameters
         ----------
@@ -270,10 +272,41 @@ class DowndatePlan:
 
         Returns
         -------
-        np.ndarray
+        np.ndarray or scipy.sparse.csr_matrix
         """
         if self.dense: return Fi[1] @ Fi[1].T if Fi is Fj else Fi[1] @ Fj[1].T
-        return (Fi[0] @ Fj[0].T).toarray()
+        (m, n), Ai, Bt = (Fi[0].shape[0], Fj[0].shape[0]), Fi[0], Fj[0].T.tocsr()
+        if self._nnz is None: self._nnz = (Ai @ Bt).nnz
+        idx = np.int64 if max(self._nnz, Ai.nnz, Bt.nnz) >= 2 ** 31 or np.int64 in (Ai.indices.dtype, Bt.indices.dtype) else np.int32
+        Ai, Bt = _with_index(Ai, idx), _with_index(Bt, idx)
+        Cp, Cj, Cx = np.empty(m + 1, idx), np.empty(self._nnz, idx), np.empty(self._nnz)
+        _st.csr_matmat(m, n, Ai.indptr, Ai.indices, Ai.data, Bt.indptr, Bt.indices, Bt.data, Cp, Cj, Cx)
+        return sp.csr_matrix((Cx, Cj, Cp), shape=(m, n))
+
+def subtract(M, P):
+    """M − P in place, for a C-ordered dense M and P dense or CSR (whose entries are added into M without a dense copy).
+
+    Parameters
+    ----------
+    M : np.ndarray
+        Dense, C-ordered, overwritten.
+    P : np.ndarray or scipy.sparse.csr_matrix
+        Of M's shape.
+
+    Returns
+    -------
+    np.ndarray
+        M.
+    """
+    if isinstance(P, np.ndarray): M -= P; return M
+    np.negative(M, out=M)
+    _st.csr_todense(*P.shape, P.indptr, P.indices, P.data, M)
+    return np.negative(M, out=M)
+
+def _with_index(M, idx):
+    "The CSR matrix M with index arrays of the integer type idx (scipy's kernels want one type for all)."
+    if M.indices.dtype == idx and M.indptr.dtype == idx: return M
+    return sp.csr_matrix((M.data, M.indices.astype(idx), M.indptr.astype(idx)), M.shape)
 
 def _plans(A):
     "The downdate plans of every pair of later terms (i ≥ j ≥ 1), sharing one `FirstColumn` per term."
@@ -733,12 +766,14 @@ def _dense_blocks(B):
     M[i, :, i, :] = B
     return M.reshape(l * p, l * p)
 
-def _diag_block(A, j, t, lams, L, F):
+def _diag_block(A, j, t, lams, L, F, keep=None):
     "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor; F: the first column's L_i1 (`first_column`)."
     lam = lams[j]
-    M = -A.plans[j, j].product(F[j], F[j])
-    M[np.diag_indices_from(M)] += 1.0 + (lam[0, 0] ** 2 * A.diag[j].ravel() if t.p == 1 else 0.0)
-    if t.p > 1: M += _dense_blocks(lam.T @ A.diag[j] @ lam)
+    M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else _dense_blocks(lam.T @ A.diag[j] @ lam)
+    M[np.diag_indices_from(M)] += 1.0
+    P = A.plans[j, j].product(F[j], F[j])
+    if keep is not None and P.shape[0] ** 2 <= 1e7: keep[j, j] = P
+    M = subtract(M, P)
     for m in range(1, j): M = _sub(M, L[j, m], L[j, m])
     return _chol(M, f"block of L for term {t.bar}")
 
@@ -752,9 +787,13 @@ class Factor(dict):
         R₀ of X = QR₀: the X rows of the blocks are Q's (`ldRX2`, `beta_hat`, `RX_inv` map back through it).
     ldW : float
         Σ log wᵢ of the prior weights (0 without weights), which the criterion subtracts.
+    products : dict or None
+        (i, j) → the first term's update L_i1L_j1' of two later terms (dense or CSR), kept when `update_L` is asked to
+        (blocks up to 10⁷ entries) so that the gradient at the same θ need not make them again; None otherwise.
     """
     R0: np.ndarray = None
     ldW: float = 0.0
+    products: dict = None
 
 # %% ../nbs/02_objective.ipynb #92f1bf34
 def _lam_off(A, i, j, lams):
@@ -768,7 +807,7 @@ def _rdiv_Lt(M, Ljj):
     "M L_jj⁻ᵀ = (L_jj⁻¹M')': the block below the factor block L_jj in its column, of any kind."
     return solve_L(Ljj, M.T).T
 
-def update_L(A: Blocks, theta):
+def update_L(A: Blocks, theta, keep_products=False):
     """The blocks of the lower Cholesky factor L of the augmented PLS matrix at θ.
 
     Parameters
@@ -777,6 +816,8 @@ def update_L(A: Blocks, theta):
         The model's blocks of [Z X y]'[Z X y].
     theta : np.ndarray
         θ.
+    keep_products : bool, default False
+        Keep the first term's updates L_i1L_j1' in `L.products` (for the gradient at the same θ).
 
     Returns
     -------
@@ -790,6 +831,7 @@ def update_L(A: Blocks, theta):
         If a diagonal block is not positive definite.
     """
     lams, k, L = lambdas(A.terms, theta), len(A.terms), Factor()
+    if keep_products: L.products = {}
     for j, t in enumerate(A.terms):
         if j == 0:
             L[0, 0], B1, W = _first_block(A, t, lams[0])
@@ -797,9 +839,11 @@ def update_L(A: Blocks, theta):
             for i in range(1, k): L[i, 0] = F[i][0]
             L['X', 0] = times_blocks(A.xz[0], B1)
             continue
-        L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F)
+        L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F, L.products)
         for i in range(j + 1, k):
-            M = _lam_off(A, i, j, lams) - A.plans[i, j].product(F[i], F[j])
+            P = A.plans[i, j].product(F[i], F[j])
+            if L.products is not None and np.prod(P.shape) <= 1e7: L.products[i, j] = P
+            M = subtract(_lam_off(A, i, j, lams), P)
             for m in range(1, j): M = _sub(M, L[i, m], L[j, m])
             L[i, j] = _rdiv_Lt(M, Ljj)
         M = times_blocks(A.xz[j], lams[j])
