@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/design.html.md"""
 
 # %% ../nbs/01_design.ipynb #2512801d
 from __future__ import annotations
-import difflib, re
+import difflib, functools, re
 from dataclasses import dataclass, field
 import numpy as np, pandas as pd
 import scipy.sparse as sp
@@ -352,6 +352,12 @@ def theta_positions(p):
     rows, cols : numpy.ndarray
         The p(p+1)/2 positions of λ that θ fills, column by column: (0,0), (1,0), …, (p-1,0), (1,1), ….
     """
+    rows, cols = _triangle(p)
+    return rows.copy(), cols.copy()
+
+@functools.lru_cache(maxsize=None)
+def _triangle(p):
+    "`np.triu_indices(p)` swapped, made once per p (θ's bounds and start are read at every fit)."
     cols, rows = np.triu_indices(p)
     return rows, cols
 

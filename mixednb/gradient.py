@@ -170,11 +170,7 @@ def _G_diag(A, C, Lam, lams, terms):
 
 def _theta_sum(blocks, terms):
     "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t."
-    out = []
-    for t, M in zip(terms, blocks):
-        rows, cols = positions(t.p)
-        out += [M[:, b, a].sum() for a, b in zip(rows, cols)]
-    return np.array(out)
+    return np.concatenate([M.sum(0)[positions(t.p)[::-1]] for t, M in zip(terms, blocks)])
 
 def _back_solve(L, k, R):
     "X with L_Z'X = R, per term (R_j: q_j × c), by blocked back-substitution."

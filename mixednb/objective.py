@@ -481,8 +481,16 @@ class BlockDiagonal:
     ----------
     d : array_like
         The blocks, an (ℓ, p, p) array; kept as the attribute `d`.
+    inv : np.ndarray, optional
+        The blocks' inverses when already known (a factor block's, lower-triangular): kept, and made on first use of
+        `inv` otherwise, so that the solves at one θ invert the ℓ small blocks once.
     """
-    def __init__(self, d): self.d = np.asarray(d)
+    def __init__(self, d, inv=None): self.d, self._inv = np.asarray(d), inv
+    @property
+    def inv(self):
+        "The (ℓ, p, p) inverses of the lower-triangular blocks (`small_tri_inv`), made once."
+        if self._inv is None: self._inv = small_tri_inv(self.d)
+        return self._inv
     @property
     def shape(self):
         "The shape (ℓp, ℓp) of the whole matrix."
@@ -613,7 +621,8 @@ def _(L: np.ndarray, r): return solve_triangular(L, r, trans='T', lower=True, ch
 @solve_Lt.register
 def _(L: BlockDiagonal, r):
     l, p, _ = L.d.shape
-    return (small_tri_inv(L.d).transpose(0, 2, 1) @ np.asarray(r).reshape(l, p, -1)).reshape(np.shape(r))
+    if p == 1: return (L.inv[:, 0, 0] * np.asarray(r).reshape(l, -1).T).T.reshape(np.shape(r))
+    return (L.inv.transpose(0, 2, 1) @ np.asarray(r).reshape(l, p, -1)).reshape(np.shape(r))
 
 # %% ../nbs/02_objective.ipynb #99c3c86e
 @functools.singledispatch
@@ -640,7 +649,8 @@ def _(L: np.ndarray, M): return solve_triangular(L, M, lower=True, check_finite=
 @solve_L.register
 def _(L: BlockDiagonal, M):
     l, p, _ = L.d.shape
-    return (small_tri_inv(L.d) @ np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
+    if p == 1: return (L.inv[:, 0, 0] * np.asarray(M).reshape(l, -1).T).T.reshape(np.shape(M))
+    return (L.inv @ np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
 
 # %% ../nbs/02_objective.ipynb #4e68a7cf
 @functools.singledispatch
@@ -663,7 +673,7 @@ def inv_L(L):
 def _(L: np.ndarray): return solve_triangular(L, np.eye(L.shape[0]), lower=True, check_finite=False)
 
 @inv_L.register
-def _(L: BlockDiagonal): return BlockDiagonal(small_tri_inv(L.d))
+def _(L: BlockDiagonal): return BlockDiagonal(L.inv, L.d)
 
 # %% ../nbs/02_objective.ipynb #381b615b
 @functools.singledispatch
@@ -728,11 +738,12 @@ def _first_block(A, t, lam):
     if t.p == 1:
         L11 = np.sqrt(lam[0, 0] ** 2 * A.diag[0] + 1.0)
         B = lam[0, 0] / L11
-        return BlockDiagonal(L11), B, B * B
+        return BlockDiagonal(L11, 1 / L11), B, B * B
     M = lam.T @ A.diag[0] @ lam + np.eye(t.p)
     L11 = small_chol(M)
-    B = lam @ small_tri_inv(L11).transpose(0, 2, 1)
-    return BlockDiagonal(L11), B, B @ B.transpose(0, 2, 1)
+    Li = small_tri_inv(L11)
+    B = lam @ Li.transpose(0, 2, 1)
+    return BlockDiagonal(L11, Li), B, B @ B.transpose(0, 2, 1)
 
 def times_blocks(M, B):
     """M times the block-diagonal matrix of the blocks B, dense: the columns of M taken p at a time, level by level.
