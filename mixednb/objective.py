@@ -89,6 +89,57 @@ class Blocks:
         self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [Q y]'Z_j, dense
         self.xx = Xy.T @ Xy                                                            # [Q y]'[Q y]
 
+    @classmethod
+    def from_sums(cls, terms, n, diag, off, XtZ, ytZ, XtX, Xty, yty, ldW=0.0):
+        """The blocks from the sums over rows that make A = [Z X y]'[Z X y] (a pass over data kept elsewhere, e.g. per partition).
+
+        Every input is a sum over rows, so partial sums over parts of the rows add up: per-level sums for the diagonal
+        blocks, level-pair sums for Z_i'Z_j. With prior weights w, every sum is weighted (Z'WZ, X'Wy, …) and `ldW` is Σ log w;
+        an offset is subtracted from y before summing. X's basis Q (X = QR₀) and the shifted y = y − Xβ₀ are then made from
+        X'X by a Cholesky factorization: R₀'R₀ = X'X. (The in-memory constructor takes Q from a QR decomposition of X
+        itself, which keeps more digits when X is ill-conditioned or y has a large offset.)
+
+        Parameters
+        ----------
+        terms : list of ReTerm
+            The random-effects terms, by decreasing number of levels; an evaluation reads their `nlev`, `p` and `bar`.
+        n : int
+            The number of rows.
+        diag : list of np.ndarray
+            Z_j'Z_j of each term as its (ℓ_j, p_j, p_j) diagonal blocks.
+        off : dict
+            (i, j) → Z_i'Z_j (scipy.sparse) for every pair of terms i > j.
+        XtZ : list of np.ndarray
+            X'Z_j, p × q_j, per term.
+        ytZ : list of np.ndarray
+            y'Z_j, length q_j, per term.
+        XtX, Xty, yty : np.ndarray, np.ndarray, float
+            X'X, X'y and y'y.
+        ldW : float, default 0.0
+            Σ log wᵢ of the prior weights.
+
+        Returns
+        -------
+        Blocks
+            Without the rows' Z (`Zs` is None: `with_xy` needs the rows).
+        """
+        self = cls.__new__(cls)
+        self.sw, self.offset, self.ldW, self.terms, self.n, self.Zs = None, None, float(ldW), list(terms), int(n), None
+        self.diag, self.off = [np.asarray(D, float) for D in diag], {ij: sp.csr_matrix(M) for ij, M in off.items()}
+        XtX, Xty = np.atleast_2d(np.asarray(XtX, float)), np.asarray(Xty, float)
+        self.p = p = XtX.shape[0]
+        try: self.R0 = np.linalg.cholesky(XtX).T if p else np.zeros((0, 0))
+        except np.linalg.LinAlgError: raise MixedModelError("the fixed-effects matrix is not of full rank (X'X is not positive definite): is X of full rank?") from None
+        r = np.abs(np.diag(self.R0))
+        if p and not r.min() > 1e-12 * r.max(): raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))}): is X of full rank?")
+        self.beta0 = np.linalg.solve(XtX, Xty) if p else np.zeros(0)
+        Rt = lambda M: solve_triangular(self.R0.T, M, lower=True, check_finite=False)        # R₀⁻ᵀM: X' → Q'
+        self.xz = [np.vstack([Rt(np.asarray(XZ, float)), (np.asarray(yZ, float) - self.beta0 @ XZ)[None]]) for XZ, yZ in zip(XtZ, ytZ)]
+        QtQ = Rt(Rt(XtX).T) if p else np.zeros((0, 0))
+        Qtr = Rt(Xty - XtX @ self.beta0) if p else np.zeros(0)
+        self.xx = np.block([[QtQ, Qtr[:, None]], [Qtr[None], np.array([[float(yty) - self.beta0 @ Xty]])]])
+        return self
+
     def with_xy(self, X, y):
         """The blocks for the same Z with another X and y.
 
@@ -107,6 +158,7 @@ class Blocks:
             A shallow copy of these blocks with new `p`, `R0`, `beta0`, `xz` and `xx`.
         """
         import copy
+        if self.Zs is None: raise MixedModelError("these blocks were made from sums (Blocks.from_sums), without the rows: another X and y need a new pass over the rows")
         new = copy.copy(self)
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
         return new
