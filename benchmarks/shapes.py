@@ -6,7 +6,9 @@ data already in memory), one BLAS thread for every fitter. mixedlm is used when 
 (`MIXEDLM_PYTHON`, default /work/scratch/mlmvenv/bin/python, or this Python), lme4 when `Rscript` is on the PATH;
 neither is required. The machine is shared: compare the ratios within one run, not across runs.
 
-    python benchmarks/shapes.py [repeats] [model ...]    # default 3 repeats (1 for the models marked big), all models
+    python benchmarks/shapes.py [repeats] [model ...] [--no-lme4 MODEL,...]
+        # default 3 repeats for the small models (mixednb and mixedlm; lme4: its median of `repeats` after a warm-up
+        # on sleepstudy, one fit elsewhere), one fit for the big ones; all models
 
 Models: sleepstudy, insteval3, insteval_dept, kb20, kb72, psycholing, crossed1e5, crossed1e6."""
 import json, os, shutil, subprocess, sys, tempfile, time, warnings
@@ -116,11 +118,12 @@ def run_python(python, fitter, name, repeats):
 def run_lme4(name, repeats):
     if not shutil.which('Rscript'): return None
     make, f, big = MODELS[name]
+    small = name == 'sleepstudy'                          # lme4 takes seconds to minutes elsewhere: one fit
     with tempfile.TemporaryDirectory() as d:
         make().to_csv(f"{d}/x.csv", index=False)
-        reps = 1 if big else repeats
+        reps = repeats if small else 1
         code = (f"suppressMessages(library(lme4)); d <- read.csv('{d}/x.csv', stringsAsFactors=TRUE); "
-                + ("" if big else f"m <- lmer({f}, d); ")
+                + (f"m <- lmer({f}, d); " if small else "")
                 + f"ts <- sapply(1:{reps}, function(i) system.time(m <<- lmer({f}, d))[['elapsed']]); "
                 "cat(median(ts), m@optinfo$feval, format(getME(m, 'devcomp')$cmp[['REML']], digits = 15), '\\n')")
         out, peak, err = _child(['Rscript', '-e', code], {'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'})
@@ -135,12 +138,12 @@ def _mixedlm_python():
     return None
 
 
-def main(repeats=3, names=None):
+def main(repeats=3, names=None, no_lme4=()):
     names, mlm, rows = names or list(MODELS), _mixedlm_python(), []
     for name in names:
         res = {'mixednb': run_python(sys.executable, 'mixednb', name, repeats)}
         if mlm: res['mixedlm'] = run_python(mlm, 'mixedlm', name, repeats)
-        r = run_lme4(name, repeats)
+        r = None if name in no_lme4 else run_lme4(name, repeats)
         if r: res['lme4'] = r
         base = res['mixednb'].get('seconds')
         for k, v in res.items():
@@ -156,6 +159,7 @@ def main(repeats=3, names=None):
 if __name__ == '__main__':
     if sys.argv[1:2] == ['--one']: one(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
-        args = sys.argv[1:]
+        args, skip = sys.argv[1:], ()
+        if '--no-lme4' in args: i = args.index('--no-lme4'); skip = args[i + 1].split(','); del args[i:i + 2]
         reps = int(args.pop(0)) if args and args[0].isdigit() else 3
-        main(reps, args or None)
+        main(reps, args or None, skip)

@@ -88,28 +88,29 @@ def _dense_rest(L, k):
         for j in range(1, i + 1): Lr[off[i - 1]:off[i], off[j - 1]:off[j]] = L[i, j]
     return Lr, off
 
-def _dot(C, P):
-    "Σ C ∘ P for dense C and P dense or CSR (read at P's stored entries)."
-    if isinstance(P, np.ndarray): return float(np.vdot(C, P))
-    return float(C[np.repeat(np.arange(P.shape[0]), np.diff(P.indptr)), P.indices] @ P.data)
+def _dot(C, P, lower=False):
+    """Σ C ∘ P for dense C and P dense or CSR (read at P's stored entries); with `lower`, C holds only the lower triangle
+    of a symmetric matrix (zeros above) and P is symmetric: 2 Σ C ∘ P less the diagonal's share."""
+    if isinstance(P, np.ndarray): v, dP = float(np.vdot(C, P)), (np.diagonal(P) if lower else None)
+    else: v, dP = float(C[np.repeat(np.arange(P.shape[0]), np.diff(P.indptr)), P.indices] @ P.data), (P.diagonal() if lower else None)
+    return 2 * v - float(np.diagonal(C) @ dP) if lower else v
 
 def _column_sums(Cl, off, A, L, lams, B, BK, k):
     """Per later term t, Σ over its columns of C_r ∘ (S − I); and Σ C_r ∘ K.
 
     S − I = Λ_r'A_rrΛ_r − L_r1L_r1' block by block: A_rr at its stored entries, L_r1L_r1' = Λ_r'A_r1 B B' A_r1'Λ_r and
     K = Λ_r'A_r1 B_K B_K' A_r1'Λ_r by the downdate plans' products (`first_column`, `DowndatePlan.product`), for the
-    diagonal (ℓ₁, 1, 1) B and B_K. `Cl` holds C_r's lower triangle; block (i, j) of the symmetric C_r is read whole, and an
-    off-diagonal block counts for both terms' columns."""
+    diagonal (ℓ₁, 1, 1) B and B_K. `Cl` holds C_r's lower triangle (zeros above: `dpotri` on the lower-triangular L_r);
+    a block (i, j) below the diagonal counts for both terms' columns."""
     cols, tK, kept = np.zeros(k), 0.0, L.products or {}
     F = {i: first_column(A, i, lams[i], B) for i in range(1, k)}
     FK = {i: first_column(A, i, lams[i], BK) for i in range(1, k)}
     for i in range(1, k):
         for j in range(1, i + 1):
-            C = Cl[off[i - 1]:off[i], off[j - 1]:off[j]]
-            if i == j: C = np.tril(C) + np.tril(C, -1).T
+            C = Cl[off[i - 1]:off[i], off[j - 1]:off[j]]        # on the diagonal (i = j): its lower triangle
             P = A.plans[i, j]
-            v = _dot(C, kept[i, j] if (i, j) in kept else P.product(F[i], F[j]))
-            vK = _dot(C, P.product(FK[i], FK[j]))
+            v = _dot(C, kept[i, j] if (i, j) in kept else P.product(F[i], F[j]), i == j)
+            vK = _dot(C, P.product(FK[i], FK[j]), i == j)
             cols[j] -= v
             if i == j:                                                   # Λ_j'A_jjΛ_j, diagonal
                 cols[j] += np.diag(C) @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())
@@ -144,7 +145,7 @@ def scalar_ldL2_grad(A, L, lams):
     trace[0] = np.sum(a / d2)
     if k > 1:
         Lr, off = _dense_rest(L, k)
-        Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹
+        Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹ (zeros above, as Lr)
         if info != 0: raise MixedModelError(f"the later terms' factor cannot be inverted (LAPACK info {info})")
         cols, tK = _column_sums(Cl, off, A, L, lams, th[0] / np.sqrt(d2)[:, None, None], (1 / d2)[:, None, None], k)
         with np.errstate(divide='ignore', invalid='ignore'):

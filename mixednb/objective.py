@@ -351,9 +351,10 @@ def subtract(M, P):
         M.
     """
     if isinstance(P, np.ndarray): M -= P; return M
-    np.negative(M, out=M)
+    np.negative(P.data, out=P.data)                       # P's entries negated, added, and P restored
     _st.csr_todense(*P.shape, P.indptr, P.indices, P.data, M)
-    return np.negative(M, out=M)
+    np.negative(P.data, out=P.data)
+    return M
 
 def _with_index(M, idx):
     "The CSR matrix M with index arrays of the integer type idx (scipy's kernels want one type for all)."
