@@ -4,7 +4,9 @@ Each (fitter, model) runs in a fresh process, so that its peak resident memory (
 imports included) is its own; times are in-process medians of `repeats` fits after one warm-up fit (design included,
 data already in memory), one BLAS thread for every fitter. mixedlm is used when a Python that imports it is found
 (`MIXEDLM_PYTHON`, default /work/scratch/mlmvenv/bin/python, or this Python), lme4 when `Rscript` is on the PATH;
-neither is required. The machine is shared: compare the ratios within one run, not across runs.
+neither is required. The machine is shared and its load changes from minute to minute: compare ratios within one
+run, not across runs; for the small models mixednb and mixedlm are also fitted alternately in one process (the
+`alternated` columns), the fairest ratio on a loaded machine.
 
     python benchmarks/shapes.py [repeats] [model ...] [--no-lme4 MODEL,...]
         # default 3 repeats for the small models (mixednb and mixedlm; lme4: its median of `repeats` after a warm-up
@@ -93,6 +95,19 @@ def one(fitter, name, repeats):
     print(json.dumps(dict(seconds=float(np.median([r[0] for r in runs])), evaluations=runs[0][1], criterion=runs[0][2], peak_MB=peak)))
 
 
+def interleaved(name, repeats):
+    "Run in a child process that imports both: mixednb and mixedlm fits alternated, so both see the same load."
+    from threadpoolctl import threadpool_limits
+    warnings.simplefilter('ignore')
+    make, f, big = MODELS[name]
+    data, a, b = make(), [], []
+    with threadpool_limits(1):
+        _mixednb(data, f); _mixedlm(data, f)
+        for _ in range(repeats):
+            a.append(_mixednb(data, f)[0]); b.append(_mixedlm(data, f)[0])
+    print(json.dumps(dict(mixednb=float(np.median(a)), mixedlm=float(np.median(b)))))
+
+
 def _child(cmd, env=None, timeout=3600):
     "Run cmd; (its stdout, its own peak RSS in MB, or None on failure)."
     with tempfile.TemporaryFile('w+') as out, tempfile.TemporaryFile('w+') as err:
@@ -145,10 +160,20 @@ def main(repeats=3, names=None, no_lme4=()):
         if mlm: res['mixedlm'] = run_python(mlm, 'mixedlm', name, repeats)
         r = None if name in no_lme4 else run_lme4(name, repeats)
         if r: res['lme4'] = r
+        if mlm and not MODELS[name][2]:                   # small models: both fitters alternated in one process
+            out, _, err = _child([mlm, __file__, '--interleaved', name, str(max(repeats, 5))],
+                                 {'PYTHONPATH': os.pathsep.join([os.path.dirname(HERE), os.environ.get('PYTHONPATH', '')]),
+                                  'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'})
+            if out:
+                il = json.loads(out.strip().splitlines()[-1])
+                res['mixednb']['alternated'] = il['mixednb']; res['mixedlm']['alternated'] = il['mixedlm']
         base = res['mixednb'].get('seconds')
         for k, v in res.items():
             row = dict(model=name, fitter=k, **{c: v.get(c) for c in ('seconds', 'evaluations', 'criterion', 'peak_MB')})
             row['time / mixednb'] = v['seconds'] / base if base and v.get('seconds') else None
+            if 'alternated' in v:                          # seconds when alternated with the other fitter, and the ratio
+                row['alternated s'] = v['alternated']
+                row['alternated / mixednb'] = v['alternated'] / res['mixednb']['alternated']
             row['error'] = v.get('error', '')
             rows.append(row); print(json.dumps(row), flush=True, file=sys.stderr)
     R = pd.DataFrame(rows)
@@ -158,6 +183,7 @@ def main(repeats=3, names=None, no_lme4=()):
 
 if __name__ == '__main__':
     if sys.argv[1:2] == ['--one']: one(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1:2] == ['--interleaved']: interleaved(sys.argv[2], int(sys.argv[3]))
     else:
         args, skip = sys.argv[1:], ()
         if '--no-lme4' in args: i = args.index('--no-lme4'); skip = args[i + 1].split(','); del args[i:i + 2]

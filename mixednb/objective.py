@@ -185,6 +185,17 @@ class Blocks:
         """
         return {i: self.plans[i, i].left.values(self.off[i, 0]) for i in range(1, len(self.terms))}
 
+    @functools.cached_property
+    def first_dense(self):
+        """Z_i'Z_1 as a dense array for each later term i whose plan is dense (at most 4× its stored entries).
+
+        Returns
+        -------
+        dict
+            i → q_i × q₁ array.
+        """
+        return {i: P.left.toarray(P.left.values(self.off[i, 0])) for (i, j), P in self.plans.items() if i == j and P.left.dense}
+
 # %% ../nbs/02_objective.ipynb #30d02336
 def conditioned_X(X):
     """X = Q R₀ with Q'Q = I and R₀ upper triangular with a positive diagonal (a thin QR decomposition).
@@ -229,6 +240,7 @@ class FirstColumn:
     indices, indptr, order : np.ndarray
         The CSR structure of the q_i × q_1 matrix of the stored blocks, and for each of its entries its position in
         the blocks' values raveled.
+
     shape : tuple
         (q_i, q_1).
     dense : bool
@@ -244,6 +256,11 @@ class FirstColumn:
         S = sp.csr_matrix((np.arange(r.size, dtype=float), (r, c)), shape=self.shape); S.sort_indices()
         self.indices, self.indptr, self.order = S.indices, S.indptr, S.data.astype(np.int64)
         self.dense = 4 * r.size >= self.shape[0] * self.shape[1]
+
+    @functools.cached_property
+    def flat(self):
+        "Each CSR entry's position in the dense q_i × q_1 array, row-major (for dense patterns)."
+        return np.repeat(np.arange(self.shape[0], dtype=np.int64), np.diff(self.indptr)) * self.shape[1] + self.indices
 
     def values(self, Ai1):
         """The (nb, p_i, p_1) stored blocks of Z_i'Z_1, whose pattern is this one's (or within it: a reweighted Z).
@@ -386,9 +403,16 @@ def first_column(A, i, lam_i, B1):
     tuple
         (L_i1 as CSR, L_i1 as a dense array when its plan is dense, else None).
     """
-    P, V = A.plans[i, i].left, A.downdates[i]
-    vals = V * (lam_i[0, 0] * B1[P.cols]) if V.shape[1:] == (1, 1) else lam_i.T @ V @ B1[P.cols]
-    return P.csr(vals), (P.toarray(vals) if P.dense else None)
+    P = A.plans[i, i].left
+    if not P.dense:
+        V = A.downdates[i]
+        vals = V * (lam_i[0, 0] * B1[P.cols]) if V.shape[1:] == (1, 1) else lam_i.T @ V @ B1[P.cols]
+        return P.csr(vals), None
+    D, (pi, p1) = A.first_dense[i], (P.pi, P.p1)               # dense: Λ_i'A_i1 by rows, then B₁ level by level
+    Ld = D * lam_i[0, 0] if pi == 1 else (lam_i.T @ D.reshape(-1, pi, D.shape[1])).reshape(D.shape)
+    if p1 == 1: Ld = Ld * B1[:, 0, 0]
+    else: Ld = (Ld.reshape(D.shape[0], P.l1, p1).transpose(1, 0, 2) @ B1).transpose(1, 0, 2).reshape(D.shape)
+    return sp.csr_matrix((Ld.ravel()[P.flat], P.indices, P.indptr), shape=P.shape), Ld
 
 # %% ../nbs/02_objective.ipynb #577a03e1
 @functools.lru_cache(maxsize=None)
@@ -910,8 +934,8 @@ def update_L(A: Blocks, theta, keep_products=False):
             M = subtract(_lam_off(A, i, j, lams), P)
             for m in range(1, j): M = _sub(M, L[i, m], L[j, m])
             L[i, j] = _rdiv_Lt(M, Ljj)
-        M = times_blocks(A.xz[j], lams[j])
-        for m in range(j): M = _sub(M, L['X', m], L[j, m])
+        M = times_blocks(A.xz[j], lams[j]) - L['X', 0] @ (F[j][0] if F[j][1] is None else F[j][1]).T
+        for m in range(1, j): M = _sub(M, L['X', m], L[j, m])
         L['X', j] = _rdiv_Lt(M, Ljj)
     M = A.xx.copy()
     for m in range(k): M -= L['X', m] @ L['X', m].T

@@ -23,6 +23,7 @@ FORMULAS = [
     "y ~ x + (x||a) + (1|b)",                             # `||`: (1|a) + (0 + x|a) + (1|b)
     "y ~ x + (1 + x|a) + (1|b) + (0 + z|b) + (1|c)",     # mixed sizes, a second term on b
     "y ~ x + (0 + x|b) + (1 + z + x|a)",                 # the first term a vector one, later scalar
+    "y ~ x + (1|a) + (1 + x|b)",                          # the first term scalar, a later vector one
 ]
 
 
