@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
-from .objective import first_column
+from .objective import first_column, first_product, Scattered
 from .core import MixedModelError
 from .design import theta_positions
 
@@ -92,6 +92,9 @@ def _dot(C, P, lower=False):
     """Σ C ∘ P for dense C and P dense or CSR (read at P's stored entries); with `lower`, C holds only the lower triangle
     of a symmetric matrix (zeros above) and P is symmetric: 2 Σ C ∘ P less the diagonal's share."""
     if isinstance(P, np.ndarray): v, dP = float(np.vdot(C, P)), (np.diagonal(P) if lower else None)
+    elif isinstance(P, Scattered):                              # entries at flat positions (lower triangle for i = j)
+        r, c = np.divmod(P.flat, P.shape[1])
+        v, dP = float(C[r, c] @ P.vals), (np.bincount(r[r == c], P.vals[r == c], P.shape[0]) if lower else None)
     else: v, dP = float(C[np.repeat(np.arange(P.shape[0]), np.diff(P.indptr)), P.indices] @ P.data), (P.diagonal() if lower else None)
     return 2 * v - float(np.diagonal(C) @ dP) if lower else v
 
@@ -108,9 +111,8 @@ def _column_sums(Cl, off, A, L, lams, B, BK, k):
     for i in range(1, k):
         for j in range(1, i + 1):
             C = Cl[off[i - 1]:off[i], off[j - 1]:off[j]]        # on the diagonal (i = j): its lower triangle
-            P = A.plans[i, j]
-            v = _dot(C, kept[i, j] if (i, j) in kept else P.product(F[i], F[j]), i == j)
-            vK = _dot(C, P.product(FK[i], FK[j]), i == j)
+            v = _dot(C, kept[i, j] if (i, j) in kept else first_product(A, i, j, F), i == j)
+            vK = _dot(C, first_product(A, i, j, FK), i == j)
             cols[j] -= v
             if i == j:                                                   # Λ_j'A_jjΛ_j, diagonal
                 cols[j] += np.diag(C) @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())

@@ -16,11 +16,11 @@ from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'first_column', 'positions',
-           'lambdas', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense',
-           'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor',
-           'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat',
-           'RX_inv', 'u_hat', 'cond_cov_u']
+__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'PairPlan', 'Scattered',
+           'first_product', 'first_column', 'positions', 'lambdas', 'blockdiag', 'Lambda', 'small_chol',
+           'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L',
+           'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
+           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -186,6 +186,17 @@ class Blocks:
         return {i: self.plans[i, i].left.values(self.off[i, 0]) for i in range(1, len(self.terms))}
 
     @functools.cached_property
+    def pair_values(self):
+        """K of each `PairPlan` with the values of these blocks (`PairPlan.K`).
+
+        Returns
+        -------
+        dict
+            (i, j) → scipy.sparse.csr_matrix.
+        """
+        return {ij: P.pairs.K(self.off[ij[0], 0], self.off[ij[1], 0]) for ij, P in self.plans.items() if P.pairs is not None}
+
+    @functools.cached_property
     def first_dense(self):
         """Z_i'Z_1 as a dense array for each later term i whose plan is dense (at most 4× its stored entries).
 
@@ -326,9 +337,13 @@ class DowndatePlan:
     left, right : FirstColumn
     dense : bool
         Both dense: the product is a BLAS product of dense arrays; otherwise a sparse product.
+    pairs : PairPlan or None
+        For scalar terms, the pairs of entries that multiply (when they are few: see `_plans`); the product is then
+        one sparse matrix-vector product (`first_product`).
     """
     def __init__(self, left, right):
         self.left, self.right, self.dense = left, right, left.dense and right.dense
+        self.pairs = None                                       # a PairPlan, for scalar terms (see `_plans`)
         self._nnz = None                                        # of the sparse product, known after the first one
 
     def product(self, Fi, Fj):
@@ -368,6 +383,7 @@ def subtract(M, P):
         M.
     """
     if isinstance(P, np.ndarray): M -= P; return M
+    if isinstance(P, Scattered): M.reshape(-1)[P.flat] -= P.vals; return M
     np.negative(P.data, out=P.data)                       # P's entries negated, added, and P restored
     _st.csr_todense(*P.shape, P.indptr, P.indices, P.data, M)
     np.negative(P.data, out=P.data)
@@ -378,11 +394,122 @@ def _with_index(M, idx):
     if M.indices.dtype == idx and M.indptr.dtype == idx: return M
     return sp.csr_matrix((M.data, M.indices.astype(idx), M.indptr.astype(idx)), M.shape)
 
+def _ranges(starts, counts):
+    "Concatenation of the integer ranges [start, start + count)."
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+
+def _csc(A):
+    "A in canonical CSC form (sorted indices, no duplicates), whose `data` order a `PairPlan` indexes."
+    A = A.tocsc(copy=True); A.sum_duplicates(); A.sort_indices()
+    return A
+
+class PairPlan:
+    """For scalar terms: every pair of stored entries of A_i1 and A_j1 in one column g, and where their product goes in
+    A_i1 W A_j1' (W diagonal): structure only. `K` adds the values: a sparse K with K @ w = the block's entries.
+
+    Parameters
+    ----------
+    Ai1, Aj1 : scipy.sparse matrix
+        Z_i'Z_1 and Z_j'Z_1 of scalar terms (only their patterns are kept).
+    lower : bool
+        Only the pairs on or below the diagonal (i = j: a diagonal block's Cholesky reads only its lower triangle).
+
+    Attributes
+    ----------
+    flat : np.ndarray
+        The flat positions written in the dense q_i × q_j block.
+    indptr, indices, left, right : np.ndarray
+        K's CSR structure (rows: `flat`, columns: g), and which stored entries of A_i1 and A_j1 (canonical CSC order)
+        multiply in each of K's entries.
+    """
+    def __init__(self, Ai1, Aj1, lower=False):
+        Ai, Aj = _csc(Ai1), _csc(Aj1)
+        ci, cj = np.diff(Ai.indptr), np.diff(Aj.indptr)
+        left = _ranges(Ai.indptr[:-1], ci)                      # Ai's entries, column by column
+        g0 = np.repeat(np.arange(Ai.shape[1]), ci)              # their column g
+        rep = cj[g0]
+        left, g = np.repeat(left, rep), np.repeat(g0, rep)
+        right = _ranges(Aj.indptr[:-1][g0], rep)                # each paired with every entry of Aj's column
+        r, c = Ai.indices[left], Aj.indices[right]
+        if lower: keep = r >= c; r, c, g, left, right = r[keep], c[keep], g[keep], left[keep], right[keep]
+        flat = r.astype(np.int64) * Aj.shape[0] + c
+        self.flat, row = np.unique(flat, return_inverse=True)
+        order = np.lexsort((g, row))
+        self.indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=len(self.flat)))]
+        self.indices, self.left, self.right = g[order], left[order], right[order]
+        self.shape = (Ai.shape[0], Aj.shape[0])
+
+    def K(self, Ai1, Aj1):
+        """K (sparse, len(flat) × ℓ₁) with the current values of Z_i'Z_1 and Z_j'Z_1 (this plan's patterns).
+
+        Parameters
+        ----------
+        Ai1, Aj1 : scipy.sparse matrix
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+        """
+        v = _csc(Ai1).data[self.left] * _csc(Aj1).data[self.right]
+        return sp.csr_matrix((v, self.indices, self.indptr), shape=(len(self.flat), Ai1.shape[1]))
+
+def _pair_count(Pi, Pj, lower):
+    "How many pairs of stored entries share a column of the first term (half, with the diagonal, for `lower`)."
+    ci, cj = (np.bincount(P.cols, minlength=P.l1) for P in (Pi, Pj))
+    return (ci @ cj + ci.sum()) // 2 if lower else ci @ cj
+
 def _plans(A):
-    "The downdate plans of every pair of later terms (i ≥ j ≥ 1), sharing one `FirstColumn` per term."
+    """The downdate plans of every pair of later terms (i ≥ j ≥ 1), sharing one `FirstColumn` per term; scalar terms
+    whose pairs of entries are at most twice the entries of the block they write get a `PairPlan`."""
     k, p1 = len(A.terms), A.terms[0].p
     first = {i: FirstColumn(A.off[i, 0], A.terms[i].p, p1) for i in range(1, k)}
-    return {(i, j): DowndatePlan(first[i], first[j]) for i in range(1, k) for j in range(1, i + 1)}
+    out = {}
+    for i in range(1, k):
+        for j in range(1, i + 1):
+            P = out[i, j] = DowndatePlan(first[i], first[j])
+            scalar = p1 == A.terms[i].p == A.terms[j].p == 1
+            if scalar and not P.dense and _pair_count(first[i], first[j], i == j) <= 2 * first[i].shape[0] * first[j].shape[0]:
+                P.pairs = PairPlan(A.off[i, 0], A.off[j, 0], lower=i == j)
+    return out
+
+class Scattered:
+    """A dense block given by its entries `vals` at the flat positions `flat` (zeros elsewhere), as a `PairPlan` makes it.
+
+    Parameters
+    ----------
+    flat : np.ndarray
+        Row-major positions in the (m, n) block.
+    vals : np.ndarray
+        The entries there.
+    shape : tuple
+        (m, n).
+    """
+    def __init__(self, flat, vals, shape): self.flat, self.vals, self.shape = flat, vals, shape
+    def toarray(self):
+        "The block, dense."
+        out = np.zeros(self.shape); out.reshape(-1)[self.flat] = self.vals
+        return out
+
+def first_product(A, i, j, F):
+    """L_i1L_j1' of two later terms i ≥ j ≥ 1 by their plan: dense, CSR, or `Scattered` (a `PairPlan`, lower triangle
+    only when i = j).
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks.
+    i, j : int
+        The terms.
+    F : dict
+        The first column's blocks, term → `first_column`'s tuple.
+
+    Returns
+    -------
+    np.ndarray, scipy.sparse.csr_matrix or Scattered
+    """
+    P = A.plans[i, j]
+    if P.pairs is None: return P.product(F[i], F[j])
+    return Scattered(P.pairs.flat, A.pair_values[i, j] @ (F[i][2] * F[j][2]), P.pairs.shape)
 
 def first_column(A, i, lam_i, B1):
     """L_i1 = Λ_i'A_i1B₁ for a later term i, from the stored blocks of A_i1: one batched product.
@@ -401,18 +528,20 @@ def first_column(A, i, lam_i, B1):
     Returns
     -------
     tuple
-        (L_i1 as CSR, L_i1 as a dense array when its plan is dense, else None).
+        (L_i1 as CSR, L_i1 as a dense array when its plan is dense, else None, and for scalar terms the w with
+        L_i1 = A_i1 diag(w), else None).
     """
     P = A.plans[i, i].left
+    w = lam_i[0, 0] * B1[:, 0, 0] if B1.shape[1] == lam_i.shape[0] == 1 else None     # scalar: L_i1 = A_i1 diag(w)
     if not P.dense:
         V = A.downdates[i]
         vals = V * (lam_i[0, 0] * B1[P.cols]) if V.shape[1:] == (1, 1) else lam_i.T @ V @ B1[P.cols]
-        return P.csr(vals), None
+        return P.csr(vals), None, w
     D, (pi, p1) = A.first_dense[i], (P.pi, P.p1)               # dense: Λ_i'A_i1 by rows, then B₁ level by level
     Ld = D * lam_i[0, 0] if pi == 1 else (lam_i.T @ D.reshape(-1, pi, D.shape[1])).reshape(D.shape)
     if p1 == 1: Ld = Ld * B1[:, 0, 0]
     else: Ld = (Ld.reshape(D.shape[0], P.l1, p1).transpose(1, 0, 2) @ B1).transpose(1, 0, 2).reshape(D.shape)
-    return sp.csr_matrix((Ld.ravel()[P.flat], P.indices, P.indptr), shape=P.shape), Ld
+    return sp.csr_matrix((Ld.ravel()[P.flat], P.indices, P.indptr), shape=P.shape), Ld, w
 
 # %% ../nbs/02_objective.ipynb #577a03e1
 @functools.lru_cache(maxsize=None)
@@ -859,7 +988,7 @@ def _diag_block(A, j, t, lams, L, F, keep=None):
     lam = lams[j]
     M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else _dense_blocks(lam.T @ A.diag[j] @ lam)
     M[np.diag_indices_from(M)] += 1.0
-    P = A.plans[j, j].product(F[j], F[j])
+    P = first_product(A, j, j, F)
     if keep is not None and P.shape[0] ** 2 <= 1e7: keep[j, j] = P
     M = subtract(M, P)
     for m in range(1, j): M = _sub(M, L[j, m], L[j, m])
@@ -929,7 +1058,7 @@ def update_L(A: Blocks, theta, keep_products=False):
             continue
         L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F, L.products)
         for i in range(j + 1, k):
-            P = A.plans[i, j].product(F[i], F[j])
+            P = first_product(A, i, j, F)
             if L.products is not None and np.prod(P.shape) <= 1e7: L.products[i, j] = P
             M = subtract(_lam_off(A, i, j, lams), P)
             for m in range(1, j): M = _sub(M, L[i, m], L[j, m])

@@ -27,10 +27,14 @@ FORMULAS = [
 ]
 
 
-def force(A, dense):
-    "Make every first-term product of A dense (BLAS) or sparse, whatever the pattern's fill."
-    for P in A.plans.values(): P.left.dense = P.right.dense = dense
-    for P in A.plans.values(): P.dense = dense
+def force(A, kind):
+    "Make every first-term product of A dense (BLAS), sparse, or by pairs of entries (scalar terms), whatever the fill."
+    for P in A.plans.values(): P.left.dense = P.right.dense = kind == 'dense'
+    for (i, j), P in A.plans.items():
+        P.dense = kind == 'dense'
+        scalar = A.terms[0].p == A.terms[i].p == A.terms[j].p == 1
+        P.pairs = O.PairPlan(A.off[i, 0], A.off[j, 0], lower=i == j) if kind == 'pairs' and scalar else None
+    A.__dict__.pop('pair_values', None)
 
 
 def dense_criterion(d, theta, reml=True, w=None):
@@ -68,12 +72,13 @@ def test_each_path_gives_the_dense_criterion_and_one_gradient(f, seed, weighted)
         th = random_theta(d, r)
         want = dense_criterion(d, th, reml, df.w.to_numpy() if weighted else None)
         got, grads = {}, {}
-        for kind in (True, False):
+        for kind in ('dense', 'sparse', 'pairs'):
             A = O.Blocks(d); force(A, kind)
             got[kind] = O.objective(A, th, reml)
             grads[kind] = gradient(A, th, reml)
             assert got[kind] == pytest.approx(want, rel=1e-10), (kind, f)
-        np.testing.assert_allclose(grads[True], grads[False], rtol=1e-10, atol=1e-10 * np.abs(grads[True]).max())
+        for kind in ('sparse', 'pairs'):
+            np.testing.assert_allclose(grads[kind], grads['dense'], rtol=1e-10, atol=1e-10 * np.abs(grads['dense']).max())
 
 
 @pytest.mark.parametrize('f', FORMULAS)
@@ -96,6 +101,7 @@ def test_patterns_choose_their_path_by_fill():
     A = O.Blocks(d)
     assert [t.group for t in d.terms] == ['a', 'b', 'c']
     assert not A.plans[1, 1].dense and A.plans[2, 2].dense and not A.plans[2, 1].dense
+    assert A.plans[1, 1].pairs is not None and A.plans[2, 2].pairs is None     # few pairs: listed; dense: BLAS
     th = np.array([0.8, 1.3, 0.6])
     assert O.objective(A, th) == pytest.approx(dense_criterion(d, th), rel=1e-10)
 
