@@ -143,7 +143,8 @@ class Blocks:
     def with_xy(self, X, y):
         """The blocks for the same Z with another X and y.
 
-        Z's blocks and the downdate plans are shared, not recomputed.
+        Z's blocks, the downdate plans and the values they read (`downdates`, `first_dense`, `pair_values`) are shared,
+        not recomputed.
 
         Parameters
         ----------
@@ -159,6 +160,7 @@ class Blocks:
         """
         import copy
         if self.Zs is None: raise MixedModelError("these blocks were made from sums (Blocks.from_sums), without the rows: another X and y need a new pass over the rows")
+        for name in ('plans', 'downdates', 'first_dense', 'pair_values'): getattr(self, name)   # made once, then shared
         new = copy.copy(self)
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
         return new
