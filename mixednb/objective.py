@@ -73,6 +73,7 @@ class Blocks:
         self.ldW = 0.0 if d.w is None else float(np.log(d.w).sum())
         terms = d.terms if d.w is None else [dataclasses.replace(t, X=t.X * self.sw[:, None]) for t in d.terms]
         self.terms, self.n, self.Zs = terms, d.n, [Z_of(t) for t in terms]
+        self._zcache = {}                                                              # Z's derived values, shared by with_xy's copies
         self.diag = [block_crossprod(t) for t in terms]                                # Z_j'Z_j, (ℓ, p, p)
         self.off = {(i, j): (self.Zs[i].T @ self.Zs[j]).tocsr() for i in range(len(self.Zs)) for j in range(i)}  # Z_i'Z_j
         self._set_xy(d.X, d.y)
@@ -125,6 +126,7 @@ class Blocks:
         """
         self = cls.__new__(cls)
         self.sw, self.offset, self.ldW, self.terms, self.n, self.Zs = None, None, float(ldW), list(terms), int(n), None
+        self._zcache = {}
         self.diag, self.off = [np.asarray(D, float) for D in diag], {ij: sp.csr_matrix(M) for ij, M in off.items()}
         XtX, Xty = np.atleast_2d(np.asarray(XtX, float)), np.asarray(Xty, float)
         self.p = p = XtX.shape[0]
@@ -143,8 +145,8 @@ class Blocks:
     def with_xy(self, X, y):
         """The blocks for the same Z with another X and y.
 
-        Z's blocks, the downdate plans and the values they read (`downdates`, `first_dense`, `pair_values`) are shared,
-        not recomputed.
+        Z's blocks, the downdate plans and the values they read (`downdates`, `first_dense`, `pair_values`, kept in one
+        dict that the copies share) are shared, not recomputed.
 
         Parameters
         ----------
@@ -160,7 +162,6 @@ class Blocks:
         """
         import copy
         if self.Zs is None: raise MixedModelError("these blocks were made from sums (Blocks.from_sums), without the rows: another X and y need a new pass over the rows")
-        for name in ('plans', 'downdates', 'first_dense', 'pair_values'): getattr(self, name)   # made once, then shared
         new = copy.copy(self)
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
         return new
@@ -176,7 +177,7 @@ class Blocks:
         """
         return _plans(self)
 
-    @functools.cached_property
+    @property
     def downdates(self):
         """The values of Z_i'Z_1 in the blocks of its plan's pattern (`FirstColumn.values`), for each later term i.
 
@@ -185,9 +186,14 @@ class Blocks:
         dict
             i → (nb, p_i, p₁) array.
         """
-        return {i: self.plans[i, i].left.values(self.off[i, 0]) for i in range(1, len(self.terms))}
+        return self._z('downdates', lambda: {i: self.plans[i, i].left.values(self.off[i, 0]) for i in range(1, len(self.terms))})
 
-    @functools.cached_property
+    def _z(self, name, make):
+        "`make()`, kept under `name` in the dict of Z's derived values (shared with `with_xy`'s copies)."
+        if name not in self._zcache: self._zcache[name] = make()
+        return self._zcache[name]
+
+    @property
     def pair_values(self):
         """K of each `PairPlan` with the values of these blocks (`PairPlan.K`).
 
@@ -196,9 +202,9 @@ class Blocks:
         dict
             (i, j) → scipy.sparse.csr_matrix.
         """
-        return {ij: P.pairs.K(self.off[ij[0], 0], self.off[ij[1], 0]) for ij, P in self.plans.items() if P.pairs is not None}
+        return self._z('pair_values', lambda: {ij: P.pairs.K(self.off[ij[0], 0], self.off[ij[1], 0]) for ij, P in self.plans.items() if P.pairs is not None})
 
-    @functools.cached_property
+    @property
     def first_dense(self):
         """Z_i'Z_1 as a dense array for each later term i whose plan is dense (at most 4× its stored entries).
 
@@ -207,7 +213,7 @@ class Blocks:
         dict
             i → q_i × q₁ array.
         """
-        return {i: P.left.toarray(P.left.values(self.off[i, 0])) for (i, j), P in self.plans.items() if i == j and P.left.dense}
+        return self._z('first_dense', lambda: {i: P.left.toarray(P.left.values(self.off[i, 0])) for (i, j), P in self.plans.items() if i == j and P.left.dense})
 
 # %% ../nbs/02_objective.ipynb #30d02336
 def conditioned_X(X):
@@ -438,7 +444,9 @@ class PairPlan:
         self.flat, row = np.unique(flat, return_inverse=True)
         order = np.lexsort((g, row))
         self.indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=len(self.flat)))]
-        self.indices, self.left, self.right = g[order], left[order], right[order]
+        idx = np.int32 if max(Ai.nnz, Aj.nnz, Ai.shape[1], len(g)) < 2 ** 31 else np.int64
+        self.indices, self.left, self.right = g[order].astype(idx), left[order].astype(idx), right[order].astype(idx)
+        self.indptr = self.indptr.astype(idx)
         self.shape = (Ai.shape[0], Aj.shape[0])
 
     def K(self, Ai1, Aj1):

@@ -34,7 +34,7 @@ def force(A, kind):
         P.dense = kind == 'dense'
         scalar = A.terms[0].p == A.terms[i].p == A.terms[j].p == 1
         P.pairs = O.PairPlan(A.off[i, 0], A.off[j, 0], lower=i == j) if kind == 'pairs' and scalar else None
-    A.__dict__.pop('pair_values', None)
+    A._zcache.clear()
 
 
 def dense_criterion(d, theta, reml=True, w=None):
