@@ -324,6 +324,7 @@ class Profile:
     def __init__(self, m, alphamax=0.01, npts=6, parm=None, n_jobs=None):
         self.profiler = P = Profiler(m)
         self.parm = parm or P.names
+        from scipy.stats import norm             # here, not at import: `import mixednb` stays quick
         res = parallel_map(_grid_one, self.parm, (P, norm.ppf(1 - alphamax / 2), npts), n_jobs, 'profile')
         for n, (_, cache) in zip(self.parm, res): P.cache[n].update(cache)
         self.table = pd.DataFrame([r for rows, _ in res for r in rows], columns=['parameter', 'value', 'zeta'])

@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/design.html.md"""
 
 # %% ../nbs/01_design.ipynb #2512801d
 from __future__ import annotations
-import difflib, re
+import difflib, functools, re
 from dataclasses import dataclass, field
 import numpy as np, pandas as pd
 import scipy.sparse as sp
@@ -82,7 +82,7 @@ def model_frame(pf: ParsedFormula, data, extra=(), na_action='omit'):
     if na_action == 'fail' and not keep.all():
         c = next(c for c in cols if frame[c].isna().any())
         raise MixedModelError(f"na_action='fail': column '{c}' has a missing value at row {frame.index[frame[c].isna()][0]!r}")
-    frame = frame.loc[keep]   # keeps the caller's row labels, for fitted values and residuals
+    if not keep.all(): frame = frame.loc[keep]   # keeps the caller's row labels, for fitted values and residuals
     if len(frame) == 0: raise MixedModelError(f"no rows left after removing missing values in {cols}")
     return frame, int((~keep).sum())
 
@@ -157,10 +157,29 @@ def model_columns(expr, frame, contrasts=None, data=None):
     coding = {c: 'poly' for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered}
     tr = translate(expr, list(map(str, frame.columns)), contrasts={**coding, **(contrasts or {})}, data=data)
     _check_matrices(frame, tr, contrasts or {})
+    plain = _plain_columns(tr, frame)
+    if plain is not None: return (*plain, ColumnSpec(None, tr, frame))              # formulaic's recipe made when asked
     try: mm = model_matrix(tr.python, _aliased(frame, tr), na_action="raise", context=tr.context)
     except Exception as e: raise MixedModelError(f"cannot build the columns of '{expr}': {e}") from None
     spec = ColumnSpec(mm.model_spec, tr)
     return mm.to_numpy(dtype=float), spec.names(mm.columns), spec
+
+def _plain_columns(tr, frame):
+    """(X, names) of an expression that is an intercept (or 0) and bare numeric columns joined by `+`, without formulaic
+    (the columns formulaic would give: the intercept first, then the columns in order); None for anything else."""
+    toks = tr.python.replace(' ', '').split('+')
+    if not tr.python.strip() or tr.context or len(set(toks)) < len(toks): return None
+    one = '1' in toks or '0' not in toks
+    cols = [t for t in toks if t not in ('0', '1')]
+    if not all(c in tr.columns and alias(c) == c for c in cols) or len(cols) != len(tr.columns): return None
+    for c in cols:
+        t = frame[c].dtype
+        if (isinstance(t, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+                or pd.api.types.is_complex_dtype(t)): return None
+    X = np.empty((len(frame), one + len(cols)))
+    if one: X[:, 0] = 1.0
+    for j, c in enumerate(cols): X[:, one + j] = frame[c].to_numpy(dtype=float)
+    return X, ['(Intercept)'] * one + cols
 
 def _check_matrices(frame, tr, contrasts):
     "A contrast matrix needs one row per level of its factor (levels sorted, as R's)."
@@ -205,12 +224,23 @@ class ColumnSpec:
 
     Parameters
     ----------
-    spec : formulaic.ModelSpec
-        formulaic's recipe (stateful transforms included).
+    spec : formulaic.ModelSpec or None
+        formulaic's recipe (stateful transforms included); None to make it from `frame` on first use (the columns were
+        built without formulaic, `_plain_columns`).
     tr : Translation
         The expression's translation (its columns and calls, to restore names).
+    frame : pandas.DataFrame, optional
+        The model frame the recipe is made from when `spec` is None.
     """
-    def __init__(self, spec, tr): self.spec, self.tr = spec, tr
+    def __init__(self, spec, tr, frame=None): self._spec, self.tr, self._frame = spec, tr, frame
+
+    @property
+    def spec(self):
+        "formulaic's recipe, made on first use for columns built without it."
+        if self._spec is None:
+            self._spec = model_matrix(self.tr.python, _aliased(self._frame, self.tr), na_action="raise", context=self.tr.context).model_spec
+            self._frame = None
+        return self._spec
 
     @property
     def required(self):
@@ -397,6 +427,12 @@ def theta_positions(p):
     rows, cols : numpy.ndarray
         The p(p+1)/2 positions of λ that θ fills, column by column: (0,0), (1,0), …, (p-1,0), (1,1), ….
     """
+    rows, cols = _triangle(p)
+    return rows.copy(), cols.copy()
+
+@functools.lru_cache(maxsize=None)
+def _triangle(p):
+    "`np.triu_indices(p)` swapped, made once per p (θ's bounds and start are read at every fit)."
     cols, rows = np.triu_indices(p)
     return rows, cols
 

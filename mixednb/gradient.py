@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
-from .objective import _sub_first, _lam_off
+from .objective import first_column, first_product, Scattered
 from .core import MixedModelError
 from .design import theta_positions
 
@@ -103,29 +103,40 @@ def _dense_rest(L, k):
         for j in range(1, i + 1): Lr[off[i - 1]:off[i], off[j - 1]:off[j]] = L[i, j]
     return Lr, off
 
-def _column_sums(Cl, off, A, lams, W, WK, k):
-    """Per later term t, Σ over its columns of C_r ∘ (S − I); and Σ C_r ∘ K. Read at the stored entries only.
+def _dot(C, P, lower=False):
+    """Σ C ∘ P for dense C and P dense or CSR (read at P's stored entries); with `lower`, C holds only the lower triangle
+    of a symmetric matrix (zeros above) and P is symmetric: 2 Σ C ∘ P less the diagonal's share."""
+    if isinstance(P, np.ndarray): v, dP = float(np.vdot(C, P)), (np.diagonal(P) if lower else None)
+    elif isinstance(P, Scattered):                              # entries at flat positions (lower triangle for i = j)
+        r, c = np.divmod(P.flat, P.shape[1])
+        v, dP = float(C[r, c] @ P.vals), (np.bincount(r[r == c], P.vals[r == c], P.shape[0]) if lower else None)
+    else: v, dP = float(C[np.repeat(np.arange(P.shape[0]), np.diff(P.indptr)), P.indices] @ P.data), (P.diagonal() if lower else None)
+    return 2 * v - float(np.diagonal(C) @ dP) if lower else v
 
-    C_r's lower triangle `Cl` is read where the blocks of S − I = Λ_r'A_rrΛ_r − L_r1L_r1' have entries (A_rr's pattern
-    and the downdate plans'); K = Λ_r'A_r1 W_K A_r1'Λ_r lies on the plans' positions too. An entry below the diagonal
-    stands for itself and its mirror, which lies in the other term's columns."""
-    cols, tK = np.zeros(k), 0.0
+def _column_sums(Cl, off, A, L, lams, B, BK, k):
+    """Per later term t, Σ over its columns of C_r ∘ (S − I); and Σ C_r ∘ K.
+
+    S − I = Λ_r'A_rrΛ_r − L_r1L_r1' block by block: A_rr at its stored entries, L_r1L_r1' = Λ_r'A_r1 B B' A_r1'Λ_r and
+    K = Λ_r'A_r1 B_K B_K' A_r1'Λ_r by the downdate plans' products (`first_column`, `DowndatePlan.product`), for the
+    diagonal (ℓ₁, 1, 1) B and B_K. `Cl` holds C_r's lower triangle (zeros above: `dpotri` on the lower-triangular L_r);
+    a block (i, j) below the diagonal counts for both terms' columns."""
+    cols, tK, kept = np.zeros(k), 0.0, L.products or {}
+    F = {i: first_column(A, i, lams[i], B) for i in range(1, k)}
+    FK = {i: first_column(A, i, lams[i], BK) for i in range(1, k)}
     for i in range(1, k):
         for j in range(1, i + 1):
-            Kij, flat = A.downdates[i, j]
-            vQ, vK = (Kij @ np.column_stack([W.ravel(), WK.ravel()])).T * (lams[i][0, 0] * lams[j][0, 0])
-            nc = off[j] - off[j - 1]
-            R, Cc = off[i - 1] + flat // nc, off[j - 1] + flat % nc
-            c, mirror = Cl[R, Cc], R != Cc
-            cols[j] -= c @ vQ; cols[i] -= (c * mirror) @ vQ
-            tK += 2 * (c @ vK) - (c * ~mirror) @ vK
+            C = Cl[off[i - 1]:off[i], off[j - 1]:off[j]]        # on the diagonal (i = j): its lower triangle
+            v = _dot(C, kept[i, j] if (i, j) in kept else first_product(A, i, j, F), i == j)
+            vK = _dot(C, first_product(A, i, j, FK), i == j)
+            cols[j] -= v
             if i == j:                                                   # Λ_j'A_jjΛ_j, diagonal
-                d = np.arange(off[j - 1], off[j])
-                cols[j] += Cl[d, d] @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())
+                cols[j] += np.diag(C) @ (lams[j][0, 0] ** 2 * A.diag[j].ravel())
+                tK += vK
             else:                                                        # Λ_i'A_ijΛ_j, sparse
                 P = A.off[i, j].tocoo()
-                v = Cl[off[i - 1] + P.row, off[j - 1] + P.col] @ P.data * (lams[i][0, 0] * lams[j][0, 0])
-                cols[i] += v; cols[j] += v
+                w = C[P.row, P.col] @ P.data * (lams[i][0, 0] * lams[j][0, 0])
+                cols[i] += w - v; cols[j] += w
+                tK += 2 * vK
     return cols, tK
 
 def scalar_ldL2_grad(A, L, lams):
@@ -151,9 +162,9 @@ def scalar_ldL2_grad(A, L, lams):
     trace[0] = np.sum(a / d2)
     if k > 1:
         Lr, off = _dense_rest(L, k)
-        Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹
+        Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹ (zeros above, as Lr)
         if info != 0: raise MixedModelError(f"the later terms' factor cannot be inverted (LAPACK info {info})")
-        cols, tK = _column_sums(Cl, off, A, lams, th[0] ** 2 / d2, 1 / d2 ** 2, k)
+        cols, tK = _column_sums(Cl, off, A, L, lams, th[0] / np.sqrt(d2)[:, None, None], (1 / d2)[:, None, None], k)
         with np.errstate(divide='ignore', invalid='ignore'):
             trace[0] -= tK
             trace[1:] = cols[1:] / th[1:] ** 2
@@ -177,11 +188,7 @@ def _G_diag(A, C, Lam, lams, terms):
 
 def _theta_sum(blocks, terms):
     "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t."
-    out = []
-    for t, M in zip(terms, blocks):
-        rows, cols = positions(t.p)
-        out += [M[:, b, a].sum() for a, b in zip(rows, cols)]
-    return np.array(out)
+    return np.concatenate([M.sum(0)[positions(t.p)[::-1]] for t, M in zip(terms, blocks)])
 
 def _back_solve(L, k, R):
     "X with L_Z'X = R, per term (R_j: q_j × c), by blocked back-substitution."
@@ -257,7 +264,7 @@ def criterion_and_gradient(A: Blocks, reml=True):
     last = {}
     def f(theta):
         theta = np.array(theta, float)
-        last['theta'], last['L'] = theta, update_L(A, theta)
+        last['theta'], last['L'] = theta, update_L(A, theta, keep_products=True)
         return criterion(last['L'], A.n, A.p, len(A.terms), reml)
     def g(theta):
         same = 'theta' in last and np.array_equal(last['theta'], theta)

@@ -9,16 +9,18 @@ from __future__ import annotations
 import dataclasses, functools
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import _sparsetools as _st                  # SMMP with the output preallocated (see `DowndatePlan`)
 from scipy.linalg import solve_triangular
 from scipy.linalg.lapack import dpotrf
 from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'DowndatePlan', 'downdate_plan', 'positions', 'lambdas', 'blockdiag',
-           'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt',
-           'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet', 'ldRX2',
-           'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
+__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'PairPlan', 'Scattered',
+           'first_product', 'first_column', 'positions', 'lambdas', 'blockdiag', 'Lambda', 'small_chol',
+           'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L',
+           'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
+           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -71,6 +73,7 @@ class Blocks:
         self.ldW = 0.0 if d.w is None else float(np.log(d.w).sum())
         terms = d.terms if d.w is None else [dataclasses.replace(t, X=t.X * self.sw[:, None]) for t in d.terms]
         self.terms, self.n, self.Zs = terms, d.n, [Z_of(t) for t in terms]
+        self._zcache = {}                                                              # Z's derived values, shared by with_xy's copies
         self.diag = [block_crossprod(t) for t in terms]                                # Z_j'Z_j, (ℓ, p, p)
         self.off = {(i, j): (self.Zs[i].T @ self.Zs[j]).tocsr() for i in range(len(self.Zs)) for j in range(i)}  # Z_i'Z_j
         self._set_xy(d.X, d.y)
@@ -87,10 +90,63 @@ class Blocks:
         self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [Q y]'Z_j, dense
         self.xx = Xy.T @ Xy                                                            # [Q y]'[Q y]
 
+    @classmethod
+    def from_sums(cls, terms, n, diag, off, XtZ, ytZ, XtX, Xty, yty, ldW=0.0):
+        """The blocks from the sums over rows that make A = [Z X y]'[Z X y] (a pass over data kept elsewhere, e.g. per partition).
+
+        Every input is a sum over rows, so partial sums over parts of the rows add up: per-level sums for the diagonal
+        blocks, level-pair sums for Z_i'Z_j. With prior weights w, every sum is weighted (Z'WZ, X'Wy, …) and `ldW` is Σ log w;
+        an offset is subtracted from y before summing. X's basis Q (X = QR₀) and the shifted y = y − Xβ₀ are then made from
+        X'X by a Cholesky factorization: R₀'R₀ = X'X. (The in-memory constructor takes Q from a QR decomposition of X
+        itself, which keeps more digits when X is ill-conditioned or y has a large offset.)
+
+        Parameters
+        ----------
+        terms : list of ReTerm
+            The random-effects terms, by decreasing number of levels; an evaluation reads their `nlev`, `p` and `bar`.
+        n : int
+            The number of rows.
+        diag : list of np.ndarray
+            Z_j'Z_j of each term as its (ℓ_j, p_j, p_j) diagonal blocks.
+        off : dict
+            (i, j) → Z_i'Z_j (scipy.sparse) for every pair of terms i > j.
+        XtZ : list of np.ndarray
+            X'Z_j, p × q_j, per term.
+        ytZ : list of np.ndarray
+            y'Z_j, length q_j, per term.
+        XtX, Xty, yty : np.ndarray, np.ndarray, float
+            X'X, X'y and y'y.
+        ldW : float, default 0.0
+            Σ log wᵢ of the prior weights.
+
+        Returns
+        -------
+        Blocks
+            Without the rows' Z (`Zs` is None: `with_xy` needs the rows).
+        """
+        self = cls.__new__(cls)
+        self.sw, self.offset, self.ldW, self.terms, self.n, self.Zs = None, None, float(ldW), list(terms), int(n), None
+        self._zcache = {}
+        self.diag, self.off = [np.asarray(D, float) for D in diag], {ij: sp.csr_matrix(M) for ij, M in off.items()}
+        XtX, Xty = np.atleast_2d(np.asarray(XtX, float)), np.asarray(Xty, float)
+        self.p = p = XtX.shape[0]
+        try: self.R0 = np.linalg.cholesky(XtX).T if p else np.zeros((0, 0))
+        except np.linalg.LinAlgError: raise MixedModelError("the fixed-effects matrix is not of full rank (X'X is not positive definite): is X of full rank?") from None
+        r = np.abs(np.diag(self.R0))
+        if p and not r.min() > 1e-12 * r.max(): raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))}): is X of full rank?")
+        self.beta0 = np.linalg.solve(XtX, Xty) if p else np.zeros(0)
+        Rt = lambda M: solve_triangular(self.R0.T, M, lower=True, check_finite=False)        # R₀⁻ᵀM: X' → Q'
+        self.xz = [np.vstack([Rt(np.asarray(XZ, float)), (np.asarray(yZ, float) - self.beta0 @ XZ)[None]]) for XZ, yZ in zip(XtZ, ytZ)]
+        QtQ = Rt(Rt(XtX).T) if p else np.zeros((0, 0))
+        Qtr = Rt(Xty - XtX @ self.beta0) if p else np.zeros(0)
+        self.xx = np.block([[QtQ, Qtr[:, None]], [Qtr[None], np.array([[float(yty) - self.beta0 @ Xty]])]])
+        return self
+
     def with_xy(self, X, y):
         """The blocks for the same Z with another X and y.
 
-        Z's blocks and the downdate plans are shared, not recomputed.
+        Z's blocks, the downdate plans and the values they read (`downdates`, `first_dense`, `pair_values`, kept in one
+        dict that the copies share) are shared, not recomputed.
 
         Parameters
         ----------
@@ -105,6 +161,7 @@ class Blocks:
             A shallow copy of these blocks with new `p`, `R0`, `beta0`, `xz` and `xx`.
         """
         import copy
+        if self.Zs is None: raise MixedModelError("these blocks were made from sums (Blocks.from_sums), without the rows: another X and y need a new pass over the rows")
         new = copy.copy(self)
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
         return new
@@ -120,16 +177,43 @@ class Blocks:
         """
         return _plans(self)
 
-    @functools.cached_property
+    @property
     def downdates(self):
-        """Each downdate plan with the current values of Z_i'Z_1 and Z_j'Z_1 (see `DowndatePlan.K`).
+        """The values of Z_i'Z_1 in the blocks of its plan's pattern (`FirstColumn.values`), for each later term i.
 
         Returns
         -------
         dict
-            (i, j) → (K, flat): the entries of Z_i'Z_1 W Z_j'Z_1' at the flat positions `flat` are K @ W.ravel().
+            i → (nb, p_i, p₁) array.
         """
-        return {ij: (P.K(self.off[ij[0], 0], self.off[ij[1], 0]), P.flat) for ij, P in self.plans.items()}
+        return self._z('downdates', lambda: {i: self.plans[i, i].left.values(self.off[i, 0]) for i in range(1, len(self.terms))})
+
+    def _z(self, name, make):
+        "`make()`, kept under `name` in the dict of Z's derived values (shared with `with_xy`'s copies)."
+        if name not in self._zcache: self._zcache[name] = make()
+        return self._zcache[name]
+
+    @property
+    def pair_values(self):
+        """K of each `PairPlan` with the values of these blocks (`PairPlan.K`).
+
+        Returns
+        -------
+        dict
+            (i, j) → scipy.sparse.csr_matrix.
+        """
+        return self._z('pair_values', lambda: {ij: P.pairs.K(self.off[ij[0], 0], self.off[ij[1], 0]) for ij, P in self.plans.items() if P.pairs is not None})
+
+    @property
+    def first_dense(self):
+        """Z_i'Z_1 as a dense array for each later term i whose plan is dense (at most 4× its stored entries).
+
+        Returns
+        -------
+        dict
+            i → q_i × q₁ array.
+        """
+        return self._z('first_dense', lambda: {i: P.left.toarray(P.left.values(self.off[i, 0])) for (i, j), P in self.plans.items() if i == j and P.left.dense})
 
 # %% ../nbs/02_objective.ipynb #30d02336
 def conditioned_X(X):
@@ -156,113 +240,318 @@ def conditioned_X(X):
     return Q * s, R0 * s[:, None]
 
 # %% ../nbs/02_objective.ipynb #8332251b
+class FirstColumn:
+    """The pattern of Z_i'Z_1 (a later term i against the first term) as level-pair blocks: structure only, no values.
+
+    Parameters
+    ----------
+    Ai1 : scipy.sparse matrix
+        Z_i'Z_1, q_i × q_1 (only its pattern is kept).
+    pi, p1 : int
+        The numbers of columns of term i and of the first term.
+
+    Attributes
+    ----------
+    keys : np.ndarray
+        The nb level pairs (a, g) that share a row, as a·ℓ₁ + g, sorted: the stored p_i × p_1 blocks.
+    rows, cols : np.ndarray
+        Each stored block's level a of term i and level g of the first term.
+    indices, indptr, order : np.ndarray
+        The CSR structure of the q_i × q_1 matrix of the stored blocks, and for each of its entries its position in
+        the blocks' values raveled.
+
+    shape : tuple
+        (q_i, q_1).
+    dense : bool
+        Whether the stored blocks fill a quarter of the matrix or more: products are then made densely (BLAS).
+    """
+    def __init__(self, Ai1, pi, p1):
+        C = Ai1.tocoo()
+        self.pi, self.p1, self.l1, self.shape = pi, p1, Ai1.shape[1] // p1, Ai1.shape
+        self.keys = np.unique((C.row // pi).astype(np.int64) * self.l1 + C.col // p1)
+        self.rows, self.cols = self.keys // self.l1, self.keys % self.l1
+        r = np.broadcast_to((self.rows * pi)[:, None, None] + np.arange(pi)[:, None], (len(self.keys), pi, p1)).ravel()
+        c = np.broadcast_to((self.cols * p1)[:, None, None] + np.arange(p1), (len(self.keys), pi, p1)).ravel()
+        S = sp.csr_matrix((np.arange(r.size, dtype=float), (r, c)), shape=self.shape); S.sort_indices()
+        self.indices, self.indptr, self.order = S.indices, S.indptr, S.data.astype(np.int64)
+        self.dense = 4 * r.size >= self.shape[0] * self.shape[1]
+
+    @functools.cached_property
+    def flat(self):
+        "Each CSR entry's position in the dense q_i × q_1 array, row-major (for dense patterns)."
+        return np.repeat(np.arange(self.shape[0], dtype=np.int64), np.diff(self.indptr)) * self.shape[1] + self.indices
+
+    def values(self, Ai1):
+        """The (nb, p_i, p_1) stored blocks of Z_i'Z_1, whose pattern is this one's (or within it: a reweighted Z).
+
+        Parameters
+        ----------
+        Ai1 : scipy.sparse matrix
+            Z_i'Z_1 with its current values.
+
+        Returns
+        -------
+        np.ndarray
+            The blocks, in the order of `keys`.
+        """
+        C, (nb, pi, p1) = Ai1.tocoo(), (len(self.keys), self.pi, self.p1)
+        key = (C.row // pi).astype(np.int64) * self.l1 + C.col // p1
+        k = np.searchsorted(self.keys, key)
+        if nb == 0 or not np.array_equal(self.keys[np.minimum(k, nb - 1)], key):
+            raise ValueError("Z_i'Z_1 has entries outside the pattern its plan was made for")
+        return np.bincount((k * pi + C.row % pi) * p1 + C.col % p1, weights=C.data, minlength=nb * pi * p1).reshape(nb, pi, p1)
+
+    def csr(self, vals):
+        """The q_i × q_1 matrix of the blocks `vals`, sparse.
+
+        Parameters
+        ----------
+        vals : np.ndarray
+            (nb, p_i, p_1) blocks in the order of `keys`.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+        """
+        return sp.csr_matrix((vals.ravel()[self.order], self.indices, self.indptr), shape=self.shape)
+
+    def toarray(self, vals):
+        """The q_i × q_1 matrix of the blocks `vals`, dense.
+
+        Parameters
+        ----------
+        vals : np.ndarray
+            (nb, p_i, p_1) blocks in the order of `keys`.
+
+        Returns
+        -------
+        np.ndarray
+        """
+        out = np.zeros((self.shape[0] // self.pi, self.l1, self.pi, self.p1))
+        out[self.rows, self.cols] = vals
+        return out.transpose(0, 2, 1, 3).reshape(self.shape)
+
+# %% ../nbs/02_objective.ipynb #14d33401
+class DowndatePlan:
+    """How L_i1L_j1' is made for two later terms i ≥ j ≥ 1: their `FirstColumn` patterns, and dense or sparse.
+
+    Parameters
+    ----------
+    left, right : FirstColumn
+        The patterns of Z_i'Z_1 and Z_j'Z_1.
+
+    Attributes
+    ----------
+    left, right : FirstColumn
+    dense : bool
+        Both dense: the product is a BLAS product of dense arrays; otherwise a sparse product.
+    pairs : PairPlan or None
+        For scalar terms, the pairs of entries that multiply (when they are few: see `_plans`); the product is then
+        one sparse matrix-vector product (`first_product`).
+    """
+    def __init__(self, left, right):
+        self.left, self.right, self.dense = left, right, left.dense and right.dense
+        self.pairs = None                                       # a PairPlan, for scalar terms (see `_plans`)
+        self._nnz = None                                        # of the sparse product, known after the first one
+
+    def product(self, Fi, Fj):
+        """L_i1L_j1': a dense array (dense plan) or a CSR matrix (sparse plan) of q_i × q_j.
+
+        Parameters
+        ----------
+        Fi, Fj : tuple
+            (CSR, dense array or None) of L_i1 and L_j1, as `first_column` gives them.
+
+        Returns
+        -------
+        np.ndarray or scipy.sparse.csr_matrix
+        """
+        if self.dense: return Fi[1] @ Fi[1].T if Fi is Fj else Fi[1] @ Fj[1].T
+        (m, n), Ai, Bt = (Fi[0].shape[0], Fj[0].shape[0]), Fi[0], Fj[0].T.tocsr()
+        if self._nnz is None: self._nnz = (Ai @ Bt).nnz
+        idx = np.int64 if max(self._nnz, Ai.nnz, Bt.nnz) >= 2 ** 31 or np.int64 in (Ai.indices.dtype, Bt.indices.dtype) else np.int32
+        Ai, Bt = _with_index(Ai, idx), _with_index(Bt, idx)
+        Cp, Cj, Cx = np.empty(m + 1, idx), np.empty(self._nnz, idx), np.empty(self._nnz)
+        _st.csr_matmat(m, n, Ai.indptr, Ai.indices, Ai.data, Bt.indptr, Bt.indices, Bt.data, Cp, Cj, Cx)
+        return sp.csr_matrix((Cx, Cj, Cp), shape=(m, n))
+
+def subtract(M, P):
+    """M − P in place, for a C-ordered dense M and P dense or CSR (whose entries are added into M without a dense copy).
+
+    Parameters
+    ----------
+    M : np.ndarray
+        Dense, C-ordered, overwritten.
+    P : np.ndarray or scipy.sparse.csr_matrix
+        Of M's shape.
+
+    Returns
+    -------
+    np.ndarray
+        M.
+    """
+    if isinstance(P, np.ndarray): M -= P; return M
+    if isinstance(P, Scattered): M.reshape(-1)[P.flat] -= P.vals; return M
+    np.negative(P.data, out=P.data)                       # P's entries negated, added, and P restored
+    _st.csr_todense(*P.shape, P.indptr, P.indices, P.data, M)
+    np.negative(P.data, out=P.data)
+    return M
+
+def _with_index(M, idx):
+    "The CSR matrix M with index arrays of the integer type idx (scipy's kernels want one type for all)."
+    if M.indices.dtype == idx and M.indptr.dtype == idx: return M
+    return sp.csr_matrix((M.data, M.indices.astype(idx), M.indptr.astype(idx)), M.shape)
+
 def _ranges(starts, counts):
     "Concatenation of the integer ranges [start, start + count)."
     return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
 
 def _csc(A):
-    "A in canonical CSC form (sorted indices, no duplicates), whose `data` order the plans index."
+    "A in canonical CSC form (sorted indices, no duplicates), whose `data` order a `PairPlan` indexes."
     A = A.tocsc(copy=True); A.sum_duplicates(); A.sort_indices()
     return A
 
-def _pairs(Ai, Aj, p):
-    "For each a, b < p and level g: every (entry of A_i's column gp+a, entry of A_j's column gp+b) pair: rows, columns, W index, entries."
-    l1, out = Ai.shape[1] // p, []
-    for a in range(p):
-        for b in range(p):
-            ca, cb = np.arange(l1) * p + a, np.arange(l1) * p + b
-            ci, cj = np.diff(Ai.indptr)[ca], np.diff(Aj.indptr)[cb]
-            ei = _ranges(Ai.indptr[ca], ci)               # Ai's entries, column by column
-            gi = np.repeat(np.arange(l1), ci)             # their level ℓ
-            rep = cj[gi]
-            left, g = np.repeat(ei, rep), np.repeat(gi, rep)
-            right = _ranges(Aj.indptr[cb][gi], rep)       # each paired with every entry of Aj's column
-            out.append((Ai.indices[left], Aj.indices[right], g * p * p + a * p + b, left, right))
-    return [np.concatenate(x) for x in zip(*out)]
-
-class DowndatePlan:
-    """Where the products of A_i1's and A_j1's stored entries go in A_i1 W A_j1': structure only, no values.
-
-    W is block-diagonal, kept as an (ℓ₁, p, p) array of its blocks.
+class PairPlan:
+    """For scalar terms: every pair of stored entries of A_i1 and A_j1 in one column g, and where their product goes in
+    A_i1 W A_j1' (W diagonal): structure only. `K` adds the values: a sparse K with K @ w = the block's entries.
 
     Parameters
     ----------
     Ai1, Aj1 : scipy.sparse matrix
-        Z_i'Z_1 and Z_j'Z_1 (only their patterns are kept).
-    p : int
-        The size p₁ of W's diagonal blocks.
-    lower : bool, default False
-        Keep only the entries on or below the diagonal (row ≥ column), all that a diagonal block's Cholesky reads.
+        Z_i'Z_1 and Z_j'Z_1 of scalar terms (only their patterns are kept).
+    lower : bool
+        Only the pairs on or below the diagonal (i = j: a diagonal block's Cholesky reads only its lower triangle).
 
     Attributes
     ----------
     flat : np.ndarray
-        The flat positions written in the dense block (rows of A_i1 × rows of A_j1).
+        The flat positions written in the dense q_i × q_j block.
     indptr, indices, left, right : np.ndarray
-        K's CSR structure, and which stored entries of A_i1 and A_j1 (canonical CSC order) multiply in each of K's entries.
-    shape : tuple
-        K's shape, (len(flat), ℓ₁p²).
+        K's CSR structure (rows: `flat`, columns: g), and which stored entries of A_i1 and A_j1 (canonical CSC order)
+        multiply in each of K's entries.
     """
-    def __init__(self, Ai1, Aj1, p, lower=False):
+    def __init__(self, Ai1, Aj1, lower=False):
         Ai, Aj = _csc(Ai1), _csc(Aj1)
-        r, c, w, left, right = _pairs(Ai, Aj, p)
-        if lower: keep = r >= c; r, c, w, left, right = r[keep], c[keep], w[keep], left[keep], right[keep]
+        ci, cj = np.diff(Ai.indptr), np.diff(Aj.indptr)
+        left = _ranges(Ai.indptr[:-1], ci)                      # Ai's entries, column by column
+        g0 = np.repeat(np.arange(Ai.shape[1]), ci)              # their column g
+        rep = cj[g0]
+        left, g = np.repeat(left, rep), np.repeat(g0, rep)
+        right = _ranges(Aj.indptr[:-1][g0], rep)                # each paired with every entry of Aj's column
+        r, c = Ai.indices[left], Aj.indices[right]
+        if lower: keep = r >= c; r, c, g, left, right = r[keep], c[keep], g[keep], left[keep], right[keep]
         flat = r.astype(np.int64) * Aj.shape[0] + c
-        seen = np.zeros(Ai.shape[0] * Aj.shape[0], bool); seen[flat] = True      # the dense block's size: it exists anyway
-        self.flat = np.flatnonzero(seen)                                        # positions written, in the dense block
-        pos = np.empty(seen.size, np.int64); pos[self.flat] = np.arange(len(self.flat))
-        row = pos[flat]
-        order = np.lexsort((w, row))                                            # K's entries in CSR order
-        idx = np.int32 if max(Ai.nnz, Aj.nnz, w.size) < 2 ** 31 else np.int64
+        self.flat, row = np.unique(flat, return_inverse=True)
+        order = np.lexsort((g, row))
         self.indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=len(self.flat)))]
-        self.indices, self.left, self.right = w[order].astype(idx), left[order].astype(idx), right[order].astype(idx)
-        self.shape = (len(self.flat), Ai.shape[1] // p * p * p)
+        idx = np.int32 if max(Ai.nnz, Aj.nnz, Ai.shape[1], len(g)) < 2 ** 31 else np.int64
+        self.indices, self.left, self.right = g[order].astype(idx), left[order].astype(idx), right[order].astype(idx)
+        self.indptr = self.indptr.astype(idx)
+        self.shape = (Ai.shape[0], Aj.shape[0])
 
     def K(self, Ai1, Aj1):
-        """The sparse K whose product with W.ravel() gives A_i1 W A_j1' at `flat`.
+        """K (sparse, len(flat) × ℓ₁) with the current values of Z_i'Z_1 and Z_j'Z_1 (this plan's patterns).
 
         Parameters
         ----------
         Ai1, Aj1 : scipy.sparse matrix
-            The current values of Z_i'Z_1 and Z_j'Z_1, with the patterns the plan was made for.
 
         Returns
         -------
         scipy.sparse.csr_matrix
-            K, of shape `self.shape`.
         """
         v = _csc(Ai1).data[self.left] * _csc(Aj1).data[self.right]
-        return sp.csr_matrix((v, self.indices, self.indptr), shape=self.shape)
+        return sp.csr_matrix((v, self.indices, self.indptr), shape=(len(self.flat), Ai1.shape[1]))
 
-# %% ../nbs/02_objective.ipynb #14d33401
-def downdate_plan(Ai1, Aj1, p, lower=False):
-    """(K, flat): the entries of A_i1 W A_j1' at the flat positions `flat` are K @ W.ravel().
+def _pair_count(Pi, Pj, lower):
+    "How many pairs of stored entries share a column of the first term (half, with the diagonal, for `lower`)."
+    ci, cj = (np.bincount(P.cols, minlength=P.l1) for P in (Pi, Pj))
+    return (ci @ cj + ci.sum()) // 2 if lower else ci @ cj
+
+def _plans(A):
+    """The downdate plans of every pair of later terms (i ≥ j ≥ 1), sharing one `FirstColumn` per term; scalar terms
+    whose pairs of entries are at most twice the entries of the block they write get a `PairPlan`."""
+    k, p1 = len(A.terms), A.terms[0].p
+    first = {i: FirstColumn(A.off[i, 0], A.terms[i].p, p1) for i in range(1, k)}
+    out = {}
+    for i in range(1, k):
+        for j in range(1, i + 1):
+            P = out[i, j] = DowndatePlan(first[i], first[j])
+            scalar = p1 == A.terms[i].p == A.terms[j].p == 1
+            if scalar and not P.dense and _pair_count(first[i], first[j], i == j) <= 2 * first[i].shape[0] * first[j].shape[0]:
+                P.pairs = PairPlan(A.off[i, 0], A.off[j, 0], lower=i == j)
+    return out
+
+class Scattered:
+    """A dense block given by its entries `vals` at the flat positions `flat` (zeros elsewhere), as a `PairPlan` makes it.
 
     Parameters
     ----------
-    Ai1, Aj1 : scipy.sparse matrix
-        Z_i'Z_1 and Z_j'Z_1.
-    p : int
-        The size p₁ of W's diagonal blocks; W is an (ℓ₁, p, p) block array.
-    lower : bool, default False
-        Only the entries with row ≥ column.
+    flat : np.ndarray
+        Row-major positions in the (m, n) block.
+    vals : np.ndarray
+        The entries there.
+    shape : tuple
+        (m, n).
+    """
+    def __init__(self, flat, vals, shape): self.flat, self.vals, self.shape = flat, vals, shape
+    def toarray(self):
+        "The block, dense."
+        out = np.zeros(self.shape); out.reshape(-1)[self.flat] = self.vals
+        return out
+
+def first_product(A, i, j, F):
+    """L_i1L_j1' of two later terms i ≥ j ≥ 1 by their plan: dense, CSR, or `Scattered` (a `PairPlan`, lower triangle
+    only when i = j).
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks.
+    i, j : int
+        The terms.
+    F : dict
+        The first column's blocks, term → `first_column`'s tuple.
 
     Returns
     -------
-    K : scipy.sparse.csr_matrix
-        The map from W.ravel() to the entries written.
-    flat : np.ndarray
-        Their flat positions in the dense block.
+    np.ndarray, scipy.sparse.csr_matrix or Scattered
     """
-    P = DowndatePlan(Ai1, Aj1, p, lower)
-    return P.K(Ai1, Aj1), P.flat
+    P = A.plans[i, j]
+    if P.pairs is None: return P.product(F[i], F[j])
+    return Scattered(P.pairs.flat, A.pair_values[i, j] @ (F[i][2] * F[j][2]), P.pairs.shape)
 
-# %% ../nbs/02_objective.ipynb #7f40e025
-def _plans(A):
-    "Downdate plans for every pair of later terms (i ≥ j ≥ 1)."
-    k = len(A.terms)
-    lower = lambda i, j: i == j and A.terms[i].p == 1   # dpotrf reads only the lower triangle of a diagonal block
-    return {(i, j): DowndatePlan(A.off[i, 0], A.off[j, 0], A.terms[0].p, lower(i, j)) for i in range(1, k) for j in range(1, i + 1)}
+def first_column(A, i, lam_i, B1):
+    """L_i1 = Λ_i'A_i1B₁ for a later term i, from the stored blocks of A_i1: one batched product.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks.
+    i : int
+        The term (≥ 1).
+    lam_i : np.ndarray
+        Its p_i × p_i λ.
+    B1 : np.ndarray
+        The (ℓ₁, p₁, p₁) blocks of the block-diagonal matrix on the right.
+
+    Returns
+    -------
+    tuple
+        (L_i1 as CSR, L_i1 as a dense array when its plan is dense, else None, and for scalar terms the w with
+        L_i1 = A_i1 diag(w), else None).
+    """
+    P = A.plans[i, i].left
+    w = lam_i[0, 0] * B1[:, 0, 0] if B1.shape[1] == lam_i.shape[0] == 1 else None     # scalar: L_i1 = A_i1 diag(w)
+    if not P.dense:
+        V = A.downdates[i]
+        vals = V * (lam_i[0, 0] * B1[P.cols]) if V.shape[1:] == (1, 1) else lam_i.T @ V @ B1[P.cols]
+        return P.csr(vals), None, w
+    D, (pi, p1) = A.first_dense[i], (P.pi, P.p1)               # dense: Λ_i'A_i1 by rows, then B₁ level by level
+    Ld = D * lam_i[0, 0] if pi == 1 else (lam_i.T @ D.reshape(-1, pi, D.shape[1])).reshape(D.shape)
+    if p1 == 1: Ld = Ld * B1[:, 0, 0]
+    else: Ld = (Ld.reshape(D.shape[0], P.l1, p1).transpose(1, 0, 2) @ B1).transpose(1, 0, 2).reshape(D.shape)
+    return sp.csr_matrix((Ld.ravel()[P.flat], P.indices, P.indptr), shape=P.shape), Ld, w
 
 # %% ../nbs/02_objective.ipynb #577a03e1
 @functools.lru_cache(maxsize=None)
@@ -408,8 +697,16 @@ class BlockDiagonal:
     ----------
     d : array_like
         The blocks, an (ℓ, p, p) array; kept as the attribute `d`.
+    inv : np.ndarray, optional
+        The blocks' inverses when already known (a factor block's, lower-triangular): kept, and made on first use of
+        `inv` otherwise, so that the solves at one θ invert the ℓ small blocks once.
     """
-    def __init__(self, d): self.d = np.asarray(d)
+    def __init__(self, d, inv=None): self.d, self._inv = np.asarray(d), inv
+    @property
+    def inv(self):
+        "The (ℓ, p, p) inverses of the lower-triangular blocks (`small_tri_inv`), made once."
+        if self._inv is None: self._inv = small_tri_inv(self.d)
+        return self._inv
     @property
     def shape(self):
         "The shape (ℓp, ℓp) of the whole matrix."
@@ -546,7 +843,8 @@ def _(L: np.ndarray, r): return solve_triangular(L, r, trans='T', lower=True, ch
 @solve_Lt.register
 def _(L: BlockDiagonal, r):
     l, p, _ = L.d.shape
-    return (small_tri_inv(L.d).transpose(0, 2, 1) @ np.asarray(r).reshape(l, p, -1)).reshape(np.shape(r))
+    if p == 1: return (L.inv[:, 0, 0] * np.asarray(r).reshape(l, -1).T).T.reshape(np.shape(r))
+    return (L.inv.transpose(0, 2, 1) @ np.asarray(r).reshape(l, p, -1)).reshape(np.shape(r))
 
 # %% ../nbs/02_objective.ipynb #99c3c86e
 @functools.singledispatch
@@ -573,7 +871,8 @@ def _(L: np.ndarray, M): return solve_triangular(L, M, lower=True, check_finite=
 @solve_L.register
 def _(L: BlockDiagonal, M):
     l, p, _ = L.d.shape
-    return (small_tri_inv(L.d) @ np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
+    if p == 1: return (L.inv[:, 0, 0] * np.asarray(M).reshape(l, -1).T).T.reshape(np.shape(M))
+    return (L.inv @ np.asarray(M).reshape(l, p, -1)).reshape(np.shape(M))
 
 # %% ../nbs/02_objective.ipynb #4e68a7cf
 @functools.singledispatch
@@ -596,7 +895,7 @@ def inv_L(L):
 def _(L: np.ndarray): return solve_triangular(L, np.eye(L.shape[0]), lower=True, check_finite=False)
 
 @inv_L.register
-def _(L: BlockDiagonal): return BlockDiagonal(small_tri_inv(L.d))
+def _(L: BlockDiagonal): return BlockDiagonal(L.inv, L.d)
 
 # %% ../nbs/02_objective.ipynb #381b615b
 @functools.singledispatch
@@ -661,11 +960,12 @@ def _first_block(A, t, lam):
     if t.p == 1:
         L11 = np.sqrt(lam[0, 0] ** 2 * A.diag[0] + 1.0)
         B = lam[0, 0] / L11
-        return BlockDiagonal(L11), B, B * B
+        return BlockDiagonal(L11, 1 / L11), B, B * B
     M = lam.T @ A.diag[0] @ lam + np.eye(t.p)
     L11 = small_chol(M)
-    B = lam @ small_tri_inv(L11).transpose(0, 2, 1)
-    return BlockDiagonal(L11), B, B @ B.transpose(0, 2, 1)
+    Li = small_tri_inv(L11)
+    B = lam @ Li.transpose(0, 2, 1)
+    return BlockDiagonal(L11, Li), B, B @ B.transpose(0, 2, 1)
 
 def times_blocks(M, B):
     """M times the block-diagonal matrix of the blocks B, dense: the columns of M taken p at a time, level by level.
@@ -692,18 +992,6 @@ def _sub(M, Lim, Ljm):
     "M − L_im L_jm' for one earlier block column m, whatever the blocks' kinds."
     return M - dense(operand(Lim) @ operand(Ljm).T)
 
-def _sub_first(M, A, i, j, lams, W):
-    "M − L_i1 L_j1' through the precomputed plan: Λ_i'(A_i1 W A_j1')Λ_j."
-    K, flat = A.downdates[i, j]
-    vals = K @ W.ravel()
-    ti, tj = A.terms[i], A.terms[j]
-    if ti.p == 1 and tj.p == 1:
-        M.flat[flat] -= lams[i][0, 0] * lams[j][0, 0] * vals
-        return M
-    P = np.zeros(M.shape); P.flat[flat] = vals
-    P = np.einsum('ba,ibjc,cd->iajd', lams[i], P.reshape(ti.nlev, ti.p, tj.nlev, tj.p), lams[j])
-    return M - P.reshape(M.shape)
-
 def _dense_blocks(B):
     "The dense ℓp × ℓp block-diagonal matrix of the (ℓ, p, p) blocks B."
     l, p, _ = B.shape
@@ -711,12 +999,14 @@ def _dense_blocks(B):
     M[i, :, i, :] = B
     return M.reshape(l * p, l * p)
 
-def _diag_block(A, j, t, lams, L, W):
-    "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor."
+def _diag_block(A, j, t, lams, L, F, keep=None):
+    "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor; F: the first column's L_i1 (`first_column`)."
     lam = lams[j]
     M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else _dense_blocks(lam.T @ A.diag[j] @ lam)
     M[np.diag_indices_from(M)] += 1.0
-    M = _sub_first(M, A, j, j, lams, W)
+    P = first_product(A, j, j, F)
+    if keep is not None and P.shape[0] ** 2 <= 1e7: keep[j, j] = P
+    M = subtract(M, P)
     for m in range(1, j): M = _sub(M, L[j, m], L[j, m])
     return _chol(M, f"block of L for term {t.bar}")
 
@@ -730,30 +1020,27 @@ class Factor(dict):
         R₀ of X = QR₀: the X rows of the blocks are Q's (`ldRX2`, `beta_hat`, `RX_inv` map back through it).
     ldW : float
         Σ log wᵢ of the prior weights (0 without weights), which the criterion subtracts.
+    products : dict or None
+        (i, j) → the first term's update L_i1L_j1' of two later terms (dense or CSR), kept when `update_L` is asked to
+        (blocks up to 10⁷ entries) so that the gradient at the same θ need not make them again; None otherwise.
     """
     R0: np.ndarray = None
     ldW: float = 0.0
+    products: dict = None
 
 # %% ../nbs/02_objective.ipynb #92f1bf34
-def _scaled(Ai1, ti, lam_i, B1):
-    "Λ_i'A_i1B₁ (sparse) for B₁'s (ℓ₁, p₁, p₁) blocks; for scalar terms a rescaling of A_i1's stored values."
-    if B1.shape[1] == 1 and lam_i.shape == (1, 1):
-        out = Ai1.copy()
-        out.data *= lam_i[0, 0] * B1[:, 0, 0][Ai1.indices]
-        return out
-    return (Lambda(ti, lam_i).T @ Ai1 @ blockdiag(B1)).tocsr()
-
 def _lam_off(A, i, j, lams):
-    "Λ_i'A_ijΛ_j (i > j ≥ 1), dense; for scalar terms A_ij times a number."
+    "Λ_i'A_ijΛ_j (i > j ≥ 1), dense; for scalar terms A_ij times a number, else λ applied level by level (`times_blocks`)."
     li, lj = lams[i], lams[j]
-    if li.shape == lj.shape == (1, 1): return A.off[i, j].toarray() * (li[0, 0] * lj[0, 0])
-    return (Lambda(A.terms[i], li).T @ A.off[i, j] @ Lambda(A.terms[j], lj)).toarray()
+    M = A.off[i, j].toarray()
+    if li.shape == lj.shape == (1, 1): return M * (li[0, 0] * lj[0, 0])
+    return times_blocks(times_blocks(M, lj).T, li).T
 
 def _rdiv_Lt(M, Ljj):
     "M L_jj⁻ᵀ = (L_jj⁻¹M')': the block below the factor block L_jj in its column, of any kind."
     return solve_L(Ljj, M.T).T
 
-def update_L(A: Blocks, theta):
+def update_L(A: Blocks, theta, keep_products=False):
     """The blocks of the lower Cholesky factor L of the augmented PLS matrix at θ.
 
     Parameters
@@ -762,6 +1049,8 @@ def update_L(A: Blocks, theta):
         The model's blocks of [Z X y]'[Z X y].
     theta : np.ndarray
         θ.
+    keep_products : bool, default False
+        Keep the first term's updates L_i1L_j1' in `L.products` (for the gradient at the same θ).
 
     Returns
     -------
@@ -775,19 +1064,23 @@ def update_L(A: Blocks, theta):
         If a diagonal block is not positive definite.
     """
     lams, k, L = lambdas(A.terms, theta), len(A.terms), Factor()
+    if keep_products: L.products = {}
     for j, t in enumerate(A.terms):
         if j == 0:
             L[0, 0], B1, W = _first_block(A, t, lams[0])
-            for i in range(1, k): L[i, 0] = _scaled(A.off[i, 0], A.terms[i], lams[i], B1)
+            F = {i: first_column(A, i, lams[i], B1) for i in range(1, k)}       # L_i1: (sparse, dense or None)
+            for i in range(1, k): L[i, 0] = F[i][0]
             L['X', 0] = times_blocks(A.xz[0], B1)
             continue
-        L[j, j] = Ljj = _diag_block(A, j, t, lams, L, W)
+        L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F, L.products)
         for i in range(j + 1, k):
-            M = _sub_first(_lam_off(A, i, j, lams), A, i, j, lams, W)
+            P = first_product(A, i, j, F)
+            if L.products is not None and np.prod(P.shape) <= 1e7: L.products[i, j] = P
+            M = subtract(_lam_off(A, i, j, lams), P)
             for m in range(1, j): M = _sub(M, L[i, m], L[j, m])
             L[i, j] = _rdiv_Lt(M, Ljj)
-        M = times_blocks(A.xz[j], lams[j])
-        for m in range(j): M = _sub(M, L['X', m], L[j, m])
+        M = times_blocks(A.xz[j], lams[j]) - L['X', 0] @ (F[j][0] if F[j][1] is None else F[j][1]).T
+        for m in range(1, j): M = _sub(M, L['X', m], L[j, m])
         L['X', j] = _rdiv_Lt(M, Ljj)
     M = A.xx.copy()
     for m in range(k): M -= L['X', m] @ L['X', m].T
