@@ -496,7 +496,13 @@ class Scattered:
     """
     def __init__(self, flat, vals, shape): self.flat, self.vals, self.shape = flat, vals, shape
     def toarray(self):
-        "The block, dense."
+        """The block, dense.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (m, n) block: `vals` at the positions `flat`, zeros elsewhere.
+        """
         out = np.zeros(self.shape); out.reshape(-1)[self.flat] = self.vals
         return out
 
@@ -704,7 +710,7 @@ class BlockDiagonal:
     def __init__(self, d, inv=None): self.d, self._inv = np.asarray(d), inv
     @property
     def inv(self):
-        "The (ℓ, p, p) inverses of the lower-triangular blocks (`small_tri_inv`), made once."
+        "The (ℓ, p, p) inverses of the lower-triangular blocks (`small_tri_inv`), a numpy ndarray made once."
         if self._inv is None: self._inv = small_tri_inv(self.d)
         return self._inv
     @property
