@@ -236,7 +236,13 @@ class ColumnSpec:
 
     @property
     def spec(self):
-        "formulaic's recipe, made on first use for columns built without it."
+        """formulaic's recipe, made on first use for columns built without it.
+
+        Returns
+        -------
+        formulaic.ModelSpec
+            The spec that rebuilds these columns on new data.
+        """
         if self._spec is None:
             self._spec = model_matrix(self.tr.python, _aliased(self._frame, self.tr), na_action="raise", context=self.tr.context).model_spec
             self._frame = None
