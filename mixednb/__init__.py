@@ -11,4 +11,4 @@ from .anova import anova
 from .predict import boot_ci
 from .confint import Profile
 from .summary import Summary
-from . import satterthwaite, diagnostics, plots, display, widgets
+from . import satterthwaite, diagnostics, plots, display, widgets, bayes   # bayes imports PyMC only when used
