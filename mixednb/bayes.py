@@ -29,6 +29,12 @@ def _pymc():
                           "pip install 'mixednb[bayes]'") from None
     return pm, pt
 
+def _compiled_by():
+    """How PyTensor should compile the sampler's and the optimiser's functions: its C backend where a C++ compiler is
+    found (its default), else Numba (a PyTensor dependency), not its pure-Python fallback, which is many times slower."""
+    import pytensor
+    return {} if pytensor.config.cxx else {'mode': 'NUMBA'}
+
 # %% ../nbs/20_bayes.ipynb #11c77074
 @dataclass(frozen=True)
 class Normal:
@@ -234,6 +240,7 @@ def sample_pymc(self: LinearMixedModel, draws=1000, tune=1000, chains=2, cores=1
         The posterior (and PyMC's sampler statistics).
     """
     pm, _ = _pymc()
+    if _compiled_by(): kw.setdefault('compile_kwargs', _compiled_by())
     with self.to_pymc(priors):
         return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed, progressbar=progressbar, **kw)
 
@@ -264,7 +271,7 @@ def fit_advi(self: LinearMixedModel, n=10_000, draws=1000, learning_rate=0.02, b
     """
     pm, _ = _pymc()
     with self.to_pymc(priors, batch_size):
-        approx = pm.fit(n, method='advi', random_seed=seed, progressbar=progressbar,
+        approx = pm.fit(n, method='advi', random_seed=seed, progressbar=progressbar, fn_kwargs=_compiled_by(),
                         obj_optimizer=pm.adam(learning_rate=learning_rate), callbacks=callbacks)
         idata = approx.sample(draws, random_seed=seed)
     idata.posterior.attrs['loss'] = np.asarray(approx.hist)
