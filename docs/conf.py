@@ -3,7 +3,8 @@
 Do not run sphinx-build on this folder by hand: `python tools/build_docs.py` stages the Sphinx source
 (nbdev-processed notebooks in docs/_build/src, with the landing page and its toctrees) and builds it into
 _docs/ with this folder as the configuration directory (`sphinx-build -c docs`). The pages are the notebooks'
-stored outputs (nothing is executed); the API reference is nbdev's `show_doc` output. Every asset is local:
+stored outputs (nothing is executed); the API reference is written from the objects
+nbdev's `show_doc` cells name (tools/build_docs.py, `api_md`). Every asset is local:
 the theme's from its pip package, MathJax and the Jupyter widgets manager from npm tarballs unpacked into
 docs/_vendor by the build script.
 """
@@ -18,6 +19,7 @@ project = _meta['name']
 author = ', '.join(a['name'] for a in _meta.get('authors', []))
 copyright = author
 html_title = project
+smartquotes = False                         # 'auto' stays as written (code, options and R's names are quoted straight)
 
 extensions = ['myst_nb', 'sphinx.ext.mathjax', 'sphinx.ext.githubpages']   # githubpages: writes .nojekyll
 
@@ -28,9 +30,6 @@ nb_output_stderr = 'show'
 nb_render_markdown_format = 'myst'          # text/markdown outputs may hold $math$
 myst_enable_extensions = ['dollarmath', 'amsmath', 'colon_fence', 'attrs_block', 'attrs_inline']
 myst_dmath_double_inline = True             # $$...$$ inside a paragraph, as Quarto allows
-suppress_warnings = ['myst.header',          # show_doc headings (###) may follow the page title (#) directly
-                    'misc.highlighting_failure']   # show_doc's signature blocks put a multi-line numpydoc Returns text after '): #', which
-                                                   # pygments cannot lex as Python; it then highlights them in relaxed mode, as intended
 
 # Offline assets (paths relative to _static; the files come from docs/_vendor, see tools/build_docs.py).
 mathjax_path = 'mathjax/tex-chtml-full.js'

@@ -6,9 +6,8 @@ Docs: https://mixednb.github.io/mixednb/anova.html.md"""
 
 # %% ../nbs/08_anova.ipynb #cf95b94f
 from __future__ import annotations
-import inspect, warnings
+import inspect, sys, warnings
 import numpy as np, pandas as pd
-from scipy.stats import chi2
 from .core import MixedModelError, MixedModelWarning, warn
 from fastcore.basics import patch
 from .core import NOT_FITTED
@@ -27,6 +26,11 @@ def _variable_names(models, frame):
         out.append(next((v for v in hits if v not in out), f"m{k + 1}"))
     return out
 
+def _is_model(mod):
+    "Whether `mod` is a linear or generalized linear mixed model (a GLMM exists only once mixednb.glmm is loaded)."
+    g = sys.modules.get('mixednb.glmm')
+    return isinstance(mod, LinearMixedModel) or (g is not None and isinstance(mod, g.GeneralizedLinearMixedModel))
+
 def _named(models, named, frame=None):
     "{name: model} of the positional (named after the caller's variables, or m1, m2, ...) and keyword models, validated."
     out = dict(zip(_variable_names(models, frame), models))
@@ -36,8 +40,10 @@ def _named(models, named, frame=None):
     out.update(named)
     if len(out) < 2: raise MixedModelError(f"anova compares at least 2 models; got {len(out)}")
     for k, mod in out.items():
-        if not isinstance(mod, LinearMixedModel): raise MixedModelError(f"model {k!r} is a {type(mod).__name__}, not a LinearMixedModel")
+        if not _is_model(mod): raise MixedModelError(f"model {k!r} is a {type(mod).__name__}, not a LinearMixedModel")
         if not mod.is_fitted: raise MixedModelError(f"model {k!r}: {NOT_FITTED}")
+    kinds = {type(m).__name__ if isinstance(m, LinearMixedModel) else f"GLMM of the {m.family.name} family ({m.family.link.name} link)" for m in out.values()}
+    if len(kinds) > 1: raise MixedModelError(f"anova compares models of one kind and family; these are: {', '.join(sorted(kinds))}")
     return out
 
 # %% ../nbs/08_anova.ipynb #96579b99
@@ -79,7 +85,8 @@ def anova(*models, **named):
         Fitted models, named after the variables they are passed as (lme4's row names), else `m1`, `m2`, ... by
         their position.
     **named : LinearMixedModel
-        Fitted models, named by their keyword.
+        Fitted models, named by their keyword; or, with a single model, ``ddf='Satterthwaite'`` or
+        ``ddf='Kenward-Roger'``: lmerTest's `anova(m, ddf=…)`, the F tests of its fixed terms (`anova_type3`).
 
     Returns
     -------
@@ -88,7 +95,13 @@ def anova(*models, **named):
         against the row before Chisq, Df and Pr(>Chisq) (NaN in the first row); `attrs['formulas']` holds each
         model's formula. A `MixedModelWarning` says when REML fits were refitted by ML.
     """
-    return _anova(_named(models, named, inspect.currentframe().f_back))
+    one = _f_table(models, named)
+    return one if one is not None else _anova(_named(models, named, inspect.currentframe().f_back))
+
+def _f_table(models, named):
+    "lmerTest's F table of one model when called as anova(m, ddf=...), else None."
+    if len(models) == 1 and set(named) == {'ddf'} and isinstance(named['ddf'], str) and isinstance(models[0], LinearMixedModel):
+        return models[0].anova_type3(ddf=named['ddf'])
 
 def _anova(mods):
     "The table of `anova` for {name: model}."
@@ -102,6 +115,7 @@ def _anova(mods):
     df = np.r_[np.nan, np.diff(npar)]
     chisq = np.r_[np.nan, 2 * np.maximum(0, np.diff(ll))]
     n = next(iter(mods.values())).nobs
+    from scipy.stats import chi2                 # here, not at import: `import mixednb` stays quick
     out = pd.DataFrame({'npar': npar, 'AIC': dev + 2 * npar, 'BIC': dev + np.log(n) * npar, 'logLik': ll, 'deviance': dev,
                         'Chisq': chisq, 'Df': df, 'Pr(>Chisq)': chi2.sf(chisq, df)}, index=pd.Index(list(mods), name='model'))
     out.attrs['formulas'] = {k: m.formula for k, m in mods.items()}
@@ -117,11 +131,13 @@ def anova(self: LinearMixedModel, *models, **named):
     *models : LinearMixedModel
         The other fitted models; all are named as `anova` names them (after the caller's variables).
     **named : LinearMixedModel
-        Other fitted models, named by their keyword.
+        Other fitted models, named by their keyword; or only ``ddf='Satterthwaite'`` or ``ddf='Kenward-Roger'``: the F
+        tests of this model's fixed terms (`anova_type3`), as lmerTest's `anova(m, ddf=…)`.
 
     Returns
     -------
     pandas.DataFrame
         The table of the function `anova`.
     """
-    return _anova(_named((self, *models), named, inspect.currentframe().f_back))
+    one = _f_table((self, *models), named)
+    return one if one is not None else _anova(_named((self, *models), named, inspect.currentframe().f_back))

@@ -8,11 +8,9 @@ Docs: https://mixednb.github.io/mixednb/bayes.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass, fields
 import numpy as np, pandas as pd
-from scipy.stats import norm
 from fastcore.basics import patch
 from .core import MixedModelError, needs_fit
 from .fit import LinearMixedModel, _group_names
-from .glmm import GeneralizedLinearMixedModel
 from .plots import _axes
 
 # %% auto #0
@@ -309,6 +307,7 @@ def compare_fixef(self: LinearMixedModel, idata, level=0.95):
     pandas.DataFrame
         One row per fixed effect: lmer, SE, lmer's interval, posterior mean, posterior sd, posterior interval.
     """
+    from scipy.stats import norm
     lo, hi = _pct(level)
     b, se = self.fixef.to_numpy(), np.sqrt(np.diag(self.vcov.to_numpy()))
     z = norm.ppf(0.5 + level / 2)
@@ -422,10 +421,3 @@ def plot_compare_ranef(self: LinearMixedModel, idata, group=None, level=0.95, ax
         else: a.set_xticks([])
     axs[0].legend(fontsize='small')
     return out
-
-# %% ../nbs/20_bayes.ipynb #7dfb9591
-@patch
-def to_pymc(self: GeneralizedLinearMixedModel, priors=None, batch_size=None):
-    "Not supported yet: the Bayesian twin is built for linear mixed models (`lmer`) only."
-    raise MixedModelError(f"to_pymc: the Bayesian twin is built for linear mixed models (lmer) only; this is a GLMM "
-                          f"(family {self.family.name!r}): not supported yet")

@@ -8,13 +8,12 @@ Docs: https://mixednb.github.io/mixednb/confint.html.md"""
 from __future__ import annotations
 import warnings
 import numpy as np, pandas as pd
-from scipy.optimize import brentq
-from scipy.stats import norm
 from .core import MixedModelError, MixedModelWarning
 from .design import theta_positions
 from .objective import update_L, logdet, pwrss, objective, deviance
 from .fit import LinearMixedModel, optimize
 from .progress import tracked
+from .predict import parallel_map
 from fastcore.basics import patch
 from .core import needs_fit, blas_limit
 
@@ -43,6 +42,7 @@ def wald_ci(m, level=0.95):
         One row per parameter of `m.pars`, the lower and upper limits in columns labelled as lme4 ('2.5 %',
         '97.5 %'); NaN in the rows of the standard deviations, correlations and σ.
     """
+    from scipy.stats import norm                 # here, not at import: `import mixednb` stays quick
     z = norm.ppf(1 - (1 - level) / 2)
     se = pd.Series(np.sqrt(np.diag(m.vcov)), index=m.design.xnames)
     out = pd.DataFrame(np.nan, index=m.pars.index, columns=_labels(level))
@@ -233,6 +233,7 @@ def _bounds(kind):
 
 def _end(P, name, z, side, step):
     "The value where ζ crosses side·z, or the parameter's bound if ζ never gets there."
+    from scipy.optimize import brentq
     k = P.names.index(name)
     kind = _kinds(P.m)[k] if k < P.nvc else 'beta'
     lo, hi = _bounds(kind)
@@ -256,7 +257,13 @@ def _step(P, name):
     kind = _kinds(P.m)[k]
     return 0.2 if kind == 'cor' else 0.25 * max(P.hat[k], 0.05 * P.m.sigma)
 
-def profile_ci(m, level=0.95, parm=None, profiler=None):
+def _ends_one(state, name):
+    "The profile interval's ends for one parameter, and the profiler's evaluations for it (for the parent's cache)."
+    P, z = state
+    with blas_limit(P.m.blas_threads): ends = [_end(P, name, z, -1, _step(P, name)), _end(P, name, z, +1, _step(P, name))]
+    return ends, P.cache[name]
+
+def profile_ci(m, level=0.95, parm=None, profiler=None, n_jobs=None, progress=True):
     """Likelihood-profile intervals, as lme4's `confint(m, method='profile')`.
 
     Parameters
@@ -269,6 +276,10 @@ def profile_ci(m, level=0.95, parm=None, profiler=None):
         The parameters (names in `m.pars`); default all.
     profiler : Profiler, optional
         A profiler of `m` whose evaluations to reuse; default a new one.
+    n_jobs : int or None
+        Processes, one parameter at a time each (`mixednb.predict.parallel_map`); the same intervals as serially.
+    progress : bool
+        Whether to show a progress bar.
 
     Returns
     -------
@@ -276,11 +287,13 @@ def profile_ci(m, level=0.95, parm=None, profiler=None):
         One row per parameter, the values where ζ = ∓z (or the parameter's bound, if ζ never gets there) in
         columns labelled as lme4 ('2.5 %', '97.5 %').
     """
+    from scipy.stats import norm
     P = profiler or Profiler(m)
     z = norm.ppf(1 - (1 - level) / 2)
     rows = parm or P.names
-    out = [[_end(P, n, z, -1, _step(P, n)), _end(P, n, z, +1, _step(P, n))] for n in tracked(rows, 'profile intervals')]
-    return pd.DataFrame(out, index=rows, columns=_labels(level))
+    res = parallel_map(_ends_one, rows, (P, z), n_jobs, 'profile intervals', progress)
+    for n, (_, cache) in zip(rows, res): P.cache[n].update(cache)          # a worker's evaluations, kept for reuse
+    return pd.DataFrame([e for e, _ in res], index=rows, columns=_labels(level))
 
 # %% ../nbs/09_confint.ipynb #4dd78e46
 class Profile:
@@ -296,6 +309,8 @@ class Profile:
         Grid points on each side of the estimate.
     parm : list of str, optional
         The parameters to profile; default all of `m.pars`.
+    n_jobs : int or None
+        Processes, one parameter at a time each; the same table as serially.
 
     Attributes
     ----------
@@ -306,16 +321,12 @@ class Profile:
     table : pandas.DataFrame
         Columns `parameter`, `value`, `zeta`: the profile, a grid through each estimate.
     """
-    def __init__(self, m, alphamax=0.01, npts=6, parm=None):
+    def __init__(self, m, alphamax=0.01, npts=6, parm=None, n_jobs=None):
         self.profiler = P = Profiler(m)
         self.parm = parm or P.names
-        ends = profile_ci(m, 1 - alphamax, self.parm, P)
-        rows = []
-        for name, (lo, hi) in tracked(ends.iterrows(), 'profile', total=len(ends)):
-            k = P.names.index(name)
-            for v in np.unique(np.r_[np.linspace(lo, P.hat[k], npts + 1), np.linspace(P.hat[k], hi, npts + 1)]):
-                rows.append((name, v, P.zeta(name, v)))
-        self.table = pd.DataFrame(rows, columns=['parameter', 'value', 'zeta'])
+        res = parallel_map(_grid_one, self.parm, (P, norm.ppf(1 - alphamax / 2), npts), n_jobs, 'profile')
+        for n, (_, cache) in zip(self.parm, res): P.cache[n].update(cache)
+        self.table = pd.DataFrame([r for rows, _ in res for r in rows], columns=['parameter', 'value', 'zeta'])
     def ci(self, level=0.95):
         """Profile intervals at `level` from this profile, reusing its evaluations.
 
@@ -332,10 +343,20 @@ class Profile:
         return profile_ci(self.profiler.m, level, self.parm, self.profiler)
     def __repr__(self): return f"Profile of {len(self.parm)} parameters ({len(self.table)} points)"
 
+# %% ../nbs/09_confint.ipynb #1b59a05a
+def _grid_one(state, name):
+    "One parameter's profile: ζ on npts points each side of the estimate up to the 1 − alphamax ends, and the evaluations."
+    P, z, npts = state
+    (lo, hi), _ = _ends_one((P, z), name)
+    k = P.names.index(name)
+    with blas_limit(P.m.blas_threads):
+        rows = [(name, v, P.zeta(name, v)) for v in np.unique(np.r_[np.linspace(lo, P.hat[k], npts + 1), np.linspace(P.hat[k], hi, npts + 1)])]
+    return rows, P.cache[name]
+
 # %% ../nbs/09_confint.ipynb #2317a44d
 @patch
 @needs_fit
-def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsim=1000, seed=None, progress=True):
+def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsim=1000, seed=None, progress=True, n_jobs=None):
     """Confidence intervals for lme4's parameters (`pars`), as lme4's `confint`.
 
     Parameters
@@ -349,6 +370,8 @@ def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsi
         bootstrap percentile intervals (`bootstrap` and `boot_ci`).
     nsim, seed, progress
         For method 'boot': passed on to `bootstrap`.
+    n_jobs : int or None
+        Processes for the profile (one parameter each) or the bootstrap's refits; the same intervals as serially.
 
     Returns
     -------
@@ -362,17 +385,17 @@ def confint(self: LinearMixedModel, parm=None, level=0.95, method='profile', nsi
         if bad: raise MixedModelError(f"unknown parameter {bad[0]!r}; parameters are {list(self.pars.index)}")
     if method == 'wald': out = wald_ci(self, level)
     elif method == 'profile':
-        with blas_limit(self.blas_threads): out = profile_ci(self, level, parm)
+        with blas_limit(self.blas_threads): out = profile_ci(self, level, parm, n_jobs=n_jobs, progress=progress)
     elif method == 'boot':
         from mixednb.predict import boot_ci
-        out = boot_ci(self.bootstrap(nsim=nsim, seed=seed, progress=progress), level)
+        out = boot_ci(self.bootstrap(nsim=nsim, seed=seed, progress=progress, n_jobs=n_jobs), level)
     else: raise MixedModelError(f"unknown method {method!r}: use 'profile', 'wald' or 'boot'")
     return out if parm is None else out.loc[parm]
 
 # %% ../nbs/09_confint.ipynb #8f44be12
 @patch
 @needs_fit
-def profile(self: LinearMixedModel, alphamax=0.01, parm=None):
+def profile(self: LinearMixedModel, alphamax=0.01, parm=None, n_jobs=None):
     """The likelihood profile (ζ against each parameter) as a `Profile`, as lme4's `profile`.
 
     Parameters
@@ -381,10 +404,12 @@ def profile(self: LinearMixedModel, alphamax=0.01, parm=None):
         Each parameter's grid spans its 1 − alphamax profile interval.
     parm : list of str, optional
         The parameters to profile; default all of `pars`.
+    n_jobs : int or None
+        Processes, one parameter each (`Profile`).
 
     Returns
     -------
     Profile
         The profile: its `table` of ζ against each parameter, and `ci(level)`.
     """
-    with blas_limit(self.blas_threads): return Profile(self, alphamax, parm=parm)
+    with blas_limit(self.blas_threads): return Profile(self, alphamax, parm=parm, n_jobs=n_jobs)

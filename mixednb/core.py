@@ -36,7 +36,15 @@ import os, sys, warnings
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep if '__file__' in globals() else None
 
 def warn(msg, category=MixedModelWarning):
-    "`warnings.warn(msg, category)` attributed to the first frame outside the mixednb package: the user's line."
+    """`warnings.warn(msg, category)` attributed to the first frame outside the mixednb package: the user's line.
+
+    Parameters
+    ----------
+    msg : str
+        The warning, in plain words.
+    category : type
+        The warning class (default `MixedModelWarning`).
+    """
     f, level = sys._getframe(1), 2
     while f is not None and _PACKAGE and f.f_code.co_filename.startswith(_PACKAGE): f, level = f.f_back, level + 1
     warnings.warn(msg, category, stacklevel=level)

@@ -58,6 +58,10 @@ def model_frame(pf: ParsedFormula, data, extra=(), na_action='omit'):
         The parsed formula.
     data : pandas.DataFrame
         The user's data, left unmodified.
+    extra : sequence of str
+        More columns to keep (weights, offset), where the data has them.
+    na_action : {'omit', 'fail'}
+        Drop the rows with a missing value (default), or raise naming the column and row.
 
     Returns
     -------
@@ -177,7 +181,18 @@ def plain_column(s):
     """A column with the numpy dtype formulaic reads as R would: pandas' nullable and pyarrow-backed numbers → float,
     strings (`str`, `string`, `string[pyarrow]`, `ArrowDtype(pa.string())`) → factors (categorical, levels sorted); categorical,
     numpy and object columns as they are. (pandas 3 reads text as `str` by default; formulaic before 1.2 takes such
-    columns for numbers.)"""
+    columns for numbers.)
+
+    Parameters
+    ----------
+    s : pandas.Series
+        A column of the data (not modified).
+
+    Returns
+    -------
+    pandas.Series
+        The column with a numpy dtype (or categorical), `s` itself when it has one.
+    """
     t = s.dtype
     if isinstance(t, pd.CategoricalDtype) or not isinstance(t, pd.api.extensions.ExtensionDtype): return s
     if pd.api.types.is_bool_dtype(t): return s.astype(object) if s.isna().any() else s.astype(bool)
@@ -199,11 +214,22 @@ class ColumnSpec:
 
     @property
     def required(self):
-        "The data's columns the recipe reads."
+        "The data's columns the recipe reads, a list of str."
         return list(self.tr.columns)
 
     def names(self, cols):
-        "lme4's names of formulaic's columns `cols` (sum and Helmert codings numbered 1, 2, … as R numbers them)."
+        """lme4's names of formulaic's columns `cols` (sum and Helmert codings numbered 1, 2, … as R numbers them).
+
+        Parameters
+        ----------
+        cols : sequence of str
+            Column names as formulaic gives them.
+
+        Returns
+        -------
+        list of str
+            The names lme4 gives those columns.
+        """
         seen = {}
         def number(m):
             key = (m.string[:m.start()], m.group(1))
@@ -214,15 +240,34 @@ class ColumnSpec:
                 for c in cols]
 
     @property
-    def column_names(self): return self.names(self.spec.column_names)
+    def column_names(self):
+        "lme4's names of the recipe's columns, a list of str."
+        return self.names(self.spec.column_names)
 
     def term_columns(self):
-        "{term as the user writes it: indices of its columns}."
+        """The columns of each term.
+
+        Returns
+        -------
+        dict
+            {term as the user writes it: list of the indices of its columns}.
+        """
         names = list(self.spec.column_names)
         return {self.tr.restore(str(s.term)): [names.index(c) for c in s.columns] for s in self.spec.structure}
 
     def matrix(self, data):
-        "The columns on new data (same transforms and levels), as a DataFrame with lme4's names."
+        """The columns on new data (same transforms and levels), as a DataFrame with lme4's names.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            New data holding the `required` columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per row of `data` (its index), one column per column of the recipe.
+        """
         mm = self.spec.get_model_matrix(_aliased(data, self.tr), context=self.tr.context)
         return pd.DataFrame(mm.to_numpy(dtype=float), columns=self.names(mm.columns), index=data.index)
 
@@ -573,6 +618,18 @@ def check_contrasts(contrasts, data):
     A matrix (numpy array, nested list, or DataFrame whose column names name the coefficients, as R's colnames) has
     one row per level of the factor, levels sorted; its columns are the contrasts, used as given (R's
     `contrasts(f, ncol(m)) <- m`). Coefficients are named `f1, f2, …`, or `f<column name>`.
+
+    Parameters
+    ----------
+    contrasts : dict or None
+        {column: 'treatment', 'sum', 'helmert', 'poly', or a contrast matrix}.
+    data : pandas.DataFrame
+        The data, to check that each column exists and is a factor.
+
+    Returns
+    -------
+    dict
+        {column: formulaic's coding, or the matrix as formulaic takes it}; empty for None.
     """
     if contrasts is None: return {}
     if not isinstance(contrasts, dict): raise MixedModelError(f"contrasts= must be a dict of column → coding, not {type(contrasts).__name__}")
@@ -597,8 +654,22 @@ def _contrast_matrix(c, k):
     return {n: m[:, j] for j, n in enumerate(names)} if names else m
 
 def as_pandas(data):
-    "A pandas DataFrame from pandas, polars, or anything with the dataframe interchange protocol (pandas as it is)."
+    """A pandas DataFrame from pandas, polars, or anything with the dataframe interchange protocol (pandas as it is).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or a dataframe-protocol object
+        The user's data (not modified).
+
+    Returns
+    -------
+    pandas.DataFrame
+        `data` itself if it is one, else a new DataFrame of its columns.
+    """
     if isinstance(data, pd.DataFrame): return data
+    if type(data).__module__.split('.')[0] == 'dask':                                 # never gathered here: see 21_dask
+        raise MixedModelError("data is a Dask dataframe: lmer(formula, data) fits it partition by partition (mixednb.dask); "
+                              "this model needs its rows in memory (data.compute() gives a pandas DataFrame)")
     if hasattr(data, 'columns') and hasattr(data, 'get_column'):                      # polars, without pyarrow
         return pd.DataFrame({c: data.get_column(c).to_numpy() for c in data.columns})
     if hasattr(data, '__dataframe__'):
@@ -692,7 +763,22 @@ def object_numbers(frame, skip=()):
     return frame, notes
 
 def offset_values(pf, frame, given=None):
-    "The offset on the rows of `frame`: the formula's `offset()` terms evaluated there, plus `given`; None if neither."
+    """The offset on the rows of `frame`: the formula's `offset()` terms evaluated there, plus `given`; None if neither.
+
+    Parameters
+    ----------
+    pf : ParsedFormula
+        The parsed formula (its `offsets`).
+    frame : pandas.DataFrame
+        The model frame.
+    given : array-like, optional
+        The `offset=` argument's values on those rows.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        One finite number per row, or None when there is no offset.
+    """
     parts = [evaluate_response(o, frame, 'the offset') for o in pf.offsets] + ([given] if given is not None else [])
     if not parts: return None
     off = np.sum(parts, axis=0)

@@ -9,9 +9,6 @@ from __future__ import annotations
 import html, textwrap
 import numpy as np, pandas as pd
 import scipy.sparse as sp
-from matplotlib.colors import LogNorm, TwoSlopeNorm, ListedColormap
-from matplotlib.patches import Rectangle, Patch
-from matplotlib.transforms import blended_transform_factory
 from .fit import LinearMixedModel, _group_names
 from .design import Design, theta_positions
 from .objective import lambdas, blockdiag, block_kind, dense
@@ -275,6 +272,7 @@ def _row_labels(ax, d, max_labels=30):
 # %% ../nbs/13_display.ipynb #632904f8
 def _z_dense(ax, d, Z, blocks, pos):
     "Z cell by cell (zeros blank), columns in display order, with a colorbar of its values."
+    from matplotlib.colors import ListedColormap   # matplotlib is imported where used: `import mixednb` stays quick
     Z = Z.tocoo()
     D = np.zeros((d.n, d.q)); D[Z.row, pos[Z.col]] = Z.data
     one = np.unique(Z.data[Z.data != 0]).size == 1                      # an indicator matrix: no colour scale needed
@@ -290,6 +288,7 @@ def _z_dense(ax, d, Z, blocks, pos):
 
 def _z_binned(ax, d, Z, blocks, pos, bins=(600, 400)):
     "Z's nonzero positions binned (no dense matrix), fraction of nonzero cells per bin on a log scale."
+    from matplotlib.colors import LogNorm
     Z = Z.tocoo()                                                       # nnz-sized index arrays only
     starts, sizes = [b[2] for b in blocks], [b[3] - b[2] for b in blocks]
     w = _widths(sizes)
@@ -366,6 +365,7 @@ def _term_blocks(d):
 
 def _lambda_points(ax, d, theta, blocks):
     "Large Λθ: nonzeros as points coloured by value over outlined, widened term blocks; returns the display edges."
+    from matplotlib.patches import Rectangle
     La = d.Lambda(theta).tocoo()
     starts, sizes = [b[2] for b in blocks], [b[3] - b[2] for b in blocks]
     w = _widths(sizes); e = np.r_[0, np.cumsum(w)]
@@ -375,6 +375,7 @@ def _lambda_points(ax, d, theta, blocks):
 
 def _sym_norm(v):
     "A colour norm centred at 0 and symmetric about it."
+    from matplotlib.colors import TwoSlopeNorm
     a = float(np.max(np.abs(v))) if len(v) else 1.0
     return TwoSlopeNorm(0, -a or -1, a or 1)
 
@@ -471,6 +472,8 @@ def plot_L_blocks(self: LinearMixedModel, ax=None, max_q=300):
     matplotlib.figure.Figure or matplotlib.axes.Axes
         The new figure, or `ax` when given.
     """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Rectangle, Patch
     d = self.design
     names, sizes = _group_names(d.terms) + ['X|y'], [t.q for t in d.terms] + [d.p + 1]
     small = sum(sizes) <= max_q

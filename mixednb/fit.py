@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy, time, warnings
 import numpy as np, pandas as pd
 import nlopt
-from scipy.optimize import minimize
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
 from .design import Design, design
@@ -32,8 +31,9 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     formula : str
         An lme4 formula, e.g. ``"Reaction ~ Days + (Days | Subject)"``: the fixed part as formulaic reads it, and
         random-effects terms ``(expr | group)``, ``(expr || group)``, ``(1 | a/b)``, ``(1 | a:b)``.
-    data : pandas.DataFrame
-        The data; rows with missing values in the columns used are dropped, with a note. It is not modified.
+    data : pandas.DataFrame or dask.dataframe.DataFrame
+        The data; rows with missing values in the columns used are dropped, with a note. It is not modified. A Dask
+        dataframe is summed in one pass over its partitions and fitted here (`dask.DaskLinearMixedModel`).
     REML : bool
         True (default) for the REML criterion, False for maximum likelihood.
     optimizer : {'auto', 'lbfgsb', 'bobyqa', 'cobyqa'}
@@ -67,6 +67,10 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     LinearMixedModel
         The fitted model.
     """
+    if type(data).__module__.split('.')[0] == 'dask':           # data bigger than memory: one pass of sums (21_dask)
+        from mixednb.dask import dask_lmer
+        return dask_lmer(formula, data, REML, optimizer, data_name, blas_threads, start, control, weights, offset, contrasts,
+                         subset, na_action, **kw)
     for k in kw:                                                 # unknown names: `fit` lists the settings
         if k == 'family': raise MixedModelError(f"lmer fits linear mixed models; for family={kw[k]!r} use glmer(formula, data, family=…), as in lme4")
         if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
@@ -88,6 +92,7 @@ def _nlopt(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step
 
 def _cobyqa(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step=1.0):
     "Minimise f with scipy's COBYQA."
+    from scipy.optimize import minimize          # here, not at import: `import mixednb` stays quick
     r = minimize(f, theta0, method='COBYQA', bounds=[(lo if np.isfinite(lo) else None, None) for lo in lower],
                  options=dict(maxfev=maxeval, final_tr_radius=max(xtol_abs, 1e-8), initial_tr_radius=initial_step or 1.0))
     return r.x, r.status
@@ -151,6 +156,8 @@ class LinearMixedModel:
         REML criterion (True, default) or maximum likelihood.
     data_name : str, optional
         The name printed as ``Data:`` in the summary.
+    weights, offset, contrasts, subset, na_action
+        As in `lmer`.
 
     Attributes
     ----------
@@ -191,7 +198,7 @@ class LinearMixedModel:
 
     @property
     def is_fitted(self):
-        "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted)."
+        "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted), a bool."
         return self.optsum is not None
 
     def _set_theta(self, theta, conditioned=None):
@@ -212,7 +219,7 @@ class LinearMixedModel:
 
     @property
     def L(self):
-        "The blocks of the factor at θ in the data's own basis (`update_L`); made on first use after a conditioned fit."
+        "The blocks of the factor L at θ in the data's own basis, a dict as `update_L` gives; made on first use after a conditioned fit."
         cond, A, th = self._basis
         if cond is None: return self._Lc
         if '_L_data' not in self.__dict__:
@@ -299,8 +306,10 @@ def _check_finite(self, f0):
                           f"1e{int(np.log10(big)) if big > 0 and np.isfinite(big) else 0}, say) and refit")
 
 # %% ../nbs/03_fit.ipynb #5021bbaa
-def _conditioned(self, use):
-    "(Conditioning or None, the blocks the optimizer works on); conditioned blocks are kept and reused by refits."
+@patch
+def _conditioned(self: LinearMixedModel, use):
+    """(Conditioning or None, the blocks the optimizer works on); conditioned blocks are kept and reused by refits.
+    A method, so that a model whose blocks come from elsewhere (`dask.DaskLinearMixedModel`) makes its own."""
     if not use: return None, self.A
     cond = Conditioning(self.design)
     if cond.identity: return None, self.A
@@ -338,7 +347,17 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
 # %% ../nbs/03_fit.ipynb #60c20c14
 def cheap_gradient(A):
     """Whether the exact gradient costs about as much as a few evaluations: every term scalar (traces of C's diagonal
-    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs)."""
+    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs).
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's crossproduct blocks (its terms and sizes).
+
+    Returns
+    -------
+    bool
+    """
     if all(t.p == 1 for t in A.terms): return True
     q1 = A.terms[0].q
     return q1 * (sum(t.q for t in A.terms) - q1) <= 2e5
@@ -397,7 +416,7 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         unidentifiable terms, singular fit) are warned and kept in `notes`.
     """
     ctl, d = _control(control, kw), self.design
-    cond, Ac = _conditioned(self, ctl['conditioning'])
+    cond, Ac = self._conditioned(ctl['conditioning'])
     tr = Tracker(*criterion_and_gradient(Ac, self.REML))
     theta0 = _start(self, start, cond)
     self.blas_threads = blas_threads                             # also for Satterthwaite, profile and bootstrap
@@ -406,11 +425,11 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         opt_kw = {k: ctl[k] for k in ('ftol_rel', 'ftol_abs', 'xtol_abs', 'maxeval', 'initial_step')}
         if start is not None and 'initial_step' not in {**(control or {}), **kw}: opt_kw['initial_step'] = 0.02   # near an optimum: small steps
         theta_c, info = _first_optimizer(tr, Ac, theta0, d.theta_lower, optimizer, opt_kw)
-        ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'])[1] if ctl['check'] else None
+        ver = verify_and_restart(tr, theta_c, d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1] if ctl['check'] else None
         for s in (decorrelated_starts(tr.best[1], Ac.terms) if ctl['check'] else []):    # a second basin (02c)
             f0 = tr.best[0]
             _first_optimizer(tr, Ac, s, d.theta_lower, optimizer, opt_kw)
-            if tr.best[0] < f0: ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'])[1]
+            if tr.best[0] < f0: ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1]
         theta_c = np.maximum(tr.best[1], d.theta_lower)
         flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0], moves=tr.moves(ctl['gtol'])) if ctl['check'] else []
         flat_s = ctl['check'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])
@@ -619,20 +638,23 @@ def _b(self: LinearMixedModel):
 
 @patch
 @needs_fit
-def ranef(self: LinearMixedModel, long=False):
+def ranef(self: LinearMixedModel, long=False, condVar=False):
     """The conditional modes of the random effects, as lme4's `ranef`.
 
     Parameters
     ----------
     long : bool
-        False (default): a dict {group: DataFrame levels × columns}. True: one tidy DataFrame with columns grpvar,
-        term, grp, condval, condsd.
+        False (default): a `RandomEffects`, the dict {group: DataFrame levels × columns}. True: one tidy DataFrame
+        with columns grpvar, term, grp, condval, condsd.
+    condVar : bool
+        Also compute the conditional standard deviations (lme4's `condVar = TRUE`), kept in `.condsd` and shown
+        beside the modes.
 
     Returns
     -------
-    dict of pandas.DataFrame, or pandas.DataFrame
-        The conditional modes b̂ = Λθû: per grouping factor levels × columns, or the long table with their
-        conditional standard deviations.
+    RandomEffects or pandas.DataFrame
+        The conditional modes b̂ = Λθû: per grouping factor levels × columns (a dict that shows itself as a table per
+        factor), or the long table with their conditional standard deviations.
     """
     if long:
         out = []
@@ -641,11 +663,8 @@ def ranef(self: LinearMixedModel, long=False):
             for k, c in enumerate(t.cnames):
                 out.append(pd.DataFrame(dict(grpvar=t.group, term=c, grp=t.levels, condval=b[:, k], condsd=sd[:, k])))
         return pd.concat(out, ignore_index=True)
-    res = {}
-    for t, b in zip(self.design.terms, self._b()):
-        df = pd.DataFrame(b, index=pd.Index(t.levels, name=t.group), columns=t.cnames)
-        res[t.group] = pd.concat([res[t.group], df], axis=1) if t.group in res else df
-    return res
+    from mixednb.random_effects import RandomEffects       # here: that module imports this one
+    return RandomEffects.from_terms(self.design.terms, self._b(), self.condvar() if condVar else None)
 
 # %% ../nbs/03_fit.ipynb #62b6f803
 @patch

@@ -1,4 +1,4 @@
-"""glmer: binomial and Poisson mixed models fitted by the Laplace approximation, as lme4's, on the same design and blocked Cholesky factor as lmer.
+"""glmer: binomial, Poisson, Gamma, inverse Gaussian and negative binomial mixed models fitted by the Laplace approximation or adaptive Gauss–Hermite quadrature, as lme4's, on the same design and blocked Cholesky factor as lmer.
 
 Docs: https://mixednb.github.io/mixednb/glmm.html.md"""
 
@@ -12,22 +12,25 @@ from types import SimpleNamespace
 from typing import Callable
 import numpy as np, pandas as pd
 import nlopt
-from scipy import stats
-from scipy.special import expit, xlogy, xlog1py, ndtr
+from scipy import stats, sparse
+from scipy.special import expit, xlogy, xlog1py, ndtr, gammaln, digamma, polygamma
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
 from .formula import parse_formula, ParsedFormula
 from .rsyntax import evaluate_response
 from .design import design, as_pandas
-from .objective import Blocks, update_L, logdet, u_hat, beta_hat, RX_inv, lambdas
-from .fit import term_covariances
-from .summary import Table, r_format, SIGNIF_CODES, corr_table, Summary, _named, _stars
+from .objective import Blocks, update_L, logdet, u_hat, beta_hat, RX_inv, lambdas, conditioned_X
+from .design import Z_of
+from .fit import term_covariances, LinearMixedModel
+from .summary import Table, r_format, SIGNIF_CODES, corr_table, Summary, _named, _stars, re_table
 from .predict import selected_columns, _new_rows
 
 # %% auto #0
-__all__ = ['EPS', 'LOGIT', 'PROBIT', 'CLOGLOG', 'LOG', 'LINKS', 'FAMILIES', 'CONTROL', 'Link', 'Family', 'binomial', 'poisson',
-           'family_of', 'GlmmResponse', 'glmm_response', 'glmm_design', 'Zlam_u', 'GlmmProblem', 'PirlsResult', 'pirls',
-           'Objective', 'bobyqa', 'deriv12', 'GeneralizedLinearMixedModel', 'glmer', 'glmm_fe_table', 'glmm_re_table']
+__all__ = ['EPS', 'LOGIT', 'PROBIT', 'CLOGLOG', 'LOG', 'INVERSE', 'IDENTITY', 'INVERSE_SQUARE', 'LINKS', 'FAMILIES', 'CONTROL',
+           'Link', 'Family', 'binomial', 'poisson', 'Gamma', 'inverse_gaussian', 'negative_binomial', 'family_of',
+           'GlmmResponse', 'glmm_response', 'glmm_design', 'Zlam_u', 'GlmmProblem', 'PirlsResult', 'pirls', 'gh_rule',
+           'agq_check', 'agq_deviance', 'Objective', 'criterion', 'bobyqa', 'deriv12', 'GeneralizedLinearMixedModel',
+           'glmer', 'theta_ml', 'glmer_nb', 'glmm_fe_table', 'glmm_re_table']
 
 # %% ../nbs/15_glmm.ipynb #9c068292
 EPS = np.finfo(float).eps
@@ -39,13 +42,13 @@ class Link:
     Parameters
     ----------
     name : str
-        R's name: 'logit', 'probit', 'cloglog' or 'log'.
+        R's name: 'logit', 'probit', 'cloglog', 'log', 'inverse', 'identity' or '1/mu^2'.
     linkfun : callable
         η = g(μ).
     linkinv : callable
         μ = g⁻¹(η), kept inside the family's range as R keeps it.
     mu_eta : callable
-        dμ/dη at η, at least the machine ε.
+        dμ/dη at η (at least the machine ε for the binomial links and the log; negative for 'inverse' and '1/mu^2').
     """
     name: str
     linkfun: Callable
@@ -77,7 +80,10 @@ PROBIT = Link('probit', lambda mu: stats.norm.ppf(mu), lambda eta: ndtr(np.clip(
 CLOGLOG = Link('cloglog', lambda mu: np.log(-np.log1p(-mu)), lambda eta: np.clip(-np.expm1(-np.exp(eta)), EPS, 1 - EPS),
                _cloglog_mu_eta)
 LOG = Link('log', np.log, lambda eta: np.maximum(np.exp(eta), EPS), lambda eta: np.maximum(np.exp(eta), EPS))
-LINKS = {l.name: l for l in (LOGIT, PROBIT, CLOGLOG, LOG)}
+INVERSE = Link('inverse', lambda mu: 1 / mu, lambda eta: 1 / eta, lambda eta: -1 / eta ** 2)
+IDENTITY = Link('identity', lambda mu: mu, lambda eta: eta, lambda eta: np.ones_like(eta))
+INVERSE_SQUARE = Link('1/mu^2', lambda mu: 1 / mu ** 2, lambda eta: 1 / np.sqrt(eta), lambda eta: -1 / (2 * eta ** 1.5))
+LINKS = {l.name: l for l in (LOGIT, PROBIT, CLOGLOG, LOG, INVERSE, IDENTITY, INVERSE_SQUARE)}
 
 # %% ../nbs/15_glmm.ipynb #27485441
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ class Family:
     Parameters
     ----------
     name : str
-        'binomial' or 'poisson'.
+        R's name: 'binomial', 'poisson', 'Gamma', 'inverse.gaussian' or 'Negative Binomial(θ)'.
     link : Link
         The link.
     variance : callable
@@ -95,11 +101,16 @@ class Family:
     dev_resids : callable
         (y, μ, w) → the unit deviances dᵢ (squared deviance residuals), weighted by the prior weights w.
     aic : callable
-        (y, m, μ, w) → −2 log p(y | μ) summed, lme4's `aic` term (m: the numbers of trials, for the binomial).
+        (y, m, μ, w, dev) → −2 log p(y | μ) summed, lme4's `aic` term (m: the numbers of trials, for the binomial;
+        dev = Σ dᵢ, from which the Gamma and inverse Gaussian take their dispersion).
     mustart : callable
         (y, w) → R's starting μ (`family$initialize`).
     links : tuple of str
         The links this family accepts.
+    scale : bool
+        Whether the family has a dispersion parameter that lme4 estimates and reports as σ (its `useSc`).
+    theta : float, optional
+        The negative binomial's θ (V(μ) = μ + μ²/θ).
     """
     name: str
     link: Link
@@ -108,13 +119,15 @@ class Family:
     aic: Callable
     mustart: Callable
     links: tuple
+    scale: bool = False
+    theta: float = None
     def __repr__(self): return f"{self.name}(link = '{self.link.name}')"
 
 def _binomial_dev(y, mu, wt):
     "2w[y log(y/μ) + (1 − y) log((1 − y)/(1 − μ))], with 0 log 0 = 0."
-    return 2 * wt * (xlogy(y, y) - xlogy(y, mu) + xlog1py(1 - y, -y) - xlog1py(1 - y, -mu))
+    return 2 * wt * (xlogy(y, y / mu) + xlogy(1 - y, (1 - y) / (1 - mu)))
 
-def _binomial_aic(y, m, mu, wt):
+def _binomial_aic(y, m, mu, wt, dev=None):
     "−2 Σ (w/m) log dbinom(round(m y), round(m), μ) over the rows with m > 0 (R's `binomial()$aic`)."
     k = m > 0
     return -2 * np.sum((wt[k] / m[k]) * stats.binom.logpmf(np.round(m[k] * y[k]), np.round(m[k]), mu[k]))
@@ -123,9 +136,27 @@ def _poisson_dev(y, mu, wt):
     "2w[y log(y/μ) − (y − μ)]."
     return 2 * wt * (xlogy(y, y) - xlogy(y, mu) - (y - mu))
 
-def _poisson_aic(y, m, mu, wt):
+def _poisson_aic(y, m, mu, wt, dev=None):
     "−2 Σ w log dpois(y, μ) (R's `poisson()$aic`)."
     return -2 * np.sum(stats.poisson.logpmf(y, mu) * wt)
+
+def _gamma_dev(y, mu, wt):
+    "−2w[log(y/μ) − (y − μ)/μ]."
+    return -2 * wt * (np.log(y / mu) - (y - mu) / mu)
+
+def _gamma_aic(y, m, mu, wt, dev):
+    "−2 Σ w log dgamma(y; shape 1/φ, scale μφ) + 2, φ = dev/Σw (R's `Gamma()$aic`, lme4's `gammaDist::aic`)."
+    disp = dev / wt.sum()
+    return -2 * np.sum(wt * stats.gamma.logpdf(y, 1 / disp, scale=mu * disp)) + 2
+
+def _invgauss_dev(y, mu, wt):
+    "w(y − μ)²/(y μ²)."
+    return wt * (y - mu) ** 2 / (y * mu ** 2)
+
+def _invgauss_aic(y, m, mu, wt, dev):
+    "Σw (log(2πφ) + 1) + 3 Σ w log y + 2, φ = dev/Σw (R's `inverse.gaussian()$aic`)."
+    sw = wt.sum()
+    return sw * (np.log(dev / sw * 2 * np.pi) + 1) + 3 * np.sum(np.log(y) * wt) + 2
 
 def _link(link, family, allowed):
     "The Link named `link` (or given as one), if `family` accepts it."
@@ -165,27 +196,96 @@ def poisson(link='log'):
     return Family('poisson', _link(link, 'poisson', ('log',)), lambda mu: mu, _poisson_dev, _poisson_aic,
                   lambda y, wt: y + 0.1, ('log',))
 
-FAMILIES = {'binomial': binomial, 'poisson': poisson}
-
-def family_of(family):
-    """A `Family` from what the user wrote: a Family, 'binomial', 'poisson', or R's spelling 'binomial(link = "probit")'.
+def Gamma(link='inverse'):
+    """The Gamma family, as R's `Gamma(link)`: a dispersion φ, reported by lme4 as σ.
 
     Parameters
     ----------
-    family : Family or str
-        The family.
+    link : {'inverse', 'log', 'identity'}
+        The link ('inverse', the canonical one, by default as R).
 
     Returns
     -------
     Family
-        The family; anything else (Gamma, negative binomial, …) raises `MixedModelError` naming the choices.
+        V(μ) = μ²; μ starts at y.
+    """
+    links = ('inverse', 'log', 'identity')
+    return Family('Gamma', _link(link, 'Gamma', links), lambda mu: mu ** 2, _gamma_dev, _gamma_aic,
+                  lambda y, wt: y.astype(float), links, scale=True)
+
+def inverse_gaussian(link='1/mu^2'):
+    """The inverse Gaussian family, as R's `inverse.gaussian(link)`: a dispersion φ, reported by lme4 as σ.
+
+    Parameters
+    ----------
+    link : {'1/mu^2', 'inverse', 'log', 'identity'}
+        The link ('1/mu^2', the canonical one, by default as R).
+
+    Returns
+    -------
+    Family
+        V(μ) = μ³; μ starts at y.
+    """
+    links = ('1/mu^2', 'inverse', 'log', 'identity')
+    return Family('inverse.gaussian', _link(link, 'inverse.gaussian', links), lambda mu: mu ** 3, _invgauss_dev,
+                  _invgauss_aic, lambda y, wt: y.astype(float), links, scale=True)
+
+def negative_binomial(theta, link='log'):
+    """The negative binomial family with a known θ, as MASS's `negative.binomial(theta, link)`.
+
+    Parameters
+    ----------
+    theta : float
+        θ > 0: V(μ) = μ + μ²/θ (θ → ∞ is the Poisson).
+    link : {'log', 'identity'}
+        The link.
+
+    Returns
+    -------
+    Family
+        Named 'Negative Binomial(θ)' as R names it; μ starts at y + 1/6 where y = 0, else y.
+    """
+    th = float(theta)
+    if not th > 0: raise MixedModelError(f"negative_binomial: theta must be > 0, not {theta!r}")
+    def dev(y, mu, wt): return 2 * wt * (xlogy(y, y) - xlogy(y, mu) - (y + th) * np.log((y + th) / (mu + th)))
+    def aic(y, m, mu, wt, dev=None):
+        "−2 Σ w log dnbinom(y; size θ, mean μ) (MASS's `negative.binomial()$aic`, lme4's with unit weights)."
+        return 2 * np.sum(wt * ((y + th) * np.log(mu + th) - xlogy(y, mu) + gammaln(y + 1) - th * np.log(th)
+                                + gammaln(th) - gammaln(th + y)))
+    links = ('log', 'identity')
+    return Family(f"Negative Binomial({_r4(th)})", _link(link, 'negative binomial', links), lambda mu: mu + mu ** 2 / th,
+                  dev, aic, lambda y, wt: y + (y == 0) / 6, links, theta=th)
+
+def _r4(x):
+    "x with 4 decimals, trailing zeros dropped (R's `format(round(theta, 4))` in the family name)."
+    return f"{x:.4f}".rstrip('0').rstrip('.')
+
+FAMILIES = {'binomial': binomial, 'poisson': poisson, 'Gamma': Gamma, 'inverse.gaussian': inverse_gaussian,
+            'inverse_gaussian': inverse_gaussian}
+
+def family_of(family):
+    """A `Family` from what the user wrote: a Family, or a name as R writes it, 'binomial(link = "probit")', 'Gamma(log)'.
+
+    Parameters
+    ----------
+    family : Family or str
+        The family: 'binomial', 'poisson', 'Gamma', 'inverse.gaussian' (with an optional link), or a `Family` such as
+        `negative_binomial(2.5)` (θ estimated: `glmer_nb`).
+
+    Returns
+    -------
+    Family
+        The family; anything else raises `MixedModelError` naming the choices.
     """
     if isinstance(family, Family): return family
     if isinstance(family, str):
-        m = re.fullmatch(r"\s*(\w+)\s*(?:\(\s*(?:link\s*=\s*)?['\"]?(\w+)['\"]?\s*\))?\s*", family)
+        m = re.fullmatch(r"\s*([\w.]+)\s*(?:\(\s*(?:link\s*=\s*)?['\"]?([\w/^]+)['\"]?\s*\))?\s*", family)
         if m and m[1] in FAMILIES: return FAMILIES[m[1]](*((m[2],) if m[2] else ()))
-    raise MixedModelError(f"family must be binomial or poisson (e.g. 'binomial', 'binomial(link = \"probit\")', "
-                          f"binomial('probit'), 'poisson'), not {family!r}; other families are not supported yet")
+        if m and m[1].lower() in ('negative.binomial', 'negative_binomial', 'nb', 'negbin'):
+            raise MixedModelError("the negative binomial needs its θ: negative_binomial(theta), or glmer_nb to estimate θ")
+    raise MixedModelError(f"family must be binomial, poisson, Gamma or inverse.gaussian (e.g. 'binomial', "
+                          f"'binomial(link = \"probit\")', Gamma('log'), 'inverse.gaussian'), or negative_binomial(θ), "
+                          f"not {family!r}")
 
 # %% ../nbs/15_glmm.ipynb #83b9cfce
 def _split_args(inner):
@@ -315,8 +415,10 @@ def glmm_design(formula, data, family, weights=None, offset=None, contrasts=None
     if family.name == 'binomial' and ((y < 0) | (y > 1)).any():
         raise MixedModelError(f"binomial response of '{name}' has values outside [0, 1]: write 0/1, proportions with "
                               "weights= (the numbers of trials), or cbind(successes, failures)")
-    if family.name == 'poisson' and ((y < 0) | (y != np.round(y))).any():
-        raise MixedModelError(f"Poisson response of '{name}' must be whole counts ≥ 0")
+    if (family.name == 'poisson' or family.theta is not None) and ((y < 0) | (y != np.round(y))).any():
+        raise MixedModelError(f"{'Poisson' if family.name == 'poisson' else 'negative binomial'} response of '{name}' must be whole counts ≥ 0")
+    if family.scale and (y <= 0).any():
+        raise MixedModelError(f"{family.name} response of '{name}' must be > 0")
     return d, wt, trials
 
 # %% ../nbs/15_glmm.ipynb #841c9fef
@@ -342,6 +444,50 @@ def Zlam_u(terms, lams, u):
         b = u[k:k + t.q].reshape(t.nlev, t.p) @ lam.T
         out = out + (t.X * b[t.codes]).sum(axis=1); k += t.q
     return out
+
+def _weighted_block_crossprod(t, w):
+    "Z_t'WZ_t of one term as its ℓ diagonal p × p blocks (`objective.block_crossprod` with weights)."
+    out = np.empty((t.nlev, t.p, t.p))
+    for a in range(t.p):
+        for b in range(a + 1):
+            out[:, a, b] = out[:, b, a] = np.bincount(t.codes, weights=w * t.X[:, a] * t.X[:, b], minlength=t.nlev)
+    return out
+
+def _offdiag_maps(terms, off):
+    """For each pair of terms i > j, where each row's products x_is x_jt land among the stored entries of Z_i'Z_j
+    (CSR, canonical): {(i, j): [(positions, s, t), …]}; None if some product has no stored entry (then `Blocks` is used)."""
+    maps = {}
+    for (i, j), M in off.items():
+        M = M.tocsr(); M.sort_indices()
+        keys = np.repeat(np.arange(M.shape[0], dtype=np.int64), np.diff(M.indptr)) * M.shape[1] + M.indices
+        ti, tj, lst = terms[i], terms[j], []
+        for a in range(ti.p):
+            for b in range(tj.p):
+                k = (ti.codes.astype(np.int64) * ti.p + a) * M.shape[1] + tj.codes * tj.p + b
+                pos = np.searchsorted(keys, k)
+                if (pos >= len(keys)).any() or (keys[np.minimum(pos, len(keys) - 1)] != k).any(): return None
+                lst.append((pos, a, b))
+        if not (M.has_canonical_format and np.array_equal(M.indices, off[i, j].indices)): return None
+        maps[i, j] = lst
+    return maps
+
+class _DenseDowndate:
+    """K of a downdate plan (`objective.DowndatePlan.K`) as a dense product: `self @ W.ravel()` is A_i1 W A_j1' at the
+    plan's flat positions, computed as dense (A_i1 W) A_j1' — faster than K's sparse entries when A_i1 is small (VerbAgg's
+    24 items × 316 persons)."""
+    def __init__(self, Ai1, Aj1, p1, flat): self.Ai, self.Aj, self.p1, self.flat = Ai1.toarray(), Aj1.toarray(), p1, flat
+    def __matmul__(self, w):
+        p1, Ai = self.p1, self.Ai
+        if p1 == 1: AW = Ai * w
+        else:
+            W = w.reshape(-1, p1, p1)
+            AW = np.einsum('rlp,lpq->rlq', Ai.reshape(Ai.shape[0], -1, p1), W).reshape(Ai.shape)
+        return (AW @ self.Aj.T).ravel()[self.flat]
+
+def _weighted_pair_values(terms, ij, mp, w, nnz):
+    "The stored values of Z_i'WZ_j in the pattern of Z_i'Z_j."
+    ti, tj = terms[ij[0]], terms[ij[1]]
+    return sum(np.bincount(pos, weights=w * ti.X[:, a] * tj.X[:, b], minlength=nnz) for pos, a, b in mp)
 
 class GlmmProblem:
     """What PIRLS and the Laplace deviance need of a model, fixed for the whole fit.
@@ -369,8 +515,14 @@ class GlmmProblem:
         self.wt, self.trials = wt, trials
         self.offset = np.zeros(d.n) if d.offset is None else d.offset
         self.m = trials if (trials > 1).any() else wt
+        self._aic_for, self._aic_const = None, 0.0
         self.base = Blocks(SimpleNamespace(terms=d.terms, w=None, offset=None, n=d.n, X=d.X[:, :0], y=d.y))
         self.q = sum(t.q for t in d.terms)
+        self._Z0T = [Z_of(t).T.tocsr() for t in d.terms]
+        self._maps = _offdiag_maps(d.terms, self.base.off)
+        q1, qs = (d.terms[0].q if d.terms else 0), [t.q for t in d.terms]  # dense downdates where (A_i1 W) A_j1' is cheap
+        self._dense_downdates = all(qs[i] * q1 <= 4_000_000 and qs[i] * q1 * qs[j] <= 50_000_000
+                                    for i in range(1, len(qs)) for j in range(1, i + 1))
 
     def blocks(self, w, X, z):
         """`Blocks` of the penalized least-squares problem with weights w, fixed-effects columns X and response z.
@@ -389,13 +541,54 @@ class GlmmProblem:
         Blocks
             With the model's downdate plans (the pattern of Z'WZ does not depend on W).
         """
-        A = Blocks(SimpleNamespace(terms=self.terms, w=w, offset=None, n=self.d.n, X=X, y=z))
+        if self._maps is None:                                          # the general path
+            A = Blocks(SimpleNamespace(terms=self.terms, w=w, offset=None, n=self.d.n, X=X, y=z))
+            A.__dict__['plans'] = self.base.plans
+            return A
+        A = Blocks.__new__(Blocks)                                      # the same attributes, from precomputed patterns
+        sw = np.sqrt(w)
+        A.sw, A.offset, A.ldW, A.terms, A.n, A.Zs = sw, None, float(np.log(w).sum()), self.terms, self.d.n, None
+        A.diag = [_weighted_block_crossprod(t, w) for t in self.terms]
+        A.off = {ij: sparse.csr_matrix((_weighted_pair_values(self.terms, ij, mp, w, self.base.off[ij].nnz),
+                                        self.base.off[ij].indices, self.base.off[ij].indptr), shape=self.base.off[ij].shape)
+                 for ij, mp in self._maps.items()}
+        A.p = X.shape[1]
+        Xs, ys = X * sw[:, None], z * sw
+        if A.p:
+            Q, A.R0 = conditioned_X(Xs)
+            A.beta0 = np.linalg.lstsq(Xs, ys, rcond=None)[0]
+            Xy = np.column_stack([Q, ys - Xs @ A.beta0])
+        else: A.R0, A.beta0, Xy = np.zeros((0, 0)), np.zeros(0), ys[:, None]      # β held: only y
+        Xyw = Xy * sw[:, None]                                          # Z_w'[Q r] = Z'(√w ∘ [Q r])
+        A.xz = [np.asarray((ZT @ Xyw).T) for ZT in self._Z0T]
+        A.xx = Xy.T @ Xy
         A.__dict__['plans'] = self.base.plans
+        A.__dict__['downdates'] = {ij: (_DenseDowndate(A.off[ij[0], 0], A.off[ij[1], 0], self.terms[0].p, P.flat), P.flat)
+                                   for ij, P in self.base.plans.items()} if self._dense_downdates else None
+        if A.__dict__['downdates'] is None: del A.__dict__['downdates']
         return A
 
     def eta(self, beta, lams, u):
         "η = o + Xβ + ZΛu."
         return self.offset + self.X @ beta + Zlam_u(self.terms, lams, u)
+
+    def aic(self, mu, devres):
+        """The family's `aic` term at μ (devres = Σ dᵢ there). For the binomial with whole counts, the Poisson and the
+        negative binomial, aic − Σ dᵢ does not depend on μ (it is −2 × the saturated log-likelihood): it is computed
+        once per family and added to Σ dᵢ, which saves the log-densities at every PIRLS call."""
+        f = self.family
+        if self._aic_for is not f: self._aic_for, self._aic_ok, self._aic_const = f, self._aic_offset_ok(f), None
+        if not self._aic_ok: return f.aic(self.y, self.m, mu, self.wt, devres)
+        if self._aic_const is None: self._aic_const = f.aic(self.y, self.m, mu, self.wt, devres) - devres
+        return devres + self._aic_const
+
+    def _aic_offset_ok(self, f):
+        "Whether aic − Σ dᵢ is constant in μ for family f on this response (whole binomial counts with w = m)."
+        if f.scale: return False
+        if f.name != 'binomial': return True
+        k, m = self.m * self.y, self.m
+        return bool(np.allclose(k, np.round(k), rtol=0, atol=1e-9) and np.allclose(m, np.round(m), rtol=0, atol=1e-9)
+                    and np.allclose(self.wt[m > 0], m[m > 0]))
 
     def working(self, eta, mu):
         "The working weights W and response z at η (z without the offset)."
@@ -484,16 +677,96 @@ def pirls(P, theta, beta, u=None, fixed_beta=True, tol=1e-12, xtol=1e-10, maxit=
         b1 = beta if fixed_beta else beta_hat(L) + A.beta0
         new, eta1, mu1 = pdev(b1, u1)
         for _ in range(30):                                             # step halving
-            if new <= old * (1 + 1e-13): break
+            if new <= old * (1 + 1e-13) + 1e-12: break
             u1, b1 = (u + u1) / 2, (beta + b1) / 2
             new, eta1, mu1 = pdev(b1, u1)
-        if not new <= old * (1 + 1e-13): raise MixedModelError(f"PIRLS: halving the step did not reduce the penalized deviance ({old:.10g} → {new:.10g})")
+        if not new <= old * (1 + 1e-13) + 1e-12: raise MixedModelError(f"PIRLS: halving the step did not reduce the penalized deviance ({old:.10g} → {new:.10g})")
         step = max(np.abs(u1 - u).max(initial=0), np.abs(b1 - beta).max(initial=0))
-        done = abs(old - new) < tol * new and step < xtol
+        done = (abs(old - new) < tol * new and step < xtol) or new < 1e-10   # or a numerically perfect fit (separation)
         beta, u, eta, mu, old = b1, u1, eta1, mu1, new
     else: raise MixedModelError(f"PIRLS did not converge in {maxit} steps at θ = {np.round(theta, 6).tolist()}")
-    ldL2, aic = logdet(L, len(P.terms)), f.aic(y, P.m, mu, wt)
+    ldL2, aic = logdet(L, len(P.terms)), P.aic(mu, old - u @ u)
     return PirlsResult(beta, u, eta, mu, old - u @ u, ldL2, aic, aic + u @ u + ldL2, it, L, A)
+
+# %% ../nbs/15_glmm.ipynb #8e244460
+def gh_rule(k, p=1):
+    """Gauss–Hermite nodes and weights for the standard normal density in p dimensions (the product rule).
+
+    Parameters
+    ----------
+    k : int
+        Nodes per dimension.
+    p : int
+        The dimension.
+
+    Returns
+    -------
+    z : numpy.ndarray
+        kᵖ × p nodes.
+    w : numpy.ndarray
+        kᵖ weights, summing to 1: Σ w f(z) ≈ E f(Z), Z ~ N(0, I_p).
+    """
+    z1, w1 = np.polynomial.hermite_e.hermegauss(k)
+    w1 = w1 / np.sqrt(2 * np.pi)
+    z = np.array(np.meshgrid(*[z1] * p, indexing='ij')).reshape(p, -1).T
+    w = np.prod(np.array(np.meshgrid(*[w1] * p, indexing='ij')).reshape(p, -1), axis=0)
+    return z, w
+
+def agq_check(P, nAGQ):
+    "Raise unless nAGQ > 1 applies: one random-effects term, a family without dispersion, nAGQᵖ ≤ 10,000."
+    if not isinstance(nAGQ, (int, np.integer)) or nAGQ < 0:
+        raise MixedModelError(f"nAGQ must be a whole number ≥ 0, not {nAGQ!r}")
+    if nAGQ <= 1: return
+    if len(P.terms) != 1:
+        raise MixedModelError(f"nAGQ = {nAGQ} needs a single random-effects term (one grouping factor); this model has "
+                              f"{len(P.terms)}: use nAGQ = 1 (Laplace)")
+    if P.family.scale:
+        raise MixedModelError(f"nAGQ = {nAGQ} is not available for the {P.family.name} family (its dispersion does not "
+                              "enter lme4's quadrature formula); use nAGQ = 1")
+    p = P.terms[0].p
+    if nAGQ ** p > 10_000:
+        raise MixedModelError(f"nAGQ = {nAGQ} on a term of {p} columns needs {nAGQ}^{p} = {nAGQ ** p} nodes per level "
+                              "(the product rule); use fewer nodes (at most 10,000 in all)")
+
+def agq_deviance(P, theta, r, nAGQ, lme4_scale=False):
+    """−2 log L by adaptive Gauss–Hermite quadrature with nAGQ nodes per dimension, at PIRLS's mode `r`.
+
+    Parameters
+    ----------
+    P : GlmmProblem
+        The model's data: one random-effects term (`agq_check`).
+    theta : numpy.ndarray
+        θ.
+    r : PirlsResult
+        PIRLS's result at (θ, β): the mode ũ, η, μ and the factor L (block diagonal, one p × p block per level).
+    nAGQ : int
+        Nodes per dimension (1: the Laplace deviance).
+    lme4_scale : bool
+        Leave out the constant aic − Σ dᵢ, as lme4 does for nAGQ > 1.
+
+    Returns
+    -------
+    float
+        −2 log L.
+    """
+    t, f = P.terms[0], P.family
+    lam = lambdas(P.terms, theta)[0]
+    Lj = r.L[0, 0].d                                                   # (ℓ, p, p), lower
+    ut = r.u.reshape(t.nlev, t.p)
+    z, w = gh_rule(nAGQ, t.p)
+    Ljt_inv = np.linalg.inv(Lj).transpose(0, 2, 1)                     # L_j^{-T}
+    delta = np.einsum('jab,kb->jka', Ljt_inv, z)                       # (ℓ, K, p): u_jk − ũ_j
+    XL = t.X @ lam                                                     # η moves by x_i'λ δ
+    eta = r.eta[:, None] + np.einsum('ip,ikp->ik', XL, delta[t.codes])
+    dev = f.dev_resids(P.y[:, None], f.link.linkinv(eta), P.wt[:, None])
+    S = sparse.csr_matrix((np.ones(len(t.codes)), (t.codes, np.arange(len(t.codes)))), shape=(t.nlev, len(t.codes)))
+    G = S @ dev + ((ut[:, None, :] + delta) ** 2).sum(axis=2)          # D_j(u_jk)
+    d0 = np.bincount(t.codes, f.dev_resids(P.y, r.mu, P.wt), minlength=t.nlev) + (ut ** 2).sum(axis=1)
+    expo = -0.5 * (G - d0[:, None]) + 0.5 * (z ** 2).sum(axis=1)
+    mx = expo.max(axis=1, keepdims=True)
+    logmult = np.log((np.exp(expo - mx) * w).sum(axis=1)) + mx[:, 0]
+    out = d0.sum() + r.ldL2 - 2 * logmult.sum()
+    return float(out if lme4_scale else out + r.aic - r.devres)
 
 # %% ../nbs/15_glmm.ipynb #0a86a0c7
 class Objective:
@@ -509,9 +782,11 @@ class Objective:
         The starting mode.
     eta0 : numpy.ndarray, optional
         R's starting η for the first stage-1 call.
+    nAGQ : int
+        Stage 2's criterion: the Laplace deviance (1) or AGQ with nAGQ nodes (`agq_deviance`).
     """
-    def __init__(self, P, beta, u=None, eta0=None):
-        self.P, self.beta, self.u, self.eta0, self.count, self.last = P, beta, u, eta0, 0, None
+    def __init__(self, P, beta, u=None, eta0=None, nAGQ=1):
+        self.P, self.beta, self.u, self.eta0, self.count, self.last, self.nAGQ = P, beta, u, eta0, 0, None, nAGQ
 
     def stage1(self, theta):
         "The Laplace deviance at (θ, β̃(θ)) (lme4's nAGQ = 0 objective)."
@@ -521,11 +796,15 @@ class Objective:
         return r.laplace
 
     def stage2(self, theta, beta):
-        "The Laplace deviance at (θ, β) (lme4's nAGQ = 1 objective)."
+        "The Laplace (nAGQ = 1) or AGQ deviance at (θ, β)."
         self.count += 1
         r = pirls(self.P, theta, beta, self.u, fixed_beta=True)
         self.u, self.last = r.u, r
-        return r.laplace
+        return criterion(self.P, theta, r, self.nAGQ)
+
+def criterion(P, theta, r, nAGQ):
+    "−2 log L at PIRLS's result r: the Laplace deviance for nAGQ ≤ 1, else `agq_deviance`."
+    return r.laplace if nAGQ <= 1 else agq_deviance(P, theta, r, nAGQ)
 
 def bobyqa(f, x0, lower, step, ftol_rel=1e-12, xtol_abs=1e-9, maxeval=100_000):
     """Minimise f with NLopt's BOBYQA; a point where PIRLS fails counts as +∞.
@@ -603,7 +882,7 @@ def deriv12(f, x, delta=1e-4, lower=None, fx=None):
 
 # %% ../nbs/15_glmm.ipynb #6849ec3b
 CONTROL = dict(pirls_tol=1e-12, pirls_xtol=1e-10, ftol_rel=1e-12, xtol_abs=1e-9, maxeval=100_000, grad_tol=0.002,
-               calc_derivs=True, blas_threads=1)
+               calc_derivs=True, newton_polish=1, blas_threads=1)
 
 def _stage1(P, theta0, lower, beta0, ctl):
     "Stage 1: θ by BOBYQA with β inside PIRLS, from R's starting μ."
@@ -615,17 +894,28 @@ def _stage1(P, theta0, lower, beta0, ctl):
     r = pirls(P, theta, obj.beta, obj.u, fixed_beta=False, tol=ctl['pirls_tol'], xtol=ctl['pirls_xtol'])
     return theta, r, dict(feval=obj.count, status=status, deviance=r.laplace)
 
-def _stage2(P, theta1, r1, lower, beta_start, ctl):
-    "Stage 2: (θ, β) by BOBYQA on the Laplace deviance, β in stage 1's standard-error basis."
+def _theta_step(theta1):
+    """Stage 2's first step in θ: 0.05, but a quarter of stage 1's θ where that is below 0.2 (θ on a tiny link scale, e.g.
+    Gamma's inverse link: θ ≈ 0.003) or above 1 (a large, flat θ, e.g. the inverse Gaussian's: θ ≈ 12)."""
+    a = np.abs(theta1)
+    return np.where(a == 0, 0.05, np.where(a > 1, a / 4, np.clip(a / 4, 1e-6, 0.05)))
+
+def _stage2(P, theta1, r1, lower, beta_start, ctl, nAGQ=1, extra=None):
+    """Stage 2: (θ, β) by BOBYQA on the Laplace (or AGQ) deviance, β in stage 1's standard-error basis; `extra`
+    (start, step, setter) adds parameters of the family (the negative binomial's log θ), set by setter(x) before each call."""
     Ri = RX_inv(r1.L)
     C = np.linalg.cholesky(Ri @ Ri.T) if Ri.size else np.zeros((0, 0))
-    b1, k = (r1.beta if beta_start is None else np.asarray(beta_start, float)), len(theta1)
-    obj = Objective(P, b1, r1.u)
-    f = lambda x: obj.stage2(x[:k], b1 + C @ x[k:])
-    x, dev, status = bobyqa(f, np.r_[theta1, np.zeros(len(b1))], np.r_[lower, np.full(len(b1), -np.inf)],
-                            np.r_[np.full(k, 0.05), np.full(len(b1), 0.2)], ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'])
-    theta, beta = x[:k], b1 + C @ x[k:]
-    return theta, beta, dict(feval=obj.count, status=status, deviance=dev), obj.u
+    b1, k, p = (r1.beta if beta_start is None else np.asarray(beta_start, float)), len(theta1), len(r1.beta)
+    x_extra, step_extra, setter = extra if extra else (np.zeros(0), np.zeros(0), None)
+    obj = Objective(P, b1, r1.u, nAGQ=nAGQ)
+    def f(x):
+        if setter: setter(x[k + p:])
+        return obj.stage2(x[:k], b1 + C @ x[k:k + p])
+    x, dev, status = bobyqa(f, np.r_[theta1, np.zeros(p), x_extra], np.r_[lower, np.full(p + len(x_extra), -np.inf)],
+                            np.r_[_theta_step(theta1), np.full(p, 0.2), step_extra], ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'])
+    if setter: setter(x[k + p:])
+    theta, beta = x[:k], b1 + C @ x[k:k + p]
+    return theta, beta, dict(feval=obj.count, status=status, deviance=dev, extra=x[k + p:]), obj.u
 
 # %% ../nbs/15_glmm.ipynb #35598879
 class GeneralizedLinearMixedModel:
@@ -695,13 +985,14 @@ def _control(control):
 
 @patch
 def fit(self: GeneralizedLinearMixedModel, nAGQ=1, start=None, control=None):
-    """Fit the model as lme4's `glmer`: stage 1 (nAGQ = 0), then, for nAGQ = 1, the Laplace deviance over (θ, β).
+    """Fit the model as lme4's `glmer`: stage 1 (nAGQ = 0), then (θ, β) on the Laplace (nAGQ = 1) or AGQ deviance.
 
     Parameters
     ----------
-    nAGQ : {1, 0}
+    nAGQ : int
         1 (default): the Laplace approximation, optimized over (θ, β). 0: stop after stage 1 (β estimated inside
-        PIRLS), as lme4's nAGQ = 0. Adaptive Gauss–Hermite quadrature (nAGQ > 1) is not available yet.
+        PIRLS), as lme4's nAGQ = 0. k > 1: adaptive Gauss–Hermite quadrature with k nodes per dimension, for a model
+        with one random-effects term (scalar as lme4, or vector-valued: the product rule, kᵖ nodes).
     start : array-like or dict, optional
         θ to start from, or lme4's {'theta': θ, 'fixef': β} (β starts stage 2).
     control : dict, optional
@@ -713,42 +1004,83 @@ def fit(self: GeneralizedLinearMixedModel, nAGQ=1, start=None, control=None):
     GeneralizedLinearMixedModel
         self, fitted. A warning (`MixedModelWarning`) says so in words when the convergence checks fail.
     """
-    if nAGQ not in (0, 1): raise MixedModelError(f"nAGQ = {nAGQ!r}: only 1 (Laplace) and 0 are available; adaptive Gauss-Hermite quadrature (nAGQ > 1) is not supported yet")
     d, P, ctl = self.design, self.problem, _control(control)
+    agq_check(P, nAGQ)
     theta0, beta0 = _start(d, start)
+    nb = _nb_extra(self) if getattr(self, 'nb_estimated', False) else None
     t0 = time.perf_counter()
     with blas_limit(ctl['blas_threads']):
         th1, r1, s1 = _stage1(P, d.theta0 if theta0 is None else theta0, d.theta_lower, None, ctl)
         if nAGQ == 0: theta, beta, r, s2 = th1, r1.beta, r1, None
         else:
-            theta, beta, s2, u = _stage2(P, th1, r1, d.theta_lower, beta0, ctl)
+            theta, beta, s2, u = _stage2(P, th1, r1, d.theta_lower, beta0, ctl, nAGQ, nb)
+            if nb: self.family = P.family
             r = pirls(P, theta, beta, u, tol=ctl['pirls_tol'], xtol=ctl['pirls_xtol'])
-        self._fit = SimpleNamespace(theta=np.maximum(theta, d.theta_lower), beta=beta, r=r, nAGQ=nAGQ, H=None, g=None, free=None)
+        theta = np.maximum(theta, d.theta_lower)
+        self._fit = SimpleNamespace(theta=theta, beta=beta, r=r, nAGQ=nAGQ, H=None, g=None, free=None,
+                                    dev=criterion(P, theta, r, nAGQ))
         self.optsum = dict(optimizer='bobyqa', stage1=s1, stage2=s2, feval=s1['feval'] + (s2['feval'] if s2 else 0),
                            seconds=None, messages=[])
-        if nAGQ == 1 and ctl['calc_derivs']: _derivs(self, ctl)
+        if nAGQ >= 1 and ctl['calc_derivs']: _derivs(self, ctl)
+        _separation_note(self)
     self.optsum['seconds'] = time.perf_counter() - t0
     for msg in self.optsum['messages']: warn(msg)
     return self
 
+# %% ../nbs/15_glmm.ipynb #8a9f27b0
+def _separation_note(m):
+    "A note in words when a binomial fit has fitted probabilities of 0 or 1 (complete or quasi-complete separation)."
+    if m.family.name != 'binomial': return
+    mu = _fitted(m).r.mu
+    k = int(((mu < 1e-8) | (mu > 1 - 1e-8)).sum())
+    if k: m.notes.append(
+        f"fitted probabilities numerically 0 or 1 for {k} of {len(mu)} rows: the outcome may be (quasi-)separated — "
+        "some combination of the predictors (or of a grouping factor's levels) predicts it perfectly, so the estimates "
+        "involved run off towards ±∞ on the link scale and their standard errors and z tests mean nothing; profile "
+        "intervals, fewer predictors, or a penalized (Bayesian) fit are the usual ways out")
+
 # %% ../nbs/15_glmm.ipynb #3f2ad822
+def _gradient(f, x, lower, delta=1e-4):
+    "The gradient of f at x by deriv12's differences (central, one-sided at a lower bound), without the Hessian."
+    g = np.empty(len(x))
+    for j in range(len(x)):
+        dn = min(delta, x[j] - lower[j])
+        up_x, dn_x = x.copy(), x.copy(); up_x[j] += delta; dn_x[j] -= dn
+        g[j] = (f(up_x) - f(dn_x)) / (delta + dn)
+    return g
+
 def _derivs(self, ctl):
     "Gradient and Hessian of the Laplace deviance over the free (θ, β) at the fit, and lme4's convergence check."
     F, P, d = self._fit, self.problem, self.design
     k = len(F.theta)
     free = np.r_[~((F.theta == d.theta_lower) & (d.theta_lower == 0)), np.ones(d.p, bool)]
     x0, u = np.r_[F.theta, F.beta], F.r.u
-    def f(xf):
+    def at(xf):
         x = x0.copy(); x[free] = xf
-        return pirls(P, x[:k], x[k:], u, tol=ctl['pirls_tol'], xtol=ctl['pirls_xtol']).laplace
-    g, H = deriv12(f, x0[free], lower=np.r_[d.theta_lower, np.full(d.p, -np.inf)][free], fx=F.r.laplace)
+        r = pirls(P, x[:k], x[k:], u, tol=ctl['pirls_tol'], xtol=ctl['pirls_xtol'])
+        return x, r, criterion(P, x[:k], r, F.nAGQ)
+    f = lambda xf: at(xf)[2]
+    lower = np.r_[d.theta_lower, np.full(d.p, -np.inf)][free]
+    g, H = deriv12(f, x0[free], lower=lower, fx=F.dev)
+    for _ in range(ctl['newton_polish']):                               # Newton steps on the deviance, kept if it drops
+        try: step = np.linalg.solve(H, g) if np.all(np.linalg.eigvalsh(H) > 0) else None
+        except np.linalg.LinAlgError: step = None
+        if step is None or np.any(x0[free] - step < lower): break
+        x1, r1, dev1 = at(x0[free] - step)
+        if not dev1 < F.dev - 1e-13 * abs(F.dev): break
+        F.theta, F.beta, F.r, F.dev, x0, u = x1[:k], x1[k:], r1, dev1, x1, r1.u
+        g = _gradient(f, x0[free], lower)                               # H kept: the step is within its noise
+        self.optsum['newton_steps'] = self.optsum.get('newton_steps', 0) + 1
     F.g, F.H, F.free = g, H, free
     names = [f"θ{i + 1}" for i in range(k)] + list(d.xnames)
     names = [n for n, fr in zip(names, free) if fr]
     at_zero = [n for n, fr in zip([f"θ{i + 1}" for i in range(k)], free[:k]) if not fr]
     if self.is_singular:
         self.notes.append("boundary (singular) fit: " + (f"{', '.join(at_zero)} at 0 (held there for the Hessian); " if at_zero else '')
-                          + "a random-effects covariance matrix is singular (lme4's isSingular)")
+                          + "a random-effects covariance matrix is singular (lme4's isSingular): the data show no "
+                          "variation (or no correlation) of that kind beyond what the rest of the model explains, so the "
+                          "model fitted is simpler than the one written; its standard errors and tests treat that "
+                          "variance as known to be 0")
     try:
         np.linalg.cholesky(H)
         scaled = np.linalg.solve(H, g)
@@ -767,7 +1099,7 @@ def _derivs(self, ctl):
 # %% ../nbs/15_glmm.ipynb #ed9454cc
 def glmer(formula, data, family='binomial', nAGQ=1, weights=None, offset=None, start=None, control=None, contrasts=None,
           na_action='omit', data_name=None):
-    """Fit a generalized linear mixed model by the Laplace approximation, as lme4's `glmer`.
+    """Fit a generalized linear mixed model by the Laplace approximation (or adaptive quadrature), as lme4's `glmer`.
 
     Parameters
     ----------
@@ -776,10 +1108,12 @@ def glmer(formula, data, family='binomial', nAGQ=1, weights=None, offset=None, s
     data : pandas.DataFrame
         The data (not modified).
     family : Family or str
-        'binomial' (default; links logit, probit, cloglog) or 'poisson' (log); `binomial('probit')` or
-        ``'binomial(link = "probit")'`` for another link.
-    nAGQ : {1, 0}
-        1: Laplace (default); 0: lme4's faster nAGQ = 0 (β estimated inside PIRLS).
+        'binomial' (default; links logit, probit, cloglog), 'poisson' (log), 'Gamma' (inverse, log, identity),
+        'inverse.gaussian' (1/mu^2, inverse, log, identity), or a `Family` such as `binomial('probit')`,
+        `Gamma('log')`, `negative_binomial(θ)` (θ known; `glmer_nb` estimates it); R's ``'Gamma(link = "log")'`` too.
+    nAGQ : int
+        1: Laplace (default); 0: lme4's faster nAGQ = 0 (β estimated inside PIRLS); k > 1: adaptive Gauss–Hermite
+        quadrature with k nodes per dimension, for one random-effects term (see `fit`).
     weights : str or array-like, optional
         Prior weights: for proportions, the numbers of trials.
     offset : str or array-like, optional
@@ -796,6 +1130,74 @@ def glmer(formula, data, family='binomial', nAGQ=1, weights=None, offset=None, s
     """
     return GeneralizedLinearMixedModel(formula, data, family, weights, offset, contrasts, na_action, data_name).fit(
         nAGQ=nAGQ, start=start, control=control)
+
+# %% ../nbs/15_glmm.ipynb #8fdf0ca5
+def theta_ml(y, mu, wt=None, limit=25, eps=1e-10):
+    """The maximum-likelihood negative binomial θ given the means μ, as MASS's `theta.ml` (Newton's method).
+
+    Parameters
+    ----------
+    y, mu : numpy.ndarray
+        Counts and their means.
+    wt : numpy.ndarray, optional
+        Prior weights.
+    limit, eps : int, float
+        At most `limit` Newton steps; stop when a step is below `eps`.
+
+    Returns
+    -------
+    float
+        θ̂, starting from n / Σ w(y/μ − 1)².
+    """
+    wt = np.ones_like(y) if wt is None else wt
+    th = wt.sum() / np.sum(wt * (y / mu - 1) ** 2)
+    for _ in range(limit):
+        th = abs(th)
+        score = np.sum(wt * (digamma(th + y) - digamma(th) + np.log(th) + 1 - np.log(th + mu) - (y + th) / (mu + th)))
+        info = np.sum(wt * (-polygamma(1, th + y) + polygamma(1, th) - 1 / th + 2 / (mu + th) - (y + th) / (mu + th) ** 2))
+        step = score / info
+        th += step
+        if abs(step) < eps: break
+    return float(th)
+
+def _nb_extra(m):
+    "Stage 2's extra parameter log θ of a negative binomial model: (start, step, setter)."
+    link = m.family.link.name
+    def setter(x):
+        m.problem.family = negative_binomial(np.exp(x[0]), link)
+    return np.array([np.log(m.family.theta)]), np.array([0.2]), setter
+
+def glmer_nb(formula, data, nAGQ=1, weights=None, offset=None, start=None, control=None, contrasts=None,
+             na_action='omit', data_name=None, link='log'):
+    """Fit a negative binomial GLMM with θ estimated, as lme4's `glmer.nb` (θ jointly with (θ_RE, β); see above).
+
+    Parameters
+    ----------
+    formula, data, nAGQ, weights, offset, start, control, contrasts, na_action, data_name
+        As for `glmer`.
+    link : {'log', 'identity'}
+        The link.
+
+    Returns
+    -------
+    GeneralizedLinearMixedModel
+        The fitted model; its family is `negative_binomial(θ̂)` and `nb_theta` is θ̂ (lme4's `getME(m, "glmer.nb.theta")`).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', MixedModelWarning)
+        m0 = GeneralizedLinearMixedModel(formula, data, poisson(), weights, offset, contrasts, na_action, data_name).fit(
+            nAGQ=nAGQ, start=start, control=dict(control or {}, calc_derivs=False))
+    P0 = m0.problem
+    th0 = theta_ml(P0.y, m0._fit.r.mu, P0.wt)
+    m = GeneralizedLinearMixedModel(formula, data, negative_binomial(th0, link), weights, offset, contrasts, na_action,
+                                    data_name)
+    m.nb_estimated = True
+    return m.fit(nAGQ=nAGQ, start=start, control=control)
+
+@patch(as_prop=True)
+def nb_theta(self: GeneralizedLinearMixedModel):
+    "The negative binomial's θ (None for other families)."
+    return self.family.theta
 
 # %% ../nbs/15_glmm.ipynb #c7744a61
 def _fitted(self):
@@ -818,8 +1220,16 @@ def fixef(self: GeneralizedLinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def objective(self: GeneralizedLinearMixedModel):
-    "−2 log L, the Laplace deviance at the estimates (lme4's `-2 * logLik(m)`, the summary's 'deviance')."
-    return float(_fitted(self).r.laplace)
+    "−2 log L at the estimates: the Laplace (or AGQ) deviance (lme4's `-2 * logLik(m)`, the summary's 'deviance'; for nAGQ > 1 see `lme4_objective`)."
+    return float(_fitted(self).dev)
+
+@patch(as_prop=True)
+@needs_fit
+def lme4_objective(self: GeneralizedLinearMixedModel):
+    """−2 log L as lme4 reports it: `objective`, except for nAGQ > 1, where lme4 leaves out the constant
+    aic − Σ dᵢ (the saturated log-likelihood; see `agq_deviance`)."""
+    F = _fitted(self)
+    return float(F.dev if F.nAGQ <= 1 else agq_deviance(self.problem, F.theta, F.r, F.nAGQ, lme4_scale=True))
 
 @patch(as_prop=True)
 @needs_fit
@@ -829,36 +1239,26 @@ def deviance(self: GeneralizedLinearMixedModel):
 
 @patch(as_prop=True)
 def npar(self: GeneralizedLinearMixedModel):
-    "The number of parameters, length(θ) + p (lme4's df of `logLik`)."
-    return len(self.design.theta0) + self.design.p
+    "The number of parameters, length(θ) + p, plus 1 for a dispersion (Gamma, inverse Gaussian) or an estimated negative binomial θ (lme4's df of `logLik`)."
+    return len(self.design.theta0) + self.design.p + int(self.family.scale) + int(getattr(self, 'nb_estimated', False))
 
 @patch(as_prop=True)
 def nobs(self: GeneralizedLinearMixedModel):
     "The number of observations used."
     return self.design.n
 
-@patch(as_prop=True)
-@needs_fit
-def loglik(self: GeneralizedLinearMixedModel):
-    "The Laplace approximation of the log-likelihood, −objective/2."
-    return -self.objective / 2
-
-@patch(as_prop=True)
-@needs_fit
-def aic(self: GeneralizedLinearMixedModel):
-    "AIC = −2 log L + 2 npar."
-    return self.objective + 2 * self.npar
-
-@patch(as_prop=True)
-@needs_fit
-def bic(self: GeneralizedLinearMixedModel):
-    "BIC = −2 log L + npar log n."
-    return self.objective + self.npar * np.log(self.nobs)
+# loglik = −objective/2, aic = objective + 2 npar, bic = objective + npar log n: the linear model's own properties,
+# which read only objective, npar and nobs (one implementation for both classes)
+for _name in ('loglik', 'aic', 'bic'): setattr(GeneralizedLinearMixedModel, _name, LinearMixedModel.__dict__[_name])
 
 @patch(as_prop=True)
 def sigma(self: GeneralizedLinearMixedModel):
-    "1: the binomial and Poisson families have no scale parameter (lme4's `sigma()` of such a fit)."
-    return 1.0
+    """lme4's `sigma()`: 1 for the binomial, Poisson and negative binomial; for the Gamma and inverse Gaussian
+    √((Σ wᵢ(yᵢ − μᵢ)²/V(μᵢ) + ũ'ũ)/n), the penalized Pearson sum per observation (lme4's `sigmaML`)."""
+    if not self.family.scale: return 1.0
+    F, P = _fitted(self), self.problem
+    pearson = np.sum(P.wt * (P.y - F.r.mu) ** 2 / self.family.variance(F.r.mu))
+    return float(np.sqrt((pearson + F.r.u @ F.r.u) / self.nobs))
 
 @patch(as_prop=True)
 @needs_fit
@@ -899,12 +1299,14 @@ def ranef(self: GeneralizedLinearMixedModel):
 @patch(as_prop=True)
 @needs_fit
 def varcorr(self: GeneralizedLinearMixedModel):
-    "Variance components as lme4's `as.data.frame(VarCorr(m))` (no residual row): grp, var1, var2, vcov, sdcor."
+    """Variance components as lme4's `as.data.frame(VarCorr(m))`: grp, var1, var2, vcov, sdcor; a Residual row (σ̂², σ̂)
+    only for the families with a dispersion, whose covariances lme4 scales by σ̂² (see Families)."""
     _fitted(self)
     rows = []
     for g, t, S, sd, C in term_covariances(self):
         rows += [(g, c, None, S[i, i], sd[i]) for i, c in enumerate(t.cnames)]
         rows += [(g, t.cnames[j], t.cnames[i], S[i, j], C[i, j]) for j in range(t.p) for i in range(j + 1, t.p)]
+    if self.family.scale: rows.append(('Residual', None, None, self.sigma ** 2, self.sigma))
     return pd.DataFrame(rows, columns=['grp', 'var1', 'var2', 'vcov', 'sdcor'])
 
 # %% ../nbs/15_glmm.ipynb #41296849
@@ -915,12 +1317,12 @@ def _vcov_frame(self, V):
 @patch(as_prop=True)
 @needs_fit
 def vcov_rx(self: GeneralizedLinearMixedModel):
-    "(R_X'R_X)⁻¹ of the factor with X at the mode: lme4's `vcov(m, use.hessian = FALSE)`, a DataFrame."
+    "σ̂²(R_X'R_X)⁻¹ of the factor with X at the mode (σ̂ = 1 but for the Gamma and inverse Gaussian): lme4's `vcov(m, use.hessian = FALSE)`, a DataFrame."
     F, P = _fitted(self), self.problem
     w, z = P.working(F.r.eta, F.r.mu)
     L = update_L(P.blocks(w, P.X, z), F.theta)
     Ri = RX_inv(L)
-    return _vcov_frame(self, Ri @ Ri.T)
+    return _vcov_frame(self, self.sigma ** 2 * (Ri @ Ri.T))
 
 @patch(as_prop=True)
 @needs_fit
@@ -951,11 +1353,13 @@ def coef_table(self: GeneralizedLinearMixedModel):
     Returns
     -------
     pandas.DataFrame
-        Estimate, Std. Error, z value, Pr(>|z|) (two-sided, standard normal), by coefficient.
+        Estimate, Std. Error, z value, Pr(>|z|) (two-sided, standard normal), by coefficient; lme4 names the ratio
+        't value' for the families with a dispersion, and still refers it to the normal.
     """
     b, se = self.fixef.to_numpy(), np.sqrt(np.diag(self.vcov.to_numpy()))
     z = b / se
-    return pd.DataFrame({'Estimate': b, 'Std. Error': se, 'z value': z, 'Pr(>|z|)': 2 * stats.norm.sf(np.abs(z))},
+    return pd.DataFrame({'Estimate': b, 'Std. Error': se, 't value' if self.family.scale else 'z value': z,
+                         'Pr(>|z|)': 2 * stats.norm.sf(np.abs(z))},
                         index=self.design.xnames)
 
 @patch
@@ -1067,27 +1471,20 @@ def glmm_fe_table(m):
     digmin = 1 + int(np.floor(np.log10(acs.min()))) if acs.size else 1
     vals = np.round(cs, max(1, 4 - digmin))
     cs = np.array(r_format(vals.ravel(), 4)).reshape(vals.shape)
-    zv = r_format(np.round(ct['z value'].to_numpy(), 3), 4)
+    zv = r_format(np.round(ct.iloc[:, 2].to_numpy(), 3), 4)
     pv = _format_pvals(ct['Pr(>|z|)'].to_numpy())
     rows = [[n, *cs[i], zv[i], pv[i], _stars(ct['Pr(>|z|)'].iloc[i])] for i, n in enumerate(ct.index)]
-    return Table('Fixed effects:', ['', 'Estimate', 'Std. Error', 'z value', 'Pr(>|z|)', ''], rows, 'lrrrrl', 'lrrrrl',
+    return Table('Fixed effects:', ['', 'Estimate', 'Std. Error', ct.columns[2], 'Pr(>|z|)', ''], rows, 'lrrrrl', 'lrrrrl',
                  footer=[SIGNIF_CODES])
 
 def glmm_re_table(m):
-    """The random-effects table (Groups, Name, Variance, Std.Dev., Corr), without lmer's residual row, a `Table`."""
-    ncor = max(t.p for t in m.design.terms) - 1
-    names, var, sd, cor = [], [], [], []
-    for g, t, S, dd, C in term_covariances(m):
-        for i, c in enumerate(t.cnames):
-            names.append([g if i == 0 else '', c]); var.append(S[i, i]); sd.append(dd[i])
-            cor.append([f"{C[i, j]:.2f}" if np.isfinite(C[i, j]) else 'NaN' for j in range(i)])
-    rows = [r + [v, s] + c + [''] * (ncor - len(c)) for r, v, s, c in zip(names, r_format(var), r_format(sd), cor)]
-    head = ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else [])
-    return Table('Random effects:', head, rows, 'l' * len(head), 'llrr' + 'r' * ncor, indent=' ')
+    """The random-effects table (Groups, Name, Variance, Std.Dev., Corr), a `Table`: lmer's (`summary.re_table`), with
+    the Residual row (σ̂) only for the families with a dispersion, as lme4."""
+    return re_table(m, residual=m.family.scale)
 
 def _resid_table(m):
-    "Quantiles of the Pearson residuals, as lme4's 'Scaled residuals'."
-    q = np.quantile(m.residuals('pearson'), [0, .25, .5, .75, 1])
+    "Quantiles of the Pearson residuals over σ̂, as lme4's 'Scaled residuals'."
+    q = np.quantile(m.residuals('pearson') / m.sigma, [0, .25, .5, .75, 1])
     mx = np.max(np.abs(q))
     q = np.round(q, max(0, int(np.floor(5 - np.log10(mx) + 0.5))) if mx > 0 else 5)
     return Table('Scaled residuals: ', ['Min', '1Q', 'Median', '3Q', 'Max'], [r_format(q, 4)], 'rrrrr', named=True)
@@ -1103,7 +1500,8 @@ def summary(self: GeneralizedLinearMixedModel):
         A `str` that shows as itself in a notebook.
     """
     _fitted(self)
-    f, how = self.family, ('Laplace Approximation' if _fitted(self).nAGQ == 1 else 'Adaptive Gauss-Hermite Quadrature, nAGQ = 0')
+    k = _fitted(self).nAGQ
+    f, how = self.family, ('Laplace Approximation' if k == 1 else f'Adaptive Gauss-Hermite Quadrature, nAGQ = {k}')
     out = [f"Generalized linear mixed model fit by maximum likelihood ({how}) [glmerMod]",
            f" Family: {f.name}  ( {f.link.name} )", f"Formula: {self.formula}"]
     if self.data_name: out.append(f"   Data: {self.data_name}")
@@ -1123,3 +1521,6 @@ def summary(self: GeneralizedLinearMixedModel):
              + f"; standard errors from the {'Hessian' if self.vcov_method == 'hessian' else 'R_X factor'}"]
     notes += self.notes + self.optsum['messages']
     return Summary('\n'.join(out + [''] + notes))
+
+# %% ../nbs/15_glmm.ipynb #47ffff89
+from . import glmm_inference   # noqa: E402,F401  (its @patch methods come with the class)

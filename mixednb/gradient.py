@@ -41,7 +41,22 @@ def _sym(C, i, m):
     return C[i, m] if i >= m else C[m, i].T
 
 def level_blocks(D, S, p):
-    "The diagonal p×p blocks of D'S for dense D and sparse S (both r × ℓp), an (ℓ, p, p) array."
+    """The diagonal p×p blocks of D'S for dense D and sparse S (both r × ℓp), an (ℓ, p, p) array.
+
+    Parameters
+    ----------
+    D : numpy.ndarray
+        A dense r × ℓp matrix.
+    S : scipy.sparse matrix
+        A sparse r × ℓp matrix.
+    p : int
+        The block size (the term's columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        (ℓ, p, p): block ℓ of D'S, rows and columns ℓp … ℓp + p − 1.
+    """
     S = S.tocoo()
     lev, b, l = S.col // p, S.col % p, S.shape[1] // p
     out = np.zeros(l * p * p)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import dataclasses, time
 import numpy as np
 import nlopt
-from scipy.optimize import minimize
 from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
 from .objective import lambdas
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts',
-           'flat_terms', 'flat_sigma']
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'Tracker', 'lbfgsb',
+           'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -71,7 +70,13 @@ class Conditioning:
         self.identity = all(np.array_equal(T, np.eye(len(T))) for T in self.T)
 
     def design(self):
-        "The design in the conditioned basis (same rows, fixed part and grouping; term columns X_t T_t)."
+        """The design in the conditioned basis (same rows, fixed part and grouping; term columns X_t T_t).
+
+        Returns
+        -------
+        Design
+            A new design; the original is not modified.
+        """
         terms = [dataclasses.replace(t, X=t.X @ T) for t, T in zip(self.d.terms, self.T)]
         return dataclasses.replace(self.d, terms=terms)
 
@@ -84,11 +89,33 @@ class Conditioning:
         return np.concatenate(out) if out else np.zeros(0)
 
     def to_user(self, theta_c):
-        "θ in the user's basis from θ* in the conditioned one: λ = lower factor of T λ*."
+        """θ in the user's basis from θ* in the conditioned one: λ = lower factor of T λ*.
+
+        Parameters
+        ----------
+        theta_c : array-like
+            θ* in the conditioned basis.
+
+        Returns
+        -------
+        numpy.ndarray
+            θ in the user's basis.
+        """
         return self._map(np.asarray(theta_c, float), inverse=False)
 
     def to_conditioned(self, theta):
-        "θ* in the conditioned basis from θ in the user's: λ* = lower factor of T⁻¹ λ."
+        """θ* in the conditioned basis from θ in the user's: λ* = lower factor of T⁻¹ λ.
+
+        Parameters
+        ----------
+        theta : array-like
+            θ in the user's basis.
+
+        Returns
+        -------
+        numpy.ndarray
+            θ* in the conditioned basis.
+        """
         return self._map(np.asarray(theta, float), inverse=True)
 
 # %% ../nbs/02c_optimum.ipynb #dedbcd4c
@@ -118,7 +145,7 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
     theta, lower = np.asarray(theta, float), np.asarray(lower, float)
     fval = f(theta) if fval is None else fval
     g = np.asarray(grad(theta), float)
-    on = np.isfinite(lower) & (theta - lower <= 1e-12)
+    on = np.isfinite(lower) & (theta - lower <= 1e-6)               # at the bound, or as good as (θ is relative to σ)
     scaled = np.where(on, np.minimum(g, 0.0), g) * np.maximum(np.abs(theta), 1.0)
     s = max(1.0, float(np.max(np.abs(theta), initial=0.0)))
     best, hs = None, [h * c for c in ((1.0,) if s == 1.0 else (1.0, s)) for h in steps]
@@ -130,17 +157,106 @@ def check_optimum(f, grad, theta, lower, fval=None, gtol=1e-3, steps=(1e-3, 3e-2
     ok = bool(np.all(np.abs(scaled) <= gtol * max(1.0, abs(fval) / 1e3))) and best is None
     return dict(ok=ok, fval=fval, gradient=g, scaled=scaled, better=best)
 
+# %% ../nbs/02c_optimum.ipynb #d4aa6912
+def compressed(theta, terms, tol=1e-10):
+    """θ with each term's zero columns of λ moved after its non-zero ones (the same λλ', the same criterion).
+
+    Parameters
+    ----------
+    theta : array-like
+        θ, in the terms' order.
+    terms : list of ReTerm
+        The terms (only `p` is used).
+    tol : float
+        A column is zero when its norm is at most `tol` times the largest |λ| of its term (at least 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        θ of the compressed factors; θ itself (a copy) where no term has a zero column before a non-zero one.
+    """
+    theta, out = np.asarray(theta, float), []
+    for lam in lambdas(terms, theta):
+        p = len(lam)
+        zero = np.linalg.norm(lam, axis=0) <= tol * max(1.0, float(np.abs(lam).max(initial=0.0)))
+        order = np.r_[np.flatnonzero(~zero), np.flatnonzero(zero)]
+        new = np.where(zero[order][None, :], 0.0, lam[:, order])
+        out.append(new[theta_positions(p)])
+    return np.concatenate(out) if out else theta.copy()
+
+# %% ../nbs/02c_optimum.ipynb #083af8c8
+def vanished_term_descent(f, grad, theta, terms, fval, eps=1e-3, steps=(1e-3, 3e-2, 0.3)):
+    """(θ, f) below `fval` along the most negative curvature of a vector-valued term whose λ is 0, or None.
+
+    Parameters
+    ----------
+    f, grad : callable
+        The criterion and its gradient.
+    theta : array-like
+        The point checked.
+    terms : list of ReTerm
+        The terms, in θ's order (only `p` is used).
+    fval : float
+        f(θ).
+    eps : float
+        The λ = εI where the gradient is read to give G = ∂d/∂Σ.
+    steps : tuple of float
+        The lengths h of λ's first column h·v tried.
+
+    Returns
+    -------
+    (numpy.ndarray, float) or None
+        The best point found below `fval` (by more than rounding), or None where no term vanished or none lowers it.
+    """
+    theta, best, k = np.asarray(theta, float), None, 0
+    for lam in lambdas(terms, theta):
+        p = len(lam); m = p * (p + 1) // 2; at = theta_positions(p)
+        if p > 1 and np.abs(lam).max() <= 1e-4:                        # SDs under 1e-4 of σ: vanished
+            y = theta.copy(); y[k:k + m] = (eps * np.eye(p))[at]
+            G = np.zeros((p, p)); G[at] = np.asarray(grad(y), float)[k:k + m] / (2 * eps)
+            G = G + np.tril(G, -1).T                                     # symmetric from its lower triangle
+            w, V = np.linalg.eigh(G)
+            if np.all(np.isfinite(w)) and w[0] < 0:
+                v = V[:, 0] * (1.0 if V[0, 0] >= 0 else -1.0)
+                for h in steps:
+                    L = np.zeros((p, p)); L[:, 0] = h * v
+                    y = theta.copy(); y[k:k + m] = L[at]; fy = f(y)
+                    if fy < fval - 1e-10 * max(1.0, abs(fval)) and (best is None or fy < best[1]): best = (y, fy)
+        k += m
+    return best
+
 # %% ../nbs/02c_optimum.ipynb #769f5500
 class Tracker:
     """Wraps the criterion: counts evaluations and keeps the best point, the path (θ, criterion per evaluation) and
-    the largest scaled gradient seen per component (`slope`, see `moves`)."""
+    the largest scaled gradient seen per component (`slope`, see `moves`).
+
+    Parameters
+    ----------
+    f : callable
+        θ → the criterion.
+    grad : callable
+        θ → its gradient.
+    """
     def __init__(self, f, grad):
         self.f_, self.grad_, self.nf, self.ng, self.path, self.best = f, grad, 0, 0, [], (np.inf, None)
         self.slope, self.t0 = None, time.perf_counter()
 
     def f(self, x, strict=False):
         """The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless
-        `strict`. The θ just evaluated, asked again (L-BFGS-B's first call after the fit's check at θ₀), is not evaluated twice."""
+        `strict`. The θ just evaluated, asked again (L-BFGS-B's first call after the fit's check at θ₀), is not evaluated twice.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            θ.
+        strict : bool
+            Let a failed factorization raise instead of giving +inf.
+
+        Returns
+        -------
+        float
+            The criterion at x (+inf where it cannot be computed).
+        """
         if self.path and np.isfinite(self.path[-1][1]) and np.array_equal(self.path[-1][0], x): return self.path[-1][1]
         self.nf += 1
         try: v = float(self.f_(x))
@@ -152,7 +268,18 @@ class Tracker:
         return v
 
     def grad(self, x):
-        "The gradient at x, counted; NaN where the factorization fails."
+        """The gradient at x, counted; NaN where the factorization fails.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            θ.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient of the criterion at x.
+        """
         self.ng += 1
         try: g = self.grad_(x)
         except (MixedModelError, np.linalg.LinAlgError): return np.full(len(x), np.nan)
@@ -163,11 +290,35 @@ class Tracker:
 
     def moves(self, gtol=1e-3):
         """Per component of θ, whether some gradient evaluation showed the criterion clearly changing with it: a scaled
-        gradient above `gtol` (as `check_optimum` scales it), far above the gradient's rounding."""
+        gradient above `gtol` (as `check_optimum` scales it), far above the gradient's rounding.
+
+        Parameters
+        ----------
+        gtol : float
+            The scaled gradient above which a component counts as moving the criterion.
+
+        Returns
+        -------
+        numpy.ndarray of bool or None
+            Per component of θ; None when no gradient was evaluated.
+        """
         return None if self.slope is None else self.slope > gtol
 
 def lbfgsb(tr, x0, lower, maxiter=500):
-    "L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`."
+    """L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`.
+
+    Parameters
+    ----------
+    tr : Tracker
+        The criterion and its gradient; it records every evaluation and the best point.
+    x0 : numpy.ndarray
+        The starting θ.
+    lower : numpy.ndarray
+        θ's lower bounds (−inf for none).
+    maxiter : int
+        Most iterations.
+    """
+    from scipy.optimize import minimize          # here, not at import: `import mixednb` stays quick
     def fg(x):
         v, g = tr.f(x), tr.grad(x)
         return (v, g) if np.isfinite(v) and np.all(np.isfinite(g)) else (1e300, np.zeros(len(x)))
@@ -184,7 +335,7 @@ def _bobyqa(tr, x0, lower, step, maxeval=5000):
     try: opt.optimize(np.asarray(x0, float))
     except (nlopt.RoundoffLimited, ValueError): pass
 
-def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
+def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
     """Check the optimum at θ and restart until it passes or `restarts` rounds are spent.
 
     Parameters
@@ -199,6 +350,10 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
         Rounds of restarts at most.
     gtol : float
         See `check_optimum`.
+    terms : list of ReTerm, optional
+        The terms, in θ's order: where given, a θ that passes is checked again in its `compressed` form (a singular
+        term's zero columns last), where a saddle of the first form shows its slope, and along the most negative
+        curvature of a vector-valued term whose λ vanished (`vanished_term_descent`).
 
     Returns
     -------
@@ -210,6 +365,14 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3):
     for rnd in range(restarts + 1):
         fx = tr.best[0] if np.array_equal(x, tr.best[1]) else None     # known: no second evaluation
         chk = check_optimum(tr.f, tr.grad, x, lower, fval=fx, gtol=gtol)
+        if chk['ok'] and terms is not None:
+            xc = compressed(x, terms)
+            if not np.array_equal(xc, x):
+                chk_c = check_optimum(tr.f, tr.grad, xc, lower, gtol=gtol)
+                if not chk_c['ok']: x, chk = xc, chk_c
+        if chk['ok'] and terms is not None:
+            down = vanished_term_descent(tr.f, tr.grad, x, terms, chk['fval'])
+            if down is not None: chk = dict(chk, ok=False, better=down)
         if chk['ok'] or rnd == restarts: break
         start = chk['better'][0] if chk['better'] is not None else x
         lbfgsb(tr, start, lower)

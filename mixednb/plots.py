@@ -8,11 +8,7 @@ Docs: https://mixednb.github.io/mixednb/plots.html.md"""
 from __future__ import annotations
 import textwrap
 import numpy as np, pandas as pd
-from matplotlib.collections import LineCollection
-from matplotlib.lines import Line2D
-from matplotlib.patches import Ellipse, FancyArrowPatch
 from scipy.linalg import block_diag
-from scipy.stats import chi2, norm
 from .core import MixedModelError
 from fastcore.basics import patch
 from .fit import LinearMixedModel
@@ -26,7 +22,7 @@ __all__ = ['no_pooling', 'shrinkage', 'shrinkage_plot', 'update_shrinkage', 'cat
 # %% ../nbs/12_plots.ipynb #5aaa2ef1
 def _figure(n, ncols=None, figsize=None, **kw):
     "A new constrained-layout Figure with n Axes, closed in pyplot so that it is shown once, as a returned value."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt             # matplotlib and scipy.stats are imported where used: `import mixednb` stays quick
     ncols = ncols or n
     fig, axs = plt.subplots(-(-n // ncols), ncols, figsize=figsize, layout='constrained', squeeze=False, **kw)
     plt.close(fig)
@@ -113,6 +109,8 @@ _MANY, _LABELS = 100, 60    # above these numbers of levels: thin lines instead 
 
 def _arrows(ax, start, end, many):
     "An arrow from each row (x, y) of `start` to the same row of `end`; for many levels one collection of thin lines."
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import FancyArrowPatch
     if many: return ax.add_collection(LineCollection(np.stack([start, end], 1), colors='C0', linewidths=0.4, alpha=0.45))
     return [ax.add_patch(FancyArrowPatch(s, e, arrowstyle='-|>', mutation_scale=9, color='C0', lw=0.9, shrinkA=0, shrinkB=0))
             for s, e in zip(start, end)]
@@ -150,6 +148,8 @@ def _shrink_2d(ax, nopool, partial, pop, many, S=None):
 
 def _ellipses(ax, S, centre, levels=(0.5, 0.8, 0.95)):
     "Contours of N(centre, S) holding `levels` of its mass."
+    from matplotlib.patches import Ellipse
+    from scipy.stats import chi2
     w, V = np.linalg.eigh(S)
     angle = np.degrees(np.arctan2(V[1, 1], V[0, 1]))
     for k, q in enumerate(levels):
@@ -162,13 +162,17 @@ def _cov(m, group):
     return m.sigma ** 2 * block_diag(*[l @ l.T for t, l in zip(m.design.terms, lambdas(m.design, m.theta)) if t.group == group])
 
 # %% ../nbs/12_plots.ipynb #80360a26
+def _coef_unit(m, c):
+    "The unit of a coefficient, in the data's terms: the response's for an intercept, else the response's per unit of c."
+    y = m.formula.split('~')[0].strip()
+    return y if c == '(Intercept)' else f"{y} per unit of {c}"
+
 def _coef_label(m, c, cols):
     "What a coefficient of a term means, for an axis: '(Intercept): Reaction at Days = 0', 'Days: change in Reaction per unit of Days'."
-    y = m.formula.split('~')[0].strip()
     if c == '(Intercept)':
         others = [k for k in cols if k != c]
-        return f"(Intercept): {y}" + (f" at {', '.join(k + ' = 0' for k in others)}" if others else '')
-    return f"{c}: change in {y} per unit of {c}"
+        return f"(Intercept): {_coef_unit(m, c)}" + (f" at {', '.join(k + ' = 0' for k in others)}" if others else '')
+    return f"{c}: change in {_coef_unit(m, c)}"
 
 def shrinkage_plot(m, group=None, ax=None, ellipse=False):
     """Per level of `group`, an arrow from its own estimate to its partially pooled one (β̂ + b̂), β̂ marked; levels too small to fit alone get none.
@@ -200,8 +204,10 @@ def shrinkage_plot(m, group=None, ax=None, ellipse=False):
     a._mixednb_shrinkage.update(group=group, nopool=nopool)
     k = int(np.isfinite(nopool.to_numpy()).all(axis=1).sum())
     a.set_title(f"Shrinkage of the {group} estimates" + (f" ({k} of {n} levels with their own estimate)" if k < n else ''))
-    a.legend(fontsize='small', loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=3 if a.figure.get_figwidth() >= 5.5 else 2, frameon=False,
-             markerscale=3 if many else 1)                                # below the axes: it never hides a point
+    tall = a.get_position().height * a.figure.get_figheight()             # the axes' height in inches (before layout: near enough)
+    a.legend(fontsize='small', loc='upper center', bbox_to_anchor=(0.5, -min(0.14, 0.6 / tall)), frameon=False,
+             ncol=3 if a.figure.get_figwidth() >= 5.5 else 2, markerscale=3 if many else 1)   # below the axes (it never
+                                                   # hides a point), about 0.6 in below them however tall they are
     cols = list(nopool.columns[:1 if scalar else 2])
     labs = [_coef_label(m, c, cols) for c in cols]
     if scalar: a.set_xlabel(labs[0])
@@ -283,6 +289,7 @@ def caterpillar_plot(m, group=None, ax=None, level=0.95):
     """
     group, ts = _group_terms(m, group)
     cols, levels = _modes(m, group), np.asarray(ts[0].levels)
+    from scipy.stats import norm
     n, z = len(levels), norm.ppf(0.5 + level / 2)
     order = np.argsort(cols[0][1], kind='stable')
     h = min(max(3, 0.2 * n + 1.3), 11) if n <= _LABELS else 7
@@ -292,7 +299,7 @@ def caterpillar_plot(m, group=None, ax=None, level=0.95):
         labels = levels[order] if n <= _LABELS else []
         a.set_yticks(np.arange(n) if n <= _LABELS else [], labels, fontsize='small')
         a.tick_params(labelleft=k == 0)
-        a.set(xlabel=f"b̂ ± {z:.2f}·sd", title=f"{c} | {group}")
+        a.set(xlabel=f"b̂ ± {z:.2f}·sd ({_coef_unit(m, c)})", title=f"{c} | {group}")   # in the data's units
     axs[0].set_ylabel(f"{group} ({n} levels" + (", sorted)" if len(cols) == 1 else f", sorted by {cols[0][0]})"))
     if ax is None: fig.suptitle(f"Conditional modes of {group} with {level:.0%} intervals")
     return out
@@ -313,6 +320,7 @@ def qq_points(r):
     s : numpy.ndarray
         The values of r, sorted.
     """
+    from scipy.stats import norm
     n = len(r); a = 0.375 if n <= 10 else 0.5
     return norm.ppf((np.arange(1, n + 1) - a) / (n + 1 - 2 * a)), np.sort(r)
 
@@ -326,6 +334,7 @@ def _qq(ax, r, **kw):
     "Normal QQ plot of r with the line through the quartiles (R's `qqnorm` and `qqline`)."
     q, s = qq_points(r)
     ax.scatter(q, s, **kw)
+    from scipy.stats import norm
     (q1, q3), (s1, s3) = norm.ppf([0.25, 0.75]), np.quantile(r, [0.25, 0.75])
     ax.axline((q1, s1), slope=(s3 - s1) / (q3 - q1), color='C3', lw=1, label='line through the quartiles')
     ax.set(xlabel='standard normal quantiles', ylabel='sorted scaled residuals', title='Normal QQ plot')
@@ -393,6 +402,7 @@ def profile_plot(prof_or_model, parm=None, ax=None, level=0.95):
         The new figure, or `ax` when given.
     """
     prof, names = _profile(prof_or_model, parm)
+    from scipy.stats import norm
     z, k = norm.ppf(0.5 + level / 2), len(names)
     ci, nc = profile_ci(prof.profiler.m, level, names, prof.profiler), min(k, 3)
     fig, axs, out = _axes(ax, k, ncols=nc, figsize=(3.4 * nc, 2.9 * -(-k // nc)), sharey=True)

@@ -20,7 +20,7 @@ from .fit import LinearMixedModel
 from .progress import tracked
 
 # %% auto #0
-__all__ = ['bootstrap', 'selected_columns', 'boot_ci']
+__all__ = ['bootstrap', 'selected_columns', 'n_workers', 'parallel_map', 'boot_ci']
 
 # %% ../nbs/07_predict.ipynb #61a67286
 def _population_only(re_form):
@@ -236,9 +236,90 @@ def refit(self: LinearMixedModel, y, **kw):
     return self._unfitted_copy(design=new_d, A=A).fit(**kw)
 
 # %% ../nbs/07_predict.ipynb #93a8dd82
+_STATE = None                              # what a worker's fn gets as its state (inherited by fork, or set by _init)
+
+def _init(state):
+    "Set the worker's state (spawned workers)."
+    global _STATE
+    _STATE = state
+
+def _call(job):
+    "Run fn(state, item) in a worker."
+    fn, item = job
+    return fn(_STATE, item)
+
+def n_workers(n_jobs):
+    """The number of processes for `n_jobs`: 1 for None or 1, the number of cores for −1, else n_jobs.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        The caller's `n_jobs`.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    import os
+    if n_jobs is None: return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise MixedModelError(f"n_jobs must be a positive whole number, -1 (every core) or None, not {n_jobs!r}")
+    return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+
+def parallel_map(fn, items, state=None, n_jobs=None, desc='', progress=True):
+    """[fn(state, item) for item in items], in processes when n_jobs > 1, with a progress bar.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function fn(state, item) (picklable by reference).
+    items : sequence
+        The work items, sent to the workers (pickled).
+    state : object
+        Shared by every call: inherited by forked workers, pickled once per worker otherwise.
+    n_jobs : int or None
+        Processes (see `n_workers`).
+    desc : str
+        The progress bar's label.
+    progress : bool
+        Whether to show the bar.
+
+    Returns
+    -------
+    list
+        The results, in the order of `items`.
+    """
+    import multiprocessing as mp
+    items, k = list(items), n_workers(n_jobs)
+    if k == 1 or len(items) <= 1: return [fn(state, x) for x in tracked(items, desc, enabled=progress)]
+    global _STATE
+    fork = 'fork' in mp.get_all_start_methods()
+    ctx = mp.get_context('fork' if fork else 'spawn')
+    _STATE, chunk = state, max(1, len(items) // (8 * k))
+    try:
+        with ctx.Pool(min(k, len(items)), initializer=None if fork else _init, initargs=() if fork else (state,)) as pool:
+            return list(tracked(pool.imap(_call, [(fn, x) for x in items], chunksize=chunk), desc, enabled=progress, total=len(items)))
+    finally: _STATE = None
+
+def _pars(r):
+    "The default statistic of a replicate: lme4's parameters `pars` (a module-level function, so spawned workers can unpickle it)."
+    return r.pars
+
+def _refit_one(state, y):
+    "One bootstrap replicate: fun of the refit to y (NaN and failed=True where the refit fails), and whether it is singular."
+    m, fun, names = state
+    try:
+        with warnings.catch_warnings(), blas_limit(m.blas_threads):
+            warnings.simplefilter('ignore', MixedModelWarning)
+            r = m.refit(y, blas_threads=m.blas_threads)
+        return fun(r).reindex(names).to_numpy(float), bool(r.is_singular), False
+    except MixedModelError: return np.full(len(names), np.nan), False, True
+
+# %% ../nbs/07_predict.ipynb #fadc381e
 @patch
 @needs_fit
-def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=None):
+def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=None, n_jobs=None):
     """Parametric bootstrap replicates of a statistic of the refitted model, as lme4's `bootMer`.
 
     Parameters
@@ -251,6 +332,8 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
         Whether to show a progress bar (a widget in a notebook, a line on a terminal, nothing elsewhere).
     fun : callable, optional
         A function of a fitted model returning a pandas Series; default the parameters `pars`.
+    n_jobs : int or None
+        Processes for the refits (`parallel_map`; −1: every core); the replicates are the same as with one.
 
     Returns
     -------
@@ -259,19 +342,16 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
         and `nsim` and `seed`.
     """
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
-    fun = fun or (lambda r: r.pars)
+    fun = fun or _pars
     lams, mu, names = lambdas(self.design, self.theta), _mean(self), fun(self).index
-    rows, singular, failed, step = [], 0, 0, max(1, nsim // 20)
-    for k in tracked(range(nsim), 'bootstrap', enabled=progress):
-        y = _simulate_one(self, rng, lams, mu)
-        try:
-            with warnings.catch_warnings(), blas_limit(self.blas_threads):
-                warnings.simplefilter('ignore', MixedModelWarning)
-                r = self.refit(y, blas_threads=self.blas_threads)
-            singular += r.is_singular; rows.append(fun(r).reindex(names).to_numpy(float))
-        except MixedModelError: failed += 1; rows.append(np.full(len(names), np.nan))
-    out = pd.DataFrame(np.array(rows), columns=names)
-    out.attrs.update(singular=int(singular), failed=failed, nsim=nsim, seed=seed)
+    state = (self, fun, names)
+    if n_workers(n_jobs) == 1:
+        res = [_refit_one(state, _simulate_one(self, rng, lams, mu)) for _ in tracked(range(nsim), 'bootstrap', enabled=progress)]
+    else:
+        ys = [_simulate_one(self, rng, lams, mu) for _ in range(nsim)]      # the serial stream's draws, in its order
+        res = parallel_map(_refit_one, ys, state, n_jobs, 'bootstrap', progress)
+    out = pd.DataFrame(np.array([r[0] for r in res]).reshape(nsim, len(names)), columns=names)
+    out.attrs.update(singular=int(sum(r[1] for r in res)), failed=int(sum(r[2] for r in res)), nsim=nsim, seed=seed)
     return out
 
 bootstrap = LinearMixedModel.bootstrap        # also a function of the model: bootstrap(m, nsim, ...)

@@ -20,10 +20,8 @@ def progress_mode():
     str or None
         'notebook' in a Jupyter kernel with ipywidgets installed, 'terminal' when stderr is a terminal, else None.
     """
-    try:
-        from IPython import get_ipython
-        ip = get_ipython()
-    except ImportError: ip = None
+    ipy = sys.modules.get('IPython')        # a kernel has imported IPython; elsewhere, do not import it (it is slow)
+    ip = ipy.get_ipython() if ipy is not None and hasattr(ipy, 'get_ipython') else None
     if ip is not None and type(ip).__name__ == 'ZMQInteractiveShell' and getattr(ip, 'kernel', None) is not None:
         try:
             import ipywidgets  # noqa: F401

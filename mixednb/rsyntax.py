@@ -95,7 +95,18 @@ class Translation:
     context: dict = field(default_factory=dict)
 
     def restore(self, name):
-        "A column name formulaic gave, in the user's spelling: calls as written, aliases back to column names."
+        """A column name formulaic gave, in the user's spelling: calls as written, aliases back to column names.
+
+        Parameters
+        ----------
+        name : str
+            A column name as formulaic made it from the translated formula.
+
+        Returns
+        -------
+        str
+            The name with the user's calls and column names put back.
+        """
         for py, src in sorted(self.calls.items(), key=lambda kv: -len(kv[0])): name = name.replace(py, src)
         for c in self.columns:
             a = alias(c)
@@ -103,7 +114,22 @@ class Translation:
         return name
 
 def unknown_column(name, columns, where):
-    "The error for a name that is not a column, with the closest column."
+    """The error for a name that is not a column, with the closest column.
+
+    Parameters
+    ----------
+    name : str
+        The name that is not a column.
+    columns : sequence
+        The data's columns.
+    where : str
+        Where the name was used (e.g. "the formula"), for the message.
+
+    Returns
+    -------
+    MixedModelError
+        The error to raise: it names the column and suggests the closest one (else lists the columns).
+    """
     near = difflib.get_close_matches(name, [str(c) for c in columns], n=1)
     hint = f"; did you mean '{near[0]}'?" if near else f"; columns are {sorted(map(str, columns))}"
     return MixedModelError(f"unknown column '{name}' in {where}{hint}")
@@ -269,6 +295,15 @@ def _scaled_call(fn, toks, data, where, columns, tr):
 def poly_basis(x, alpha, nu):
     """R's orthonormal polynomial columns of x from the recurrence coefficients `alpha` (α₀…) and norms `nu` (ν₀…).
 
+    Parameters
+    ----------
+    x : array-like of float
+        The values (NaN allowed).
+    alpha : sequence of float
+        α₀…α_{degree−1}, from `poly_coefficients` (on the data the model was fitted to).
+    nu : sequence of float
+        ν₀…ν_degree, from `poly_coefficients`.
+
     Returns
     -------
     FactorValues
@@ -283,7 +318,22 @@ def poly_basis(x, alpha, nu):
     return FactorValues(P[:, 1:] / np.sqrt(nu[1:]), column_names=tuple(str(i) for i in range(1, degree + 1)))
 
 def poly_coefficients(x, degree):
-    "α₀…α_{degree−1} and ν₀…ν_degree of the recurrence on the finite values of x (see `poly_basis`)."
+    """α₀…α_{degree−1} and ν₀…ν_degree of the recurrence on the finite values of x (see `poly_basis`).
+
+    Parameters
+    ----------
+    x : array-like of float
+        The values (non-finite ones are left out).
+    degree : int
+        The polynomial's degree.
+
+    Returns
+    -------
+    alpha : list of float
+        The recurrence's centres α₀…α_{degree−1}.
+    nu : list of float
+        The squared norms ν₀…ν_degree of the polynomials.
+    """
     x = np.asarray(x, dtype=float); x = x[np.isfinite(x)]
     alpha, nu, P = [], [float(len(x))], [np.ones_like(x)]
     for k in range(degree):

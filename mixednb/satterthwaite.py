@@ -7,16 +7,15 @@ Docs: https://mixednb.github.io/mixednb/satterthwaite.html.md"""
 # %% ../nbs/10_satterthwaite.ipynb #4f5cf8b3
 from __future__ import annotations
 import numpy as np, pandas as pd
-from scipy.stats import t as t_dist, f as f_dist
 from .core import MixedModelError
 from .objective import update_L, logdet, ldRX2, pwrss, deviance, RX_inv
 from fastcore.basics import patch
-from .core import needs_fit, blas_limit
+from .core import needs_fit, blas_limit, warn
 from .fit import LinearMixedModel
 
 # %% auto #0
 __all__ = ['deviance_vp', 'covbeta_vp', 'jacobian', 'hessian', 'Satterthwaite', 'satterthwaite', 'coef_table_satt',
-           'term_columns', 'plain_coef_table']
+           'term_columns', 'type3_contrasts', 'plain_coef_table']
 
 # %% ../nbs/10_satterthwaite.ipynb #2c066f09
 def deviance_vp(m, varpar):
@@ -217,6 +216,7 @@ def coef_table_satt(m, S=None):
     se = np.sqrt(np.diag(S.C))
     df = np.array([S.df(np.eye(m.design.p)[j]) for j in range(m.design.p)])
     t = m.fixef.to_numpy() / se
+    from scipy.stats import t as t_dist          # here, not at import: `import mixednb` stays quick
     return pd.DataFrame({'Estimate': m.fixef, 'Std. Error': se, 'df': df, 't value': t, 'Pr(>|t|)': 2 * t_dist.sf(np.abs(t), df)})
 
 # %% ../nbs/10_satterthwaite.ipynb #ce4c3271
@@ -242,6 +242,63 @@ def term_columns(m):
     return out
 
 # %% ../nbs/10_satterthwaite.ipynb #c9bfbcc7
+def _zapsmall(x, digits=7):
+    "R's `zapsmall`: round to `digits` significant digits of the largest |x|."
+    mx = np.abs(x).max() if x.size else 0
+    return np.round(x, max(0, digits - int(np.ceil(np.log10(mx)))) if mx > 0 else digits)
+
+def _full_columns(frame, term):
+    "(name, column) of every level combination of `term` (lmerTest's rdX), or None where a variable is not a column."
+    cols = [('', np.ones(len(frame)))]
+    for v in term.split(':'):
+        if v not in frame.columns: return None
+        s = frame[v]
+        if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype): new = [(v, s.to_numpy(float))]
+        else:
+            levs = s.cat.categories if isinstance(s.dtype, pd.CategoricalDtype) else sorted(pd.unique(s.astype(str)))
+            new = [(f"{v}{l}", (s.astype(str) == str(l)).to_numpy(float)) for l in levs]
+        cols = [(f"{a}:{b}" if a else b, x * y) for (b, y) in new for (a, x) in cols]
+    return cols
+
+def type3_contrasts(m):
+    """Each fixed term's Type III hypothesis matrix, as lmerTest's `get_contrasts_type3` (treatment coding).
+
+    Parameters
+    ----------
+    m : LinearMixedModel
+        A model.
+
+    Returns
+    -------
+    contrasts : dict
+        {term: L}, L with one row per tested direction and p columns; the rows of the identity for the term's
+        columns (`term_columns`) when the model has one term (the same hypothesis), or when a term is not a plain
+        column or interaction of columns, or X is not treatment-coded.
+    fallback : bool
+        True where the columns were used because lmerTest's construction does not apply.
+    """
+    tc, X, xn = term_columns(m), m.design.X, m.design.xnames
+    plain = {t: np.eye(len(xn))[[xn.index(c) for c in cs]] for t, cs in tc.items()}
+    if len(tc) <= 1: return plain, False
+    full = [('(Intercept)', np.ones(m.nobs))] if '(Intercept)' in xn else []
+    for t in tc:
+        c = _full_columns(m.design.frame, t)
+        if c is None: return plain, True
+        full += c
+    names = [n for n, _ in full]
+    rdX = np.column_stack([x for _, x in full])
+    if not all(c in names for c in xn) or not np.allclose(rdX[:, [names.index(c) for c in xn]], X): return plain, True
+    L = _zapsmall((np.linalg.pinv(X) @ rdX).T)
+    cols = {t: [xn.index(c) for c in cs] for t, cs in tc.items()}
+    vs = {t: set(t.split(':')) for t in tc}
+    for t in [t for _, _, t in sorted((len(vs[t]), i, t) for i, t in enumerate(tc))][::-1]:     # highest order first
+        C = L[:, [j for u in tc if vs[t] < vs[u] for j in cols[u]]]                              # the terms containing t
+        if C.shape[1]: L[:, cols[t]] = _zapsmall(L[:, cols[t]] - C @ np.linalg.lstsq(C, L[:, cols[t]], rcond=None)[0])
+    L = L[[names.index(c) for c in xn]]
+    out = {t: L[:, cols[t]].T for t in tc}
+    return {t: Lt[np.abs(Lt).sum(axis=1) > 1e-8] for t, Lt in out.items()}, False
+
+# %% ../nbs/10_satterthwaite.ipynb #f7b20764
 def _f_test(S, L):
     "F statistic, numerator and Satterthwaite denominator df for the contrast matrix L (rows)."
     beta = S.m.fixef.to_numpy()
@@ -254,24 +311,36 @@ def _f_test(S, L):
     E = np.sum(nu[nu > 2] / (nu[nu > 2] - 2))
     return F, q, 2 * E / (E - q) if E > q else np.nan
 
+def _satt_row(m, L):
+    "A row of the Type III table with Satterthwaite's df."
+    F, q, ddf = _f_test(satterthwaite(m), L)
+    ms = F * m.sigma ** 2
+    from scipy.stats import f as f_dist  # here, not at import: `import mixednb` stays quick
+    return {'Sum Sq': ms * q, 'Mean Sq': ms, 'NumDF': q, 'DenDF': ddf, 'F value': F, 'Pr(>F)': f_dist.sf(F, q, ddf)}
+
+_DDF = ('Satterthwaite', 'Kenward-Roger')
 
 @patch
 @needs_fit
-def anova_type3(self: LinearMixedModel):
-    """F tests per fixed term with Satterthwaite's df, as lmerTest's `anova(m)` (Type III): a DataFrame.
+def anova_type3(self: LinearMixedModel, ddf='Satterthwaite'):
+    """F tests per fixed term (lmerTest's Type III hypotheses), as lmerTest's `anova(m, ddf=…)`: a DataFrame.
+
+    Parameters
+    ----------
+    ddf : {'Satterthwaite', 'Kenward-Roger'}
+        Satterthwaite's denominator df (default), or Kenward–Roger's scaled F and df (REML fits; `kenward_roger`).
 
     Returns
     -------
     pandas.DataFrame
         One row per term (`term_columns`): Sum Sq, Mean Sq, NumDF, DenDF, F value, Pr(>F).
     """
-    S, rows = satterthwaite(self), {}
-    for term, cols in term_columns(self).items():
-        L = np.array([[1.0 if x == c else 0.0 for x in self.design.xnames] for c in cols])
-        F, q, ddf = _f_test(S, L)
-        ms = F * self.sigma ** 2
-        rows[term] = {'Sum Sq': ms * q, 'Mean Sq': ms, 'NumDF': q, 'DenDF': ddf, 'F value': F, 'Pr(>F)': f_dist.sf(F, q, ddf)}
-    return pd.DataFrame.from_dict(rows, orient='index')
+    if ddf not in _DDF: raise MixedModelError(f"ddf must be 'Satterthwaite' or 'Kenward-Roger', not {ddf!r}")
+    if ddf == 'Kenward-Roger': from mixednb.kenward_roger import f_test_kr as row
+    else: row = _satt_row
+    Ls, fallback = type3_contrasts(self)
+    if fallback: warn("a term is not a plain column or interaction of columns, or X is not treatment-coded: each term is tested by its own columns (lmerTest's Type III hypotheses may differ)")
+    return pd.DataFrame.from_dict({term: row(self, L) for term, L in Ls.items()}, orient='index')
 
 # %% ../nbs/10_satterthwaite.ipynb #66e6c4dc
 def plain_coef_table(m):
@@ -298,13 +367,17 @@ def coef_table(self: LinearMixedModel, ddf='Satterthwaite'):
 
     Parameters
     ----------
-    ddf : {'Satterthwaite', None}
-        With Satterthwaite's df and p-values (lmerTest's table, default), or None for lme4's Estimate, Std. Error, t value.
+    ddf : {'Satterthwaite', 'Kenward-Roger', None}
+        With Satterthwaite's df and p-values (lmerTest's table, default), Kenward–Roger's adjusted SEs, df and
+        p-values (REML fits, `mixednb.kenward_roger`), or None for lme4's Estimate, Std. Error, t value.
 
     Returns
     -------
     pandas.DataFrame
-        `coef_table_satt(m)` or `plain_coef_table(m)`.
+        `coef_table_satt(m)`, `coef_table_kr(m)` or `plain_coef_table(m)`.
     """
-    if ddf not in ('Satterthwaite', None): raise MixedModelError(f"ddf must be 'Satterthwaite' or None, not {ddf!r}")
+    if ddf not in _DDF + (None,): raise MixedModelError(f"ddf must be 'Satterthwaite', 'Kenward-Roger' or None, not {ddf!r}")
+    if ddf == 'Kenward-Roger':
+        from mixednb.kenward_roger import coef_table_kr
+        return coef_table_kr(self)
     return coef_table_satt(self) if ddf == 'Satterthwaite' else plain_coef_table(self)

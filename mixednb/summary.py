@@ -144,13 +144,15 @@ def resid_table(m):
     return Table('Scaled residuals: ', ['Min', '1Q', 'Median', '3Q', 'Max'], [r_format(q, 4)], 'rrrrr', named=True)
 
 # %% ../nbs/05_summary.ipynb #c500a005
-def re_table(m):
+def re_table(m, residual=True):
     """The random-effects table (Groups, Name, Variance, Std.Dev., Corr) in R's format, a `Table`.
 
     Parameters
     ----------
     m : LinearMixedModel
-        A fitted model.
+        A fitted model (or a GLMM: it needs `design`, `sigma` and `term_covariances`).
+    residual : bool
+        Whether to end with the residual row (σ̂); a GLMM without a dispersion has none.
 
     Returns
     -------
@@ -164,7 +166,7 @@ def re_table(m):
         for i, c in enumerate(t.cnames):
             names.append([g if i == 0 else '', c]); var.append(S[i, i]); sd.append(d[i])
             cor.append([f"{C[i, j]:.2f}" if np.isfinite(C[i, j]) else 'NaN' for j in range(i)])
-    names.append(['Residual', '']); var.append(m.sigma ** 2); sd.append(m.sigma); cor.append([])
+    if residual: names.append(['Residual', '']); var.append(m.sigma ** 2); sd.append(m.sigma); cor.append([])
     rows = [r + [v, s] + c + [''] * (ncor - len(c)) for r, v, s, c in zip(names, r_format(var), r_format(sd), cor)]
     head = ['Groups', 'Name', 'Variance', 'Std.Dev.'] + (['Corr'] + [''] * (ncor - 1) if ncor else [])
     return Table('Random effects:', head, rows, 'l' * len(head), 'llrr' + 'r' * ncor, indent=' ')
@@ -189,8 +191,8 @@ def fe_table(m, ddf=None):
     ----------
     m : LinearMixedModel
         A fitted model.
-    ddf : {None, 'Satterthwaite'}
-        None: lme4's table (Estimate, Std. Error, t value); 'Satterthwaite': lmerTest's, with df, Pr(>|t|) and the
+    ddf : {None, 'Satterthwaite', 'Kenward-Roger'}
+        None: lme4's table (Estimate, Std. Error, t value); 'Satterthwaite' or 'Kenward-Roger': lmerTest's (`coef_table`), with df, Pr(>|t|) and the
         significance stars.
 
     Returns
@@ -199,7 +201,7 @@ def fe_table(m, ddf=None):
         lme4's *Fixed effects* section, formatted as R's `printCoefmat`; None for a model without fixed effects.
     """
     if m.design.p == 0: return None
-    ct = satterthwaite_table(m) if ddf else coef_table(m)
+    ct = m.coef_table(ddf) if ddf else coef_table(m)
     block = ['Estimate', 'Std. Error'] + (['df'] if ddf else [])           # formatted together, as printCoefmat does
     cs = ct[['Estimate', 'Std. Error']].to_numpy()
     acs = np.abs(cs[np.isfinite(cs) & (cs != 0)])
@@ -241,7 +243,7 @@ def _header(m, ddf=None):
     "Title, formula, data and the criterion."
     how = 'REML' if m.REML else 'maximum likelihood '
     if not ddf: title = [f"Linear mixed model fit by {how} ['lmerMod']"]
-    else: title = [f"Linear mixed model fit by {how.strip()}. t-tests use Satterthwaite's method [lmerModLmerTest]"]   # one line (R breaks it at 80 columns)
+    else: title = [f"Linear mixed model fit by {how.strip()}. t-tests use {ddf}'s method [lmerModLmerTest]"]   # one line (R breaks it at 80 columns)
     out = title + [f"Formula: {m.formula}"]
     if m.data_name: out.append(f"   Data: {m.data_name}")
     out.append('')
@@ -299,15 +301,16 @@ def summary(self: LinearMixedModel, ddf='Satterthwaite'):
 
     Parameters
     ----------
-    ddf : {'Satterthwaite', None}
-        Satterthwaite's denominator df and p-values (lmerTest's table, default), or None for lme4's plain table.
+    ddf : {'Satterthwaite', 'Kenward-Roger', None}
+        Satterthwaite's denominator df and p-values (lmerTest's table, default), Kenward–Roger's (adjusted SEs; REML
+        fits), or None for lme4's plain table.
 
     Returns
     -------
     Summary
         A `str` that shows as itself in a notebook.
     """
-    if ddf not in ('Satterthwaite', None): raise ValueError(f"ddf must be 'Satterthwaite' or None, not {ddf!r}")
+    if ddf not in ('Satterthwaite', 'Kenward-Roger', None): raise ValueError(f"ddf must be 'Satterthwaite', 'Kenward-Roger' or None, not {ddf!r}")
     lines = _header(self, ddf) + _resid_lines(self) + _re_lines(self) + _fe_lines(self, ddf) + _corr_lines(self) + _note_lines(self)
     return Summary('\n'.join(lines))
 

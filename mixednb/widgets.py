@@ -8,9 +8,6 @@ Docs: https://mixednb.github.io/mixednb/widgets.html.md"""
 from __future__ import annotations
 import html, io, time
 import numpy as np
-import ipywidgets as W
-import matplotlib
-from matplotlib.figure import Figure
 from fastcore.basics import patch
 from .core import needs_fit
 from .fit import LinearMixedModel, _group_names
@@ -123,10 +120,12 @@ def _readout(st, names, at_fit=False):
     rows = [('criterion' if st['ldRX2'] is not None else 'deviance', st['criterion']), ('log|L|² (ldL2)', st['ldL2'])]
     if st['ldRX2'] is not None: rows.append(('log|R_X|² (ldRX2)', st['ldRX2']))
     rows += [('pwrss', st['pwrss']), ('σ̂', st['sigma'])] + [(f"β̂ {n}", v) for n, v in st['beta'].items()]
-    body = ''.join(f"<tr><td style='padding:0 1em 0 0'>{html.escape(k)}</td><td style='text-align:right'>{v:.6g}</td></tr>" for k, v in rows)
-    th = ''.join(f"<div style='padding-left:1em'>{html.escape(n)} = {v:.4g}</div>" for n, v in zip(names, st['theta']))
+    mono = "font-family:var(--jp-code-font-family, monospace);font-variant-numeric:tabular-nums"
+    body = ''.join(f"<tr><td style='padding:0 1em 0 0'>{html.escape(k)}</td><td style='text-align:right;{mono}'>{v:.6g}</td></tr>" for k, v in rows)
+    th = ''.join(f"<div style='padding-left:1em'>{html.escape(n)} = <span style='{mono}'>{v:.4g}</span></div>" for n, v in zip(names, st['theta']))
     where = 'θ = θ̂, the fit' if at_fit else 'θ'
-    return (f"<div style='font-family:var(--jp-code-font-family, monospace);font-size:12px;line-height:1.35'>"
+    # names in the text font (a monospace font sets the combining hat of σ̂, β̂, θ̂ beside its letter), numbers in monospace
+    return (f"<div style='font-family:var(--jp-content-font-family, sans-serif);font-size:12px;line-height:1.35'>"
             f"<div><b>{where}</b></div>{th}<table style='margin-top:4px'>{body}</table></div>")
 
 # %% ../nbs/14_widgets.ipynb #37c08ca2
@@ -139,6 +138,7 @@ def _png(canvas):
 
 def _slice_figure(m, slices_, names, dpi, crit='criterion'):
     "The slices figure, drawn once, one title; markers are animated (blitted on each update)."
+    from matplotlib.figure import Figure         # matplotlib and ipywidgets are imported where used: `import mixednb` stays quick
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     fig = Figure(figsize=(1.95 * len(slices_) + 0.3, 2.2), dpi=dpi, layout='constrained')
     canvas, markers = FigureCanvasAgg(fig), []
@@ -154,6 +154,7 @@ def _slice_figure(m, slices_, names, dpi, crit='criterion'):
 
 def _image(fig, dpi):
     "An Image widget showing fig at its size in CSS pixels (dpi per inch), shrinking to fit a narrow panel."
+    import ipywidgets as W
     w = round(fig.get_figwidth() * dpi)
     return W.Image(format='png', layout=W.Layout(width=f'{w}px', max_width='100%', height='auto', margin='0 8px 0 0'))
 
@@ -187,6 +188,8 @@ class ThetaExplorer:
         moves that come faster are merged and the latest θ wins. Without an event loop every move recomputes.
     """
     def __init__(self, m, plot='default', npts=41, dpi=96, scale=2, debounce=0.15):
+        import ipywidgets as W
+        from matplotlib.figure import Figure
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from mixednb.progress import Progress
         self.m, self.names, self.debounce, self.n_updates, self._timer = m, theta_names(m), debounce, 0, None
@@ -194,11 +197,12 @@ class ThetaExplorer:
             self.slices = slices(m, npts, step=bar.update)
             self.plot = _default_plot() if plot == 'default' else plot
             self.sliders = []
+            label = f"{min(0.55 * max(map(len, self.names)) + 0.5, 14):.1f}em"      # one label width: the sliders line up
             for k, n in enumerate(self.names):
                 lo, hi, step, v = _slider_grid(m, k)
                 dec = max(0, int(-np.log10(step)))
                 self.sliders.append(W.FloatSlider(value=v, min=lo, max=hi, step=step, description=n,
-                    readout_format=f'.{dec}f', continuous_update=True, style={'description_width': 'initial'},
+                    readout_format=f'.{dec}f', continuous_update=True, style={'description_width': label}, description_allow_html=False,
                     layout=W.Layout(width='100%', min_width='0')))
             self.reset = W.Button(description='back to θ̂ (the fit)', icon='undo', layout=W.Layout(width='auto', align_self='flex-start'))
             self.readout = W.HTML(layout=W.Layout(min_width='0'))
@@ -329,6 +333,7 @@ def widget(self: ThetaExplorer):
         A new box (class `mixednb-explorer`) of two rows that wrap: (the sliders and the button above the readout,
         the random-effects picture) and (the slices).
     """
+    import ipywidgets as W
     wrap = dict(display='flex', flex_flow='row wrap', align_items='flex-start', width='100%', min_width='0')
     controls = W.VBox(self.sliders + [self.reset], layout=W.Layout(width='100%', min_width='0', margin='0 0 8px 0'))
     left = W.VBox([controls, self.readout], layout=W.Layout(flex='1 1 300px', min_width='0', max_width='520px', margin='0 12px 8px 0'))
@@ -355,6 +360,7 @@ def frames(self: ThetaExplorer, factors=(0.3, 1, 3), dpi=96):
     matplotlib.figure.Figure
         One panel per factor, titled with θ and the criterion and σ̂ there; the shrinkage plot keeps θ̂'s axes.
     """
+    from matplotlib.figure import Figure
     from mixednb.plots import update_shrinkage
     fig = Figure(figsize=(3.4 * len(factors), 3.3), dpi=dpi, layout='constrained')
     crit = 'REML crit.' if self.m.REML else 'deviance'

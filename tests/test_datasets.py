@@ -11,7 +11,7 @@ DATA = files('mixednb') / 'data'
 ROWS = dict(sleepstudy=180, InstEval=73421, Penicillin=144, Pastes=60, cafes=200, archers=1000,
             Dyestuff=30, Dyestuff2=30, cake=270, ChickWeight=578, oats=72,
             Orthodont=108, Machines=54, Oxboys=234, ergoStool=36,
-            cbpp=56, grouseticks=403, Contraception=1934, Mmmec=354)
+            cbpp=56, grouseticks=403, Contraception=1934, Mmmec=354, VerbAgg=7584)
 
 
 def test_names():

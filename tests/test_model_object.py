@@ -71,7 +71,9 @@ NEEDS_FIT_PROPS = ['sigma', 'loglik', 'aic', 'bic', 'deviance', 'is_singular', '
 NEEDS_FIT_CALLS = {'singular_terms': (), 'condvar': (), 'ranef': (), 'coef': (), 'fitted': (), 'residuals': (),
                    'summary': (), 'predict': (), 'simulate': (), 'refit': (np.arange(180.0),), 'bootstrap': (2,),
                    'confint': (), 'profile': (), 'coef_table': (), 'anova_type3': (), 'check_convergence': (),
-                   'explain_singular': (), 'at_theta': ([1., 0., 1.],), 'plot_L_blocks': (), 'explore_theta': ()}
+                   'explain_singular': (), 'at_theta': ([1., 0., 1.],), 'plot_L_blocks': (), 'explore_theta': (),
+                   'emmeans': ('Days',), 'predict_interval': (), 'resim': (), 'plot_resim': (), 'display': (),
+                   'save': ('unfitted.json',), 'allfit': (), 'rePCA': ()}
 
 
 @pytest.mark.parametrize('name', NEEDS_FIT_PROPS)

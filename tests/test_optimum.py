@@ -97,6 +97,49 @@ def test_saddle_on_the_boundary_is_found_and_left():
     assert rec['converged'] and tr.best[0] < 1743.63 < f(saddle) - 9
 
 
+def _singular_saddle_problem():
+    "benchmarks/optimum.py's seed 31: `(x + z | g)` by REML, x with mean −1606 and SD 0.024 (66,000 SDs from 0)."
+    rng = np.random.default_rng(31)
+    ng, nh = int(rng.integers(4, 40)), int(rng.integers(3, 15))
+    per = int(rng.integers(2, 12)); n = ng * per
+    g = np.repeat(np.arange(ng), per); h = rng.integers(0, nh, n)
+    sx, ox = 10 ** rng.uniform(-3, 3), rng.choice([0, 0, rng.uniform(-1e4, 1e4)])
+    x = rng.normal(size=n) * sx + ox; z = rng.normal(size=n)
+    sd = rng.choice([0.0, 0.01, 0.3, 1, 3, 10], size=4); rho = rng.choice([-0.99, -0.5, 0, 0.5, 0.99])
+    sigma = 10 ** rng.uniform(-4, 1)
+    S = np.array([[sd[0] ** 2, rho * sd[0] * sd[1]], [rho * sd[0] * sd[1], sd[1] ** 2]])
+    b = rng.multivariate_normal([0, 0], S, size=ng, method='eigh')
+    xs = (x - ox) / sx
+    y = 1 + 0.5 * xs + b[g, 0] + b[g, 1] * xs + sd[2] * rng.normal(size=nh)[h] + sigma * rng.normal(size=n)
+    return pd.DataFrame(dict(y=y, x=x, z=z, g=[f"g{i}" for i in g]))
+
+
+def test_singular_term_checked_in_its_compressed_factor():
+    """A singular 3×3 term can stop where λ's first column is 0 and the second carries the loading: the gradient in
+    the first column is then 0 by construction, and the point passed the check 0.336 above the optimum. The fit must
+    reach what a slow BOBYQA run (small steps, from the fit's end and from lme4's start) reaches, or lower."""
+    df = _singular_saddle_problem()
+    m = quiet(lambda: LinearMixedModel("y ~ x + (x + z | g)", df).fit())
+    slow = min(quiet(lambda s: LinearMixedModel("y ~ x + (x + z | g)", df).fit(
+        optimizer='bobyqa', start=s, control=dict(initial_step=0.05, check=False, maxeval=20_000)).objective, s)
+        for s in (m.theta, None))
+    assert m.objective <= slow + 1e-8 * abs(slow)
+    assert m.optsum['converged']
+
+
+def test_vanished_vector_term_is_left_along_its_negative_curvature():
+    """A generated `(x | g)` problem by ML (56 rows, from the invariance property's family): with y → 63.22·y + 9397.8
+    the fit stopped at λ ≈ 0, where every derivative is 0, 0.0205 above the optimum y itself reaches. The two optima
+    must agree after the exact shift 2n·log a."""
+    df = pd.read_csv(Path(__file__).parent / 'reference' / 'vanished_term.csv')
+    a = 90.2049279292712 / 1.426847669832868; b = 9436.616092074593 - a * 0.614239493698373
+    m0 = quiet(lambda: LinearMixedModel("y ~ x + (x | g)", df, REML=False).fit())
+    m1 = quiet(lambda: LinearMixedModel("y ~ x + (x | g)", df.assign(y=a * df.y + b), REML=False).fit())
+    assert m1.objective - 2 * len(df) * np.log(a) == pytest.approx(m0.objective, rel=1e-10)
+    np.testing.assert_allclose(m1.theta, m0.theta, atol=1e-5)
+    assert np.abs(m0.theta).max() > 0.05
+
+
 # --- errors, notes, start= and control= -----------------------------------------------------------------------------
 
 def test_overflowing_response_is_a_clear_error():

@@ -12,15 +12,17 @@ executed but what nbdev itself runs to write the API reference, and nothing is f
    the whole cell, which fails when the cell needs state from cells nbdev never runs).
 2. The processed notebooks are turned from Quarto's dialect into MyST-NB's (small and local: see `myst_nb`):
    the YAML front matter becomes the `# Title` and its description; each `show_doc` cell becomes a markdown
-   cell (so every API entry is a section, listed in the page's table of contents, with nbdev's anchor);
+   cell written from the object it names (`api_md`: a short signature, the docstring's sections as lists; every
+   API entry a section of the page, with nbdev's anchor);
    `#| echo/output/include/code-fold` become MyST-NB cell tags; widgets are never drawn live (a page has no
    kernel: sliders would move and update nothing): an output's widget view is dropped and its static form (the θ
-   explorer's note and frames) stays, the notebook's widget state is not used; stderr outputs (raw warnings,
-   progress counters) are dropped; test statements (assert, test_*(), np.testing.*()) are cut from the code shown,
-   and a cell that only tests loses its input. Pages are named as nbdev names them (03_fit ->
+   explorer's note and frames) stays, the notebook's widget state is not used; stderr outputs (raw warnings) are
+   kept, and noted, so that check_site fails on them: their cause is to be fixed; test statements (assert,
+   test_*(), np.testing.*()) are cut from the code shown, and a cell that only tests loses its input. Pages are named as nbdev names them (03_fit ->
    fit.html), so nbdev's doc links (absolute, to the configured doc host) are made relative after the build.
    The staged Sphinx source is docs/_build/src: index (nbs/index.ipynb plus the navigation: "Tutorials" =
-   nbs/tutorials/*.ipynb, "API" = nbs/NN_*.ipynb in order, "More" = any other notebook).
+   nbs/tutorials/*.ipynb, "API" = nbs/NN_*.ipynb, lmer's and glmer's pages first, then in order, "More" = any
+   other notebook).
 3. MathJax 3 and @jupyter-widgets/html-manager (pinned, integrity-checked `npm pack` tarballs) are unpacked
    into docs/_vendor once; later builds reuse them offline.
 4. `sphinx-build -W --keep-going` (docs/conf.py) into docs/_build/html, copied to _docs/; then the pages
@@ -175,6 +177,112 @@ def show_doc_md(md):
     src = ''.join(f'<a class="nbdev-source" href="{u}" target="_blank" rel="noopener">source</a>' for u in links)
     return (pre + head.strip() + '\n\n' + (src + '\n\n' if src else '') + rest.strip()).strip()
 
+# ---------------------------------------------------------------- API entries rendered from the objects
+# nbdev's show_doc markdown folds numpydoc's parameter descriptions into the signature as comments (a code block that
+# runs off the page, with the descriptions then repeated as raw "Parameters / ----------" text, which Markdown turns
+# into headings), writes `def` for classes and properties, and heads a patched method with its bare name (so nbdev's
+# own doc links, `fit.html#linearmixedmodel.ranef`, miss it). Where the object named in `show_doc(...)` can be
+# found, its entry is written from the object instead: the qualified name as heading (nbdev's anchor), a short
+# signature (`class ...`, `property ... -> type`), the docstring's summary and text, and its numpydoc sections as lists.
+_NUMPYDOC = re.compile(r'^(Parameters|Returns|Yields|Raises|Warns|Attributes|Other Parameters|See Also|Notes|Examples|References)\n-{3,}\n', re.M)
+_ITEMS = {'Parameters', 'Returns', 'Yields', 'Raises', 'Warns', 'Attributes', 'Other Parameters'}
+
+def resolve(expr, module):
+    "The object `expr` ('lmer', 'LinearMixedModel.sigma') names in module `module` (properties as property objects), or None."
+    import importlib, inspect
+    try: obj = vars(importlib.import_module(module))[expr.split('.')[0]]
+    except (ImportError, KeyError): return None
+    for part in expr.split('.')[1:]:
+        try: obj = inspect.getattr_static(obj, part)
+        except AttributeError: return None
+        if isinstance(obj, (staticmethod, classmethod)): obj = obj.__func__
+    return obj
+
+def doc_sections(doc):
+    "A numpydoc docstring split: (summary, text before the sections, {section: body})."
+    parts = _NUMPYDOC.split(doc or '')
+    head = parts[0].strip().split('\n\n', 1)
+    secs = {parts[i]: parts[i + 1].rstrip() for i in range(1, len(parts) - 1, 2)}
+    return head[0].replace('\n', ' ').strip(), (head[1].strip() if len(head) > 1 else ''), secs
+
+def doc_items(body, named=True):
+    """A numpydoc section's items: [(names or '', type, description)]; an item's first line is 'name : type', or 'name'
+    (in a section of `named` items: Parameters, Attributes), or a type (Returns, Raises)."""
+    items = []
+    for line in body.splitlines():
+        if line.strip() and not line.startswith((' ', '\t')):
+            name, sep, typ = line.partition(' : ')
+            items.append([name.strip(), typ.strip(), []] if sep else [line.strip(), '', []] if named else ['', line.strip(), []])
+        elif items: items[-1][2].append(line.strip())
+    return [(n, t, ' '.join(x for x in d if x)) for n, t, d in items]
+
+class _Name(str):
+    "A default shown by its name (repr without quotes)."
+    def __repr__(self): return str(self)
+
+def _signature(expr, obj, kind, returns):
+    "The entry's signature line(s): `lmer(formula, data, REML=True, ...)`, `class X(...)`, `property X.p -> float`."
+    import inspect
+    if kind == 'property': return f"property {expr}" + (f" -> {returns}" if returns else '')
+    f = obj.__init__ if kind == 'class' else obj
+    try: sig = inspect.signature(f)
+    except (TypeError, ValueError): return ('class ' if kind == 'class' else '') + expr
+    def plain(p):                                    # no annotations; a class or function default by its name
+        d = p.default
+        if d is not p.empty and (inspect.isclass(d) or inspect.isfunction(d) or inspect.isbuiltin(d)): d = _Name(d.__name__)
+        return p.replace(annotation=inspect.Parameter.empty, default=d)
+    args = ', '.join(str(plain(p)) for p in sig.parameters.values() if p.name not in ('self', 'cls'))
+    head = ('class ' if kind == 'class' else '') + expr
+    if len(head) + len(args) + 2 <= 90: return f"{head}({args})"
+    import textwrap
+    return f"{head}(\n" + textwrap.fill(args, 90, initial_indent='    ', subsequent_indent='    ', break_long_words=False, break_on_hyphens=False) + "\n)"
+
+def api_md(expr, obj, links, alias=None, lookup=None, level=3):
+    """The MyST markdown of one API entry for the object `obj` named `expr` (see above); `alias`: nbdev's heading, kept
+    as an anchor; `lookup`: nbdev's doc-link lookup, to link the names in the text (not the parameter names); `level`:
+    of its heading (3, nbdev's, or one below the heading before it, so that no level is skipped)."""
+    import inspect
+    link = lookup.linkify if lookup else (lambda t: t)
+    from docutils.nodes import make_id
+    kind = ('property' if isinstance(obj, property) else 'class' if inspect.isclass(obj) else 'function')
+    doc = inspect.getdoc(obj.fget if kind == 'property' else obj) or ''
+    summary, text, secs = doc_sections(doc)
+    rets = doc_items(secs.get('Returns', ''), named=False)
+    rtype = rets[0][1] if kind == 'property' and len(rets) == 1 else None
+    anchors = [a for a in dict.fromkeys([pandoc_id(expr), pandoc_id(alias) if alias else None]) if a and a != make_id(expr)]
+    out = [''.join(f'<div id="{a}" class="nbdev-anchor"></div>\n' for a in anchors), f'{"#" * level} {expr}', '']
+    if links: out += [''.join(f'<a class="nbdev-source" href="{u}" target="_blank" rel="noopener">source</a>' for u in links), '']
+    out += ['```python', _signature(expr, obj, kind, rtype), '```', '']
+    if summary: out += [link(summary), '']
+    if text: out += [link(text), '']
+    for name, body in secs.items():
+        out += [f'**{name}**', '']
+        if name in _ITEMS:
+            for n, t, d in doc_items(body, named=name in ('Parameters', 'Attributes', 'Other Parameters')):
+                names = ', '.join(f'`{x.strip()}`' for x in n.split(',')) if n else ''
+                lead = ' : '.join(x for x in (f'**{names}**' if names else '', f'*{t}*' if t else '') if x)
+                out.append(f'- {lead}' + (f' — {link(d)}' if d else ''))
+            out.append('')
+        else: out += [link(inspect.cleandoc(body)), '']
+    if kind == 'class':                       # its methods and properties, each an entry one level down
+        for n, a in class_members(obj): out += ['', api_md(f'{expr}.{n}', a, [], None, lookup, min(level + 1, 6)), '']
+    return '\n'.join(out).strip()
+
+def class_members(cls):
+    "(name, member) of a class's public methods and properties written in its own body (nbdev gives them no entry)."
+    import inspect
+    try: lines, start = inspect.getsourcelines(cls); file = inspect.getsourcefile(cls)
+    except (OSError, TypeError): return []
+    out = []
+    for n, a in vars(cls).items():
+        f = a.fget if isinstance(a, property) else getattr(a, '__func__', a)
+        code = getattr(inspect.unwrap(f), '__code__', None) if callable(f) else None
+        if not n.startswith('_') and code and code.co_filename == file and start <= code.co_firstlineno < start + len(lines):
+            out.append((n, a))
+    return out
+
+_SHOW_DOC = re.compile(r'^\s*show_doc\(\s*([\w.]+)\s*[,)]', re.M)
+
 _CALLOUT = re.compile(r'^:::+\s*\{\.callout-(note|tip|warning|important|caution)[^}]*\}\s*$', re.M)
 _DIRECTIVE = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
 
@@ -187,13 +295,15 @@ def _directives(src):
 
 def _md_cell(src): return {'cell_type': 'markdown', 'metadata': {}, 'source': src}
 
-def myst_nb(nb, fallback_title, rel, notes):
-    "The nbdev-processed notebook `nb` (a dict) in MyST-NB's dialect, in place; `notes` collects what was dropped."
+def myst_nb(nb, fallback_title, rel, notes, module=None, lookup=None):
+    """The nbdev-processed notebook `nb` (a dict) in MyST-NB's dialect, in place; `notes` collects what was dropped.
+    `module`: the notebook's module (`mixednb.fit`), whose objects the API entries are written from; `lookup`: nbdev's
+    doc-link lookup, to link names in them."""
     meta = nb.setdefault('metadata', {})
     meta.setdefault('kernelspec', {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'})
     meta.setdefault('language_info', {'name': 'python', 'pygments_lexer': 'ipython3'})   # nbdev-clean strips both
     meta.pop('widgets', None)            # no live widgets on a static page: sliders there would move and update nothing
-    fm, cells = {}, []
+    fm, cells, last = {}, [], 1                  # last: the level of the latest heading (the title's, 1, to start)
     for i, cell in enumerate(nb['cells']):
         src = _src(cell)
         cell.get('metadata', {}).pop('execution', None)         # nbdev's run timings (not valid nbformat)
@@ -203,6 +313,7 @@ def myst_nb(nb, fallback_title, rel, notes):
             continue
         if cell['cell_type'] == 'markdown':
             if src.strip().startswith('<!-- WARNING: THIS FILE WAS AUTOGENERATED'): continue
+            if hs := re.findall(r'^(#{1,6})\s', src, re.M): last = len(hs[-1])
             cell['source'] = _CALLOUT.sub(lambda m: ':::{' + m.group(1) + '}', src)
             cells.append(cell); continue
         if cell['cell_type'] != 'code': cells.append(cell); continue
@@ -210,7 +321,12 @@ def myst_nb(nb, fallback_title, rel, notes):
         if d.get('include') == 'false': continue
         if body.startswith('show_doc(') or 'show_doc(' in body and d.get('output') == 'asis':
             mds = [_text(o['data']['text/markdown']) for o in cell.get('outputs', []) if 'text/markdown' in o.get('data', {})]
-            if mds: cells.append(_md_cell('\n\n'.join(show_doc_md(m) for m in mds)))
+            m = _SHOW_DOC.search(body)
+            obj = resolve(m.group(1), module) if m and module else None
+            if obj is not None and mds:
+                alias = (_re_heading.search(mds[0]) or [None, None, None]).group(2) if _re_heading.search(mds[0]) else None
+                cells.append(_md_cell(api_md(m.group(1), obj, _re_source.findall(mds[0]), alias, lookup, min(3, last + 1))))
+            elif mds: cells.append(_md_cell('\n\n'.join(show_doc_md(m) for m in mds)))
             continue
         tags = set(cell.setdefault('metadata', {}).get('tags', []))
         if d.get('echo') == 'false': tags.add('remove-input')
@@ -226,9 +342,8 @@ def myst_nb(nb, fallback_title, rel, notes):
                     if not data.keys() & {'text/html', 'image/png', 'image/svg+xml', 'text/markdown'}:
                         notes.append(f'{rel}: widget output (cell {i}) has no static form: not shown')
                         continue
-            if o.get('output_type') == 'stream' and o.get('name') == 'stderr':
-                notes.append(f'{rel}: stderr output (cell {i}) not shown: {_text(o.get("text", ""))[:80]!r}')
-                continue                                     # raw warnings and progress counters are not for readers
+            if o.get('output_type') == 'stream' and o.get('name') == 'stderr':   # kept: check_site fails on it (fix the cause)
+                notes.append(f'{rel}: stderr output (cell {i}), a raw warning on the page: {_text(o.get("text", ""))[:80]!r}')
             outs.append(o)
         if body and d.get('echo') != 'false':                # tests stay in the notebook, not on the page
             new = drop_tests(body)
@@ -285,6 +400,13 @@ def _link_notebooks(pages, target):
                     src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
                     c['source'] = pat.sub(sub, src)
 
+def _default_exp(path, cfg):
+    "The module a notebook exports to ('mixednb.fit'), from its `#| default_exp` cell, or None."
+    for c in json.loads(Path(path).read_text())['cells']:
+        if c['cell_type'] == 'code' and (m := re.search(r'^#\|\s*default_exp\s+(\S+)', _src(c), re.M)):
+            return f"{cfg.lib_name}.{m.group(1)}"
+    return None
+
 def stage(n_workers):
     import nbformat
     from nbdev.config import get_config
@@ -297,19 +419,25 @@ def stage(n_workers):
     with ProcessPoolExecutor(max_workers=max(1, min(n_workers, len(paths))), mp_context=get_context('spawn')) as ex:
         processed = list(ex.map(_worker_fn(), [str(p) for p in paths]))
     log(f'nbdev processed {len(paths)} notebooks in {time.time() - t:.1f}s')
-    notes, pages, written, target = [], {'index': [], 'tutorial': [], 'api': [], 'more': []}, set(), {}
+    from nbdev.doclinks import NbdevLookup
+    lookup = NbdevLookup()
+    notes, pages, written, target, modules = [], {'index': [], 'tutorial': [], 'api': [], 'more': []}, set(), {}, {}
     for p, nb in zip(paths, processed):
         rel = p.relative_to(nbs_path)
         kind = classify(rel)
-        fm, title = myst_nb(nb, _strip_num(p.stem).replace('_', ' ').capitalize(), f'nbs/{rel}', notes)
+        fm, title = myst_nb(nb, _strip_num(p.stem).replace('_', ' ').capitalize(), f'nbs/{rel}', notes,
+                            module=_default_exp(p, cfg), lookup=lookup)
         name = 'index' if kind == 'index' else page_name(fm, p)
         docname = str(rel.parent / name) if len(rel.parts) > 1 else name
         if docname in written: sys.exit(f'build_docs: two notebooks make the page {docname}.html ({rel})')
-        written.add(docname); target[f'nbs/{rel}'] = docname
+        written.add(docname); target[f'nbs/{rel}'] = docname; modules[docname] = _default_exp(p, cfg)
         pages[kind].append((docname, nb))
     if not pages['index']: sys.exit('build_docs: nbs/index.ipynb is missing (the landing page)')
     _link_notebooks(pages, target)
     _, index = pages['index'][0]
+    # the API starts where a user starts: the pages of lmer and glmer first, then the rest in the notebooks' order
+    first = {f'{cfg.lib_name}.fit': 0, f'{cfg.lib_name}.glmm': 1}
+    pages['api'].sort(key=lambda dn: first.get(modules.get(dn[0]), len(first)))
     toc = []
     for caption, kind in (('Tutorials', 'tutorial'), ('API', 'api'), ('More', 'more')):
         if pages[kind]:

@@ -12,7 +12,8 @@ browser open:
      and the slider's θ must be the one read out;
   4. presses the reset button: the readout must be θ̂'s again;
   5. the whole widget must lie inside the notebook panel beside the open file browser (no horizontal overflow),
-     at 1280 px and in an 820 px window.
+     at 1280 px and in an 820 px window, and, scrolled to the top of the panel, be visible whole in the 1280 x 1000
+     screenshot (_lab_check/widget.png).
 Screenshots go to _lab_check/ (git-ignored; CI keeps them as artifacts). Exits 1 with the list of failures.
 """
 import argparse, json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request
@@ -73,6 +74,15 @@ def start_lab(tmp, kernel_python):
             urllib.request.urlopen(f'{base}/api/status', timeout=2); return proc, base, log
         except Exception: time.sleep(0.5)
     proc.terminate(); sys.exit(f'check_lab: jupyter lab did not answer in 60 s:\n{log.read_text()[-3000:]}')
+
+VISIBLE = """() => { const w = document.querySelector('.mixednb-explorer').getBoundingClientRect();
+    const v = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer, .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').getBoundingClientRect();
+    const f = document.querySelector('#filebrowser').getBoundingClientRect();
+    const r = x => Math.round(x);
+    return {widget: [r(w.left), r(w.top), r(w.right), r(w.bottom)], panel: [r(v.left), r(v.top), r(v.right), r(v.bottom)],
+            window: [innerWidth, innerHeight], fileBrowserRight: r(f.right),
+            whole: w.left >= v.left - 0.5 && w.right <= v.right + 0.5 && w.top >= v.top - 0.5 && w.bottom <= v.bottom + 0.5
+                   && w.right <= innerWidth && w.bottom <= innerHeight && w.left >= f.right && f.width > 0}; }"""
 
 def readout(page):
     "The explorer's readout: {'σ̂': '25.5918', 'criterion': '1743.63', ...} (the text as shown)."
@@ -162,9 +172,13 @@ def main():
             facts['widget box'] = {k: round(v) for k, v in box.items()}
             if box['left'] < box['fileRight'] or box['right'] > box['panelRight'] or box['outside'] or box['scroll'] > 0:
                 fails.append(f'the widget does not fit beside the file browser: {box}')
-            # the whole widget in one screenshot: scroll it to the top of the notebook
+            # the whole widget in one screenshot: scroll it to the top of the notebook; it must then lie wholly inside
+            # the visible part of the notebook panel (beside the file browser), in the 1280-px window
             page.evaluate("() => document.querySelector('.mixednb-explorer').scrollIntoView({block: 'start'})")
             time.sleep(0.5); shot('widget')
+            seen = page.evaluate(VISIBLE)
+            facts['widget in the screenshot'] = seen
+            if not seen['whole']: fails.append(f'the whole widget is not visible in one 1280-px screenshot: {seen}')
             # drag the first slider's handle to the right
             h = page.locator('.mixednb-explorer .noUi-handle').first
             b = h.bounding_box()

@@ -10,10 +10,14 @@ Serves _docs/ on 127.0.0.1 (a random port, in a thread) and opens, with Playwrig
 On each page: HTTP 200, no console errors, no failed request and no request leaving 127.0.0.1, the main heading
 is the notebook's title, every <img> loaded (naturalWidth > 0), the theme's navigation present, and (on the
 pages named above) at least one plot image. Full-page screenshots go to _docs_check/ (not in git).
-Then every page of the site (parsed, no browser): no raw warning (a stderr output, `<ipython-input-…>`), no figure
+  - and every other page of the site, with the checks above that every page gets.
+Then every page of the site (parsed): no raw warning (a stderr output, `<ipython-input-…>`), no figure
 shown twice on a page (same image bytes), no visible test code (assert, test_eq(…), np.testing.…) in a code cell,
-and every public function or class of each API page's module (its __all__) documented there (a heading with nbdev's anchor and
-a docstring); on the θ sliders page, no slider drawn (a static page has no kernel) and the note saying so.
+and on each API page the public API of its module — each callable in its __all__ and each public method and property
+whose code is in that module (patched on a class or defined in one) — documented: an entry with nbdev's anchor, a
+docstring, every parameter described in its Parameters section, a Returns section (what it gives, with its type)
+for a property or anything that returns a value; no signature shown as `def name():` (a property or a class).
+On the θ sliders page, no slider drawn (a static page has no kernel) and the note saying so.
 Exits 1 with the list of failures.
 """
 import json, os, re, sys, threading, time
@@ -62,6 +66,13 @@ def pages():
     if (w := numbered('widgets')):
         out.append(('widgets', nb_page(w), nb_title(w), {'nav', 'plot', 'static-widgets'}))
     if (o := numbered('objective')): out.append(('objective', nb_page(o), nb_title(o), {'nav', 'math'}))
+    # and every other page of the site, with the checks every page gets
+    done = {path for _, path, _, _ in out}
+    titles = {nb_page(p): nb_title(p) for p in NBS.rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts}
+    for f in sorted(SITE.rglob('*.html')):
+        rel = str(f.relative_to(SITE))
+        if rel in done or rel.startswith(('_static', '_sources', '_images', 'genindex', 'search')): continue
+        out.append((rel[:-5].replace('/', '-'), rel, titles.get(rel), {'nav'}))
     return out
 
 class Quiet(SimpleHTTPRequestHandler):
@@ -99,6 +110,7 @@ def check_page(browser, base, name, path, title, checks):
         if i['w'] == 0: fails.append(f'{path}: image not loaded: {i["src"][:120]}')
     h1 = page.evaluate("() => { const h = document.querySelector('article h1'); return h ? h.innerText.replace(/[¶#]\\s*$/, '').trim() : null; }")
     facts['h1'] = h1
+    if h1: h1 = h1.replace('’', "'").replace('‘', "'")          # Sphinx's smart quotes
     if title and h1 != title: fails.append(f'{path}: main heading {h1!r}, expected {title!r}')
     if 'nav' in checks:
         nav = page.evaluate("() => Array.from(document.querySelectorAll('.sidebar-tree a.reference')).map(a => a.innerText.trim())")
@@ -107,9 +119,9 @@ def check_page(browser, base, name, path, title, checks):
         if 'API' not in [c.upper() for c in caps] or len(nav) < 3: fails.append(f'{path}: navigation missing (sections {caps}, {len(nav)} links)')
     if 'showdoc' in checks:
         sigs = page.evaluate("() => Array.from(document.querySelectorAll('article pre')).map(p => p.innerText)")
-        ok = any(re.search(r'^def lmer\(', s, re.M) for s in sigs)
-        facts['show_doc lmer('] = ok
-        if not ok: fails.append(f'{path}: no show_doc signature "def lmer(" in the API reference')
+        ok = any(re.search(r'^lmer\(', s, re.M) for s in sigs)
+        facts['signature lmer('] = ok
+        if not ok: fails.append(f'{path}: no signature "lmer(" in the API reference')
         anchor = page.evaluate("() => !!document.getElementById('lmer')")
         if not anchor: fails.append(f'{path}: no #lmer anchor for nbdev doc links')
     if 'plot' in checks:
@@ -161,6 +173,75 @@ def api_modules():
                 out[nb_page(nb)] = m.group(1); break
     return out
 
+def api_objects(modname):
+    """The public API a page documents: (qualified name, object, kind) for each callable in the module's __all__ and each
+    public method or property (patched on or defined in a class) whose code is in this module."""
+    import importlib, inspect
+    mod = importlib.import_module(modname)
+    out, classes = [], {}
+    for m in [m for n, m in sys.modules.items() if n.startswith('mixednb.')]:
+        for v in vars(m).values():
+            if inspect.isclass(v) and v.__module__.startswith('mixednb.') and not v.__name__.startswith('_'): classes[v.__qualname__] = v
+    for n in getattr(mod, '__all__', []):
+        o = getattr(mod, n, None)
+        if callable(o): out.append((n, o, 'class' if inspect.isclass(o) else 'function'))
+    for cn, cls in sorted(classes.items()):
+        for an, a in vars(cls).items():
+            if an.startswith('_'): continue
+            f = a.fget if isinstance(a, property) else getattr(a, '__func__', a)
+            if callable(f) and getattr(f, '__module__', None) == modname:
+                out.append((f'{cn}.{an}', a, 'property' if isinstance(a, property) else 'method'))
+    return out
+
+def _returns_value(f):
+    "Whether f's source has a `return <value>` (its own, not a nested function's or lambda's)."
+    import ast, inspect, textwrap
+    try: fn = ast.parse(textwrap.dedent(inspect.getsource(f))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError): return True
+    def walk(n):
+        for c in ast.iter_child_nodes(n):
+            if isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)): continue
+            if isinstance(c, ast.Return) and c.value is not None and not (isinstance(c.value, ast.Constant) and c.value.value is None): return True
+            if walk(c): return True
+        return False
+    return walk(fn)
+
+def doc_problems(name, obj, kind):
+    """What the docstring of a public function, class, method or property lacks: a docstring; each parameter in its
+    Parameters section (a class's in Parameters or Attributes); a Returns section when it returns a value (always for
+    a property). [] when nothing."""
+    import inspect
+    from build_docs import doc_sections, doc_items
+    f = obj.fget if kind == 'property' else getattr(obj, '__func__', obj)
+    doc = inspect.getdoc(f) if kind != 'class' else (obj.__doc__ and inspect.cleandoc(obj.__doc__))
+    if not doc: return ['no docstring']
+    _, _, secs = doc_sections(doc)
+    bad, init = [], getattr(obj, '__init__', None) if kind == 'class' else None
+    if kind == 'class' and not (inspect.isfunction(init) and init.__module__.startswith('mixednb')): init = None
+    target = init if kind == 'class' else f if kind != 'property' else None
+    if target is not None:
+        try: params = [p.name for p in inspect.signature(target).parameters.values() if p.name not in ('self', 'cls')]
+        except (TypeError, ValueError): params = []
+        named = set()
+        for sec in ('Parameters', 'Other Parameters') + (('Attributes',) if kind == 'class' else ()):
+            for n, _, _ in doc_items(secs.get(sec, '')):
+                named |= {x.strip().lstrip('*') for x in n.split(',')}
+        missing = [p for p in params if p not in named]
+        if missing: bad.append(f"parameters not described: {', '.join(missing)}")
+    if kind == 'property':
+        if not ('Returns' in secs or property_type(doc)): bad.append('its type is not stated (a Returns section, or a type named in its summary)')
+    elif kind in ('function', 'method') and _returns_value(f):
+        if not ({'Returns', 'Yields'} & secs.keys()): bad.append('no Returns section (what it gives, and its type)')
+    return bad
+
+_TYPE_WORDS = re.compile(r'\b(int|float|bool|str|dict|list|tuple|None|Series|DataFrame|ndarray|array|matrix|Blocks|Design|'
+                         r'Figure|Axes|RandomEffects|Summary|Table)\b')
+
+def property_type(doc):
+    "The type a one-line property docstring names ('a float', '(int)', 'a DataFrame …'), or None."
+    m = _TYPE_WORDS.search((doc or '').split('\n\n')[0])
+    return m.group(1) if m else None
+
 def check_pages():
     "Raw warnings, duplicated figures, visible tests and undocumented public names on every page: (failures, facts)."
     import hashlib, importlib, inspect
@@ -191,16 +272,16 @@ def check_pages():
             bad = [l for l in pre.get_text().splitlines() if _TEST_LINE.match(l)]
             if bad: fails.append(f'{rel}: test code shown: {bad[0].strip()[:80]}'); break
         if rel in mods:
-            mod = importlib.import_module(f'mixednb.{mods[rel]}')
             ids = {t.get('id') for t in soup.find_all(id=True)}
-            for name in getattr(mod, '__all__', []):
+            for name, obj, kind in api_objects(f'mixednb.{mods[rel]}'):
                 n_names += 1
-                obj = getattr(mod, name, None)
-                if not callable(obj): continue                                 # constants: documented in the prose
-                if not ({pandoc_id(name), make_id(name)} & ids or any(i and i.endswith('.' + pandoc_id(name)) for i in ids)):
-                    fails.append(f'{rel}: public {name} has no documentation entry on the page')
-                elif not inspect.getdoc(obj):
-                    fails.append(f'{rel}: public {name} has no docstring')
+                qual = getattr(getattr(obj, 'fget', obj), '__qualname__', name)     # an alias of a method: its entry
+                if not {pandoc_id(name), make_id(name), pandoc_id(qual)} & ids:
+                    fails.append(f'{rel}: public {kind} {name} has no documentation entry on the page')
+                for p in doc_problems(name, obj, kind): fails.append(f'{rel}: {kind} {name}: {p}')
+            for pre in art.select('div.highlight-python pre, div.highlight-default pre'):       # API signatures
+                t = pre.get_text()
+                if re.match(r'def \w+\(\):', t): fails.append(f'{rel}: a property or class shown as {t.strip()[:40]!r}')
     return fails, {'pages': n_pages, 'figures': n_imgs, 'public names': n_names}
 
 def main():

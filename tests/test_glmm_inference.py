@@ -1,0 +1,127 @@
+"""GLMM inference (nbs/15c_glmm_inference.ipynb) against lme4: tests/reference/glmm/lme4_glmm_inference.json, made by
+make_inference_refs.R there (anova of cbpp with and without period, confint profile and Wald, the GLMM FAQ's Pearson
+overdispersion statistic). lme4's profile intervals interpolate a spline through its profile; ours are found by
+root-finding on the profile itself, so they are compared at 5e-4."""
+import json, warnings
+from pathlib import Path
+
+import numpy as np, pandas as pd
+import pytest
+
+from mixednb import glmer, lmer, load, anova, MixedModelError, MixedModelWarning
+from mixednb.glmm import Gamma
+import mixednb.glmm_inference  # noqa: F401  (patches the methods)
+
+REF = json.loads((Path(__file__).parent / 'reference' / 'glmm' / 'lme4_glmm_inference.json').read_text())
+F1 = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+_C = {}
+
+
+def gm1():
+    if 'gm1' not in _C: _C['gm1'] = glmer(F1, load('cbpp'))
+    return _C['gm1']
+
+
+def test_anova_against_lme4():
+    gm0 = glmer("cbind(incidence, size - incidence) ~ 1 + (1 | herd)", load('cbpp'))
+    a, r = anova(gm0, gm1()), REF['anova']
+    assert len(a) == 2
+    np.testing.assert_allclose(a['npar'], r['npar'])
+    np.testing.assert_allclose(a['deviance'], r['deviance'], rtol=1e-7)
+    np.testing.assert_allclose(a['AIC'], r['AIC'], rtol=1e-7)
+    np.testing.assert_allclose(a['BIC'], r['BIC'], rtol=1e-7)
+    assert a['Chisq'].iloc[1] == pytest.approx(r['Chisq'][1], rel=1e-5)
+    assert a['Pr(>Chisq)'].iloc[1] == pytest.approx(r['p'][1], rel=1e-4)
+    b = gm1().anova(gm0)                                                 # the method, either order
+    np.testing.assert_allclose(b['Chisq'].iloc[1], a['Chisq'].iloc[1])
+
+
+def test_anova_refuses_mixed_kinds():
+    probit = glmer(F1, load('cbpp'), family='binomial(probit)')
+    with pytest.raises(MixedModelError, match='one kind and family'): anova(gm1(), probit)
+    lm = lmer("Reaction ~ Days + (1 | Subject)", load('sleepstudy'), REML=False)
+    with pytest.raises(MixedModelError, match='one kind and family'): anova(gm1(), lm)
+
+
+def test_profile_and_wald_intervals_against_lme4():
+    r = REF['confint']
+    ci = gm1().confint()
+    assert list(ci.index) == r['names'] and list(ci.columns) == ['2.5 %', '97.5 %']
+    np.testing.assert_allclose(ci.iloc[:, 0], r['profile_lower'], atol=5e-4)
+    np.testing.assert_allclose(ci.iloc[:, 1], r['profile_upper'], atol=5e-4)
+    w = gm1().confint(method='Wald')
+    assert list(w.index) == r['wald_names']
+    np.testing.assert_allclose(w.iloc[:, 0], r['wald_lower'], atol=2e-4)
+    np.testing.assert_allclose(w.iloc[:, 1], r['wald_upper'], atol=2e-4)
+
+
+def test_profile_interval_is_where_the_deviance_rises_by_z2():
+    "Independent of lme4: refitting with period2 held at an end of its interval raises −2 log L by z² = 3.84."
+    m = gm1()
+    lo = m.confint(parm=['period2']).iloc[0, 0]
+    cb = load('cbpp')
+    cb = cb.assign(p3=(cb.period == '3').astype(float), p4=(cb.period == '4').astype(float))
+    held = glmer("cbind(incidence, size - incidence) ~ p3 + p4 + (1 | herd)", cb,
+                 offset=np.where(cb.period == '2', lo, 0.0))
+    assert held.objective - m.objective == pytest.approx(3.841459, abs=2e-4)
+
+
+def test_overdispersion_against_the_faq():
+    gp = glmer("TICKS ~ YEAR + scale(HEIGHT) + (1 | BROOD) + (1 | LOCATION)", load('grouseticks'), family='poisson')
+    for m, r in ((gp, REF['overdispersion']), (gm1(), REF['overdispersion_cbpp'])):
+        od = m.overdispersion()
+        assert od['rdf'] == r['rdf']
+        assert od['chisq'] == pytest.approx(r['chisq'], rel=2e-4)
+        assert od['p'] == pytest.approx(r['p'], rel=2e-3)
+    assert 'overdispersed' in gp.overdispersion().attrs['note']
+    with pytest.raises(MixedModelError, match='overdispersion check'):
+        glmer("Reaction ~ Days + (1 | Subject)", load('sleepstudy'), family=Gamma('log')).overdispersion()
+
+
+def test_refit_and_simulate():
+    m = gm1()
+    assert m.refit(m.problem.y).objective == pytest.approx(m.objective, rel=1e-9)
+    S = m.simulate(3, seed=7)
+    assert S.shape == (56, 3) and list(S.index) == list(m.fitted().index)
+    k = S.to_numpy() * m.problem.wt[:, None]
+    assert np.allclose(k, np.round(k)) and (k >= 0).all() and (k <= m.problem.wt[:, None] + 1e-9).all()
+    pd.testing.assert_frame_equal(S, m.simulate(3, seed=7))
+    r = m.refit(S['sim_1'])
+    assert r.is_fitted and r is not m and m.objective == pytest.approx(gm1().objective)
+    with pytest.raises(MixedModelError, match='observations'): m.refit(np.zeros(3))
+
+
+def test_simulated_means_match_the_model():
+    "Poisson: with new random effects, E y = exp(Xβ + σ²/2) for a single scalar term (the lognormal mean)."
+    gp = glmer("TICKS ~ YEAR + (1 | BROOD)", load('grouseticks'), family='poisson')
+    S = gp.simulate(3000, seed=11).to_numpy()
+    eta = gp.predict(re_form=False).to_numpy()
+    expect = np.exp(eta + gp.theta[0] ** 2 / 2)
+    assert np.mean(S.mean(axis=1) / expect) == pytest.approx(1, abs=0.03)
+
+
+def test_bootstrap():
+    m = gm1()
+    b = m.bootstrap(12, seed=5, progress=False)
+    assert b.shape == (12, 5) and list(b.columns) == ['θ1', '(Intercept)', 'period2', 'period3', 'period4']
+    assert b.notna().all().all() and b.attrs['failed'] == 0
+    pd.testing.assert_frame_equal(b, m.bootstrap(12, seed=5, progress=False))
+    ci = m.confint(method='boot', nsim=12, seed=5, progress=False)
+    assert (ci.iloc[:, 0] <= ci.iloc[:, 1]).all()
+
+
+def test_separation_note():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(dict(x=rng.normal(size=120), g=pd.Categorical(np.repeat(np.arange(12), 10).astype(str))))
+    df['y'] = (df.x > 0).astype(float)                                  # x predicts y perfectly
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', MixedModelWarning)
+        m = glmer("y ~ x + (1 | g)", df)
+    assert any('separated' in n for n in m.notes) and 'separated' in str(m.summary())
+    assert not any('separated' in n for n in gm1().notes)
+
+
+def test_bad_arguments():
+    with pytest.raises(MixedModelError, match="method must be"): gm1().confint(method='exact')
+    with pytest.raises(MixedModelError, match="not parameters"): gm1().confint(parm=['period9'])
+    with pytest.raises(MixedModelError, match="level"): gm1().confint(level=1.5)
