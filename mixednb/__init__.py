@@ -15,7 +15,7 @@ from .predict import boot_ci
 from .confint import Profile
 from .summary import Summary
 from .random_effects import RandomEffects
-from . import satterthwaite, diagnostics, plots, display, widgets, kenward_roger, emmeans, mertools, persist, allfit
+from . import satterthwaite, diagnostics, plots, display, widgets, kenward_roger, emmeans, mertools, persist, allfit, bayes   # bayes: PyMC on use
 
 _LAZY = {'glmer': 'glmm', 'glmer_nb': 'glmm', 'GeneralizedLinearMixedModel': 'glmm'}   # name -> module it comes from, imported on first use
 

@@ -238,6 +238,7 @@ def blocks_from(cp: CrossProducts, terms):
     A.xz = [np.vstack([solve_triangular(R0, zxy[:p], trans='T', check_finite=False), zxy[p] - A.beta0 @ zxy[:p]])
             for zxy in cp.zxy]
     A.xx = np.eye(p + 1); A.xx[p, p] = rho ** 2
+    A._zcache = {}                                               # Z's derived values (plans), made from diag and off on first use
     return A
 
 # %% ../nbs/21_dask.ipynb #4c02494a

@@ -336,3 +336,10 @@ def overdispersion(self: GeneralizedLinearMixedModel):
     else: note = f"no evidence of overdispersion (ratio {out.ratio:.2f}, p = {out.p:.2g})"
     out.attrs['note'] = note
     return out
+
+# %% ../nbs/15c_glmm_inference.ipynb #a6034cad
+@patch
+def to_pymc(self: GeneralizedLinearMixedModel, priors=None, batch_size=None):
+    "Not supported yet: the Bayesian twin (`mixednb.bayes`) is built for linear mixed models (`lmer`) only."
+    raise MixedModelError(f"to_pymc: the Bayesian twin is built for linear mixed models (lmer) only; this is a GLMM "
+                          f"(family {self.family.name!r}): not supported yet")
