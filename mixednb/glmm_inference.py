@@ -340,6 +340,15 @@ def overdispersion(self: GeneralizedLinearMixedModel):
 # %% ../nbs/15c_glmm_inference.ipynb #a6034cad
 @patch
 def to_pymc(self: GeneralizedLinearMixedModel, priors=None, batch_size=None):
-    "Not supported yet: the Bayesian twin (`mixednb.bayes`) is built for linear mixed models (`lmer`) only."
+    """Not supported yet: the Bayesian twin (`mixednb.bayes`) is built for linear mixed models (`lmer`) only; this
+    raises `MixedModelError` saying so.
+
+    Parameters
+    ----------
+    priors : dict, optional
+        As for `LinearMixedModel.to_pymc`.
+    batch_size : int, optional
+        As for `LinearMixedModel.to_pymc`.
+    """
     raise MixedModelError(f"to_pymc: the Bayesian twin is built for linear mixed models (lmer) only; this is a GLMM "
                           f"(family {self.family.name!r}): not supported yet")
