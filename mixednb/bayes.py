@@ -36,28 +36,88 @@ def _compiled_by():
 # %% ../nbs/20_bayes.ipynb #11c77074
 @dataclass(frozen=True)
 class Normal:
-    "A normal prior N(mu, sigma²), for a fixed effect."
+    """A normal prior N(mu, sigma²), for a fixed effect.
+
+    Parameters
+    ----------
+    mu : float
+        The mean (default 0).
+    sigma : float
+        The standard deviation (default 1).
+    """
     mu: float = 0.0
     sigma: float = 1.0
     kind = 'fixed effect'
 
 @dataclass(frozen=True)
 class Exponential:
-    "An exponential prior with rate `lam` (mean 1/lam), for a standard deviation."
+    """An exponential prior with rate `lam` (mean 1/lam), for a standard deviation.
+
+    Parameters
+    ----------
+    lam : float
+        The rate λ (default 1).
+    """
     lam: float = 1.0
     kind = 'standard deviation'
-    def dist(self, pm, lam, shape=None): return pm.Exponential.dist(lam=lam, shape=shape)
+    def dist(self, pm, lam, shape=None):
+        """The PyMC distribution of this family (unregistered, for `register_rv` or an LKJ's `sd_dist`).
+
+        Parameters
+        ----------
+        pm : module
+            pymc.
+        lam : float or numpy.ndarray
+            The rate, or one rate per standard deviation (several priors of this family stacked).
+        shape : tuple of int, optional
+            The shape of the variable (None: a scalar).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            ``pm.Exponential.dist(lam=lam, shape=shape)``.
+        """
+        return pm.Exponential.dist(lam=lam, shape=shape)
 
 @dataclass(frozen=True)
 class HalfNormal:
-    "A half-normal prior with scale `sigma`, for a standard deviation."
+    """A half-normal prior with scale `sigma`, for a standard deviation.
+
+    Parameters
+    ----------
+    sigma : float
+        The scale σ (default 1): the standard deviation of the normal folded at 0.
+    """
     sigma: float = 1.0
     kind = 'standard deviation'
-    def dist(self, pm, sigma, shape=None): return pm.HalfNormal.dist(sigma=sigma, shape=shape)
+    def dist(self, pm, sigma, shape=None):
+        """The PyMC distribution of this family (unregistered, for `register_rv` or an LKJ's `sd_dist`).
+
+        Parameters
+        ----------
+        pm : module
+            pymc.
+        sigma : float or numpy.ndarray
+            The scale, or one scale per standard deviation (several priors of this family stacked).
+        shape : tuple of int, optional
+            The shape of the variable (None: a scalar).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            ``pm.HalfNormal.dist(sigma=sigma, shape=shape)``.
+        """
+        return pm.HalfNormal.dist(sigma=sigma, shape=shape)
 
 @dataclass(frozen=True)
 class LKJ:
-    "The LKJ prior on a term's correlation matrix R, density ∝ det(R)^(eta − 1): eta = 1 uniform, larger eta favours small correlations."
+    """The LKJ prior on a term's correlation matrix R, density ∝ det(R)^(eta − 1): eta = 1 uniform, larger eta favours small correlations.
+
+    Parameters
+    ----------
+    eta : float
+        The shape η > 0 (default 2).
+    """
     eta: float = 2.0
     kind = 'correlation'
 
@@ -253,12 +313,16 @@ def fit_advi(self: LinearMixedModel, n=10_000, draws=1000, learning_rate=0.02, b
         Iterations of the optimiser (Adam, `learning_rate`).
     draws : int
         Draws from the fitted approximation.
+    learning_rate : float
+        Adam's step size.
     batch_size : int, optional
         Minibatches of this many rows (see `to_pymc`); default the whole data at each iteration.
     seed : int, optional
         The random seed (initial point, gradient noise, minibatches, draws).
     priors : dict, optional
         Priors replacing the defaults (see `to_pymc`).
+    progressbar : bool
+        PyMC's progress bar.
     callbacks : list, optional
         `pm.fit` callbacks, called as ``f(approx, losses, i)``.
 
@@ -320,6 +384,13 @@ def compare_fixef(self: LinearMixedModel, idata, level=0.95):
 def compare_pars(self: LinearMixedModel, idata, level=0.95):
     """Every parameter by lme4's names (`m.pars`): lmer's estimate beside the posterior's mean, sd and interval.
 
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Draws from the model's twin (`sample_pymc`, `fit_advi`, or `pm.sample` on `to_pymc()`).
+    level : float
+        Coverage of the posterior's equal-tailed interval.
+
     Returns
     -------
     pandas.DataFrame
@@ -348,6 +419,11 @@ def compare_pars(self: LinearMixedModel, idata, level=0.95):
 def compare_ranef(self: LinearMixedModel, idata):
     """Each level's random effects: lmer's conditional mode and sd beside the posterior mean and sd.
 
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Draws from the model's twin (`sample_pymc`, `fit_advi`, or `pm.sample` on `to_pymc()`).
+
     Returns
     -------
     pandas.DataFrame
@@ -368,6 +444,15 @@ def compare_ranef(self: LinearMixedModel, idata):
 @needs_fit
 def plot_compare_fixef(self: LinearMixedModel, idata, level=0.95, ax=None):
     """The fixed effects: lmer's estimate and Wald interval above the posterior mean and interval, one panel each.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Draws from the model's twin (`sample_pymc`, `fit_advi`, or `pm.sample` on `to_pymc()`).
+    level : float
+        Coverage of both intervals (see `compare_fixef`).
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Draw here, one Axes per fixed effect, instead of on a new figure.
 
     Returns
     -------
@@ -392,8 +477,14 @@ def plot_compare_ranef(self: LinearMixedModel, idata, group=None, level=0.95, ax
 
     Parameters
     ----------
+    idata : arviz.InferenceData
+        Draws from the model's twin (`sample_pymc`, `fit_advi`, or `pm.sample` on `to_pymc()`).
     group : str, optional
         lme4's group name (`compare_ranef`'s grpvar; default the first term's).
+    level : float
+        Coverage of the posterior intervals (equal-tailed quantiles of the draws).
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Draw here, one Axes per column of the term, instead of on a new figure.
 
     Returns
     -------
