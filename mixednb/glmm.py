@@ -471,19 +471,6 @@ def _offdiag_maps(terms, off):
         maps[i, j] = lst
     return maps
 
-class _DenseDowndate:
-    """K of a downdate plan (`objective.DowndatePlan.K`) as a dense product: `self @ W.ravel()` is A_i1 W A_j1' at the
-    plan's flat positions, computed as dense (A_i1 W) A_j1' — faster than K's sparse entries when A_i1 is small (VerbAgg's
-    24 items × 316 persons)."""
-    def __init__(self, Ai1, Aj1, p1, flat): self.Ai, self.Aj, self.p1, self.flat = Ai1.toarray(), Aj1.toarray(), p1, flat
-    def __matmul__(self, w):
-        p1, Ai = self.p1, self.Ai
-        if p1 == 1: AW = Ai * w
-        else:
-            W = w.reshape(-1, p1, p1)
-            AW = np.einsum('rlp,lpq->rlq', Ai.reshape(Ai.shape[0], -1, p1), W).reshape(Ai.shape)
-        return (AW @ self.Aj.T).ravel()[self.flat]
-
 def _weighted_pair_values(terms, ij, mp, w, nnz):
     "The stored values of Z_i'WZ_j in the pattern of Z_i'Z_j."
     ti, tj = terms[ij[0]], terms[ij[1]]
@@ -520,9 +507,6 @@ class GlmmProblem:
         self.q = sum(t.q for t in d.terms)
         self._Z0T = [Z_of(t).T.tocsr() for t in d.terms]
         self._maps = _offdiag_maps(d.terms, self.base.off)
-        q1, qs = (d.terms[0].q if d.terms else 0), [t.q for t in d.terms]  # dense downdates where (A_i1 W) A_j1' is cheap
-        self._dense_downdates = all(qs[i] * q1 <= 4_000_000 and qs[i] * q1 * qs[j] <= 50_000_000
-                                    for i in range(1, len(qs)) for j in range(1, i + 1))
 
     def blocks(self, w, X, z):
         """`Blocks` of the penalized least-squares problem with weights w, fixed-effects columns X and response z.
@@ -562,10 +546,8 @@ class GlmmProblem:
         Xyw = Xy * sw[:, None]                                          # Z_w'[Q r] = Z'(√w ∘ [Q r])
         A.xz = [np.asarray((ZT @ Xyw).T) for ZT in self._Z0T]
         A.xx = Xy.T @ Xy
-        A.__dict__['plans'] = self.base.plans
-        A.__dict__['downdates'] = {ij: (_DenseDowndate(A.off[ij[0], 0], A.off[ij[1], 0], self.terms[0].p, P.flat), P.flat)
-                                   for ij, P in self.base.plans.items()} if self._dense_downdates else None
-        if A.__dict__['downdates'] is None: del A.__dict__['downdates']
+        A.__dict__['plans'] = self.base.plans                         # the pattern's plans, shared
+        A._zcache = {}                                                  # values read off these weighted blocks, made on use
         return A
 
     def eta(self, beta, lams, u):
