@@ -100,11 +100,9 @@ def plot_resim(sims, level=0.95, stat='median', ax=None):
         d = d.sort_values(stat, kind='stable')
         c, h = d[stat].to_numpy(), z * d['sd'].to_numpy()
         _caterpillar(a, c, h, len(d) > 100)
-        sig = (c - h > 0) | (c + h < 0)
-        a.errorbar(c[sig], np.flatnonzero(sig), xerr=h[sig], fmt='o', ms=4, color='C3', elinewidth=1.2, zorder=4)
         a.set(title=f"{term} | {g}", xlabel=f"{stat} ± {z:.2f}·sd", yticks=[])
     axs[0].set_ylabel("levels, sorted")
-    if ax is None: fig.suptitle(f"Simulated random effects ({level:.0%} intervals; red: excludes 0)")
+    if ax is None: fig.suptitle(f"Simulated random effects ({level:.0%} intervals)")
     return out
 
 @patch
