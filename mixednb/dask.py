@@ -16,7 +16,7 @@ from .core import MixedModelError, needs_fit
 from .formula import parse_formula, ParsedFormula
 from .rsyntax import evaluate_response, translate, alias
 from .design import (Design, ReTerm, used_columns, model_frame, model_columns, full_rank_columns, grouping_factor,
-                            object_numbers, offset_values, check_contrasts, _with_arguments, _check_rows, WEIGHTS, OFFSET)
+                            object_numbers, offset_values, check_contrasts, _with_arguments, _check_rows, response_values, WEIGHTS, OFFSET)
 from .objective import Blocks, block_crossprod, conditioned_X
 from .optimum import Conditioning
 from .fit import LinearMixedModel
@@ -373,15 +373,8 @@ def _key(frame, factors):
     return pd.Index(frame[factors[0]]) if len(factors) == 1 else pd.MultiIndex.from_frame(frame[list(factors)])
 
 def _response(pf, frame):
-    "y on the partition's rows: numeric and finite, as `response` checks (its variance is checked over all rows)."
-    name = pf.response
-    s = frame[name] if name in frame.columns else pd.Series(evaluate_response(name, frame), index=frame.index)
-    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        raise MixedModelError(f"response '{name}' must be numeric, not {s.dtype}")
-    y = s.to_numpy(dtype=float)
-    if not np.isfinite(y).all():
-        raise MixedModelError(f"response '{name}' is not finite at row {frame.index[~np.isfinite(y)][0]!r} (a log of 0 or a negative number?)")
-    return y
+    "y on the partition's rows, checked as `response_values` checks (its variance is checked over all rows)."
+    return response_values(pf, frame)
 
 def partition_design(part, r: Recipe, need_y=True):
     """One partition's rows as an in-memory `Design` with the model's columns, levels and codes (all of X's columns).

@@ -16,10 +16,10 @@ from .rsyntax import translate, evaluate_response, evaluate_condition, alias, un
 from .formula import parse_formula, ParsedFormula
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'OFFSET', 'CODINGS', 'used_columns', 'model_frame', 'response', 'lme4_name', 'model_columns',
-           'plain_column', 'ColumnSpec', 'full_rank_columns', 'grouping_factor', 'ReTerm', 'theta_positions',
-           'lambda_of', 'Z_of', 'Design', 'term_of', 'check_contrasts', 'as_pandas', 'design', 'object_numbers',
-           'offset_values']
+__all__ = ['WEIGHTS', 'OFFSET', 'CODINGS', 'used_columns', 'model_frame', 'response_values', 'response', 'lme4_name',
+           'model_columns', 'plain_column', 'ColumnSpec', 'full_rank_columns', 'grouping_factor', 'ReTerm',
+           'theta_positions', 'lambda_of', 'Z_of', 'Design', 'term_of', 'check_contrasts', 'as_pandas', 'design',
+           'object_numbers', 'offset_values']
 
 # %% ../nbs/01_design.ipynb #2dca7a40
 def used_columns(pf: ParsedFormula, data: pd.DataFrame):
@@ -87,6 +87,31 @@ def model_frame(pf: ParsedFormula, data, extra=(), na_action='omit'):
     return frame, int((~keep).sum())
 
 # %% ../nbs/01_design.ipynb #241bdee4
+def response_values(pf: ParsedFormula, frame):
+    """The response's values on `frame`'s rows (float), checked numeric and finite (not yet for variance: a part of
+    the rows, as a Dask partition, may be constant).
+
+    Parameters
+    ----------
+    pf : ParsedFormula
+        The parsed formula; its `response` is a column of `frame` or an R expression of columns (`evaluate_response`).
+    frame : pandas.DataFrame
+        The rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        y on those rows; a non-numeric or non-finite response raises `MixedModelError`.
+    """
+    name = pf.response
+    s = frame[name] if name in frame.columns else pd.Series(evaluate_response(name, frame), index=frame.index)
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        raise MixedModelError(f"response '{name}' must be numeric, not {s.dtype}")
+    y = s.to_numpy(dtype=float)
+    if not np.isfinite(y).all():
+        raise MixedModelError(f"response '{name}' is not finite at row {frame.index[~np.isfinite(y)][0]!r} (a log of 0 or a negative number?)")
+    return y
+
 def response(pf: ParsedFormula, frame):
     """The response vector y (float), validated.
 
@@ -102,13 +127,7 @@ def response(pf: ParsedFormula, frame):
     numpy.ndarray
         y, of length n; a non-numeric or constant response raises `MixedModelError`.
     """
-    name = pf.response
-    s = frame[name] if name in frame.columns else pd.Series(evaluate_response(name, frame), index=frame.index)
-    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        raise MixedModelError(f"response '{name}' must be numeric, not {s.dtype}")
-    y = s.to_numpy(dtype=float)
-    if not np.isfinite(y).all():
-        raise MixedModelError(f"response '{name}' is not finite at row {frame.index[~np.isfinite(y)][0]!r} (a log of 0 or a negative number?)")
+    name, y = pf.response, response_values(pf, frame)
     if np.ptp(y) == 0: raise MixedModelError(f"response '{name}' has no variance: every value is {y[0]:g}")
     return y
 
