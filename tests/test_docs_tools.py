@@ -47,3 +47,12 @@ def test_a_name_a_later_cell_shows_keeps_its_assignment():
 def test_an_example_that_assigns_and_shows_nothing_stays():
     cell = "th = m.theta\nx = th * 2"
     assert shown(cell) == [cell]
+
+
+def test_a_test_sharing_a_line_is_cut_out_of_it():
+    assert drop_tests("L = f(2); test_close(L, [1, 2], eps=1e-4)") == "L = f(2)"
+    assert drop_tests("a = 1; test_eq(a, 1); b = 2") == "a = 1; b = 2"
+    assert drop_tests("test_eq(a, 1); b = 2  # c") == "b = 2  # c"
+    assert drop_tests("x = 'é'; assert x") == "x = 'é'"
+    assert drop_tests("try: g()\nexcept ValueError as e: test_eq(type(e), E)\nx = 1") == \
+        "try: g()\nexcept ValueError as e: pass\nx = 1"

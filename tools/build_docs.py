@@ -96,13 +96,28 @@ def drop_tests(src):
     try: tree = ast.parse(src)
     except SyntaxError: return src
     gone, _ = _test_lines(tree.body)
-    if not gone: return src
     # a line that also holds a statement that is not a test stays whole
     compound = (ast.For, ast.While, ast.If, ast.With, ast.Try)
     keepers = {n.lineno - 1 for n in ast.walk(tree)
                if isinstance(n, ast.stmt) and not isinstance(n, compound) and not is_test_stmt(n) and n.lineno - 1 in gone}
     gone -= keepers
-    keep = [l for i, l in enumerate(src.split('\n')) if i not in gone]
+    lines = src.split('\n')
+    # on a kept line, cut out the test statements themselves: `L = f(x); test_close(L, M)` shows `L = f(x)`, and a test
+    # that is the whole body of a clause on its header line (`except E as e: test_eq(...)`) becomes `pass`
+    cuts = sorted(((n.lineno - 1, n.col_offset, n.end_col_offset, n) for n in ast.walk(tree)
+                   if isinstance(n, ast.stmt) and is_test_stmt(n) and n.lineno == n.end_lineno and n.lineno - 1 not in gone),
+                  key=lambda c: (c[0], -c[1]))
+    for i, a, b, n in cuts:
+        l = lines[i].encode()                                      # ast's offsets count UTF-8 bytes
+        head, tail = l[:a].rstrip(), l[b:]
+        if head.endswith(b';'): head, tail = head[:-1].rstrip(), tail
+        elif tail.lstrip().startswith(b';'):
+            tail = tail.lstrip()[1:].lstrip()
+            head = l[:a] if not head.strip() else head + b' '      # the line's indentation, or a space after what precedes
+        elif head.endswith(b':'): tail = b' pass' + tail
+        lines[i] = (head + tail).decode()
+    if lines == src.split('\n') and not gone: return src
+    keep = [l for i, l in enumerate(lines) if i not in gone]
     while keep and not keep[-1].strip(): keep.pop()
     return '\n'.join(keep) if any(l.strip() and not l.strip().startswith('#') for l in keep) else None
 
