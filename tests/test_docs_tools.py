@@ -56,3 +56,10 @@ def test_a_test_sharing_a_line_is_cut_out_of_it():
     assert drop_tests("x = 'é'; assert x") == "x = 'é'"
     assert drop_tests("try: g()\nexcept ValueError as e: test_eq(type(e), E)\nx = 1") == \
         "try: g()\nexcept ValueError as e: pass\nx = 1"
+
+
+def test_a_loop_over_a_reference_that_only_fed_tests_goes():
+    a = "ref = json.load(open('../tests/reference/r.json'))\nfits = {n: fit(n) for n in names}"
+    b = ("for name, r in ref['models'].items():\n    fm, c = fits[name], r['coef']\n    ct = table(fm)\n"
+         "    test_close(ct, c)\ntable(fits['chick'])")
+    assert shown(a, b) == ["fits = {n: fit(n) for n in names}", "table(fits['chick'])"]

@@ -211,6 +211,8 @@ def drop_test_support(sources, originals=None, shows=None):
                 else:
                     support -= names
                     if _literal(st.value): marked[k, st.lineno] = 'typed'   # droppable when a test reads it; what is made from it stays
+            if isinstance(st, ast.For) and _reads(st.iter) & support:          # for r in ref['models']: r is support
+                support |= {n.id for n in ast.walk(st.target) if isinstance(n, ast.Name)}
             if isinstance(st, ast.With) and set().union(*(_reads(i) for i in st.items)) & support:   # redirect_stdout(buf)
                 for b in ast.walk(st):
                     if isinstance(b, ast.stmt) and _binds(b): support |= _binds(b); marked[k, b.lineno] = 'harness'
