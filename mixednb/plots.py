@@ -175,7 +175,9 @@ def _cov(m, group):
 def _coef_unit(m, c):
     "The unit of a coefficient, in the data's terms: the response's for an intercept, else the response's per unit of c."
     y = m.formula.split('~')[0].strip()
-    if getattr(m, 'family', None) is not None: y = f"{y} on the {m.family.link.name} scale"      # a GLMM: the link scale
+    if getattr(m, 'family', None) is not None:                          # a GLMM: the link scale (of cbind's successes)
+        if y.startswith('cbind'): y = y[y.index('(') + 1:].split(',')[0].strip()
+        y = f"{y}, {m.family.link.name} scale"
     return y if c == '(Intercept)' else f"{y} per unit of {c}"
 
 def _coef_label(m, c, cols):

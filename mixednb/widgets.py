@@ -384,7 +384,8 @@ def frames(self: ThetaExplorer, factors=(0.3, 1, 3), dpi=96):
             self.plot(self.m, ax); update_shrinkage(ax, st['model'])
             if ax.get_legend(): ax.get_legend().remove()
         else: self.plot(st['model'], ax)
-        ax.set_title(("θ = θ̂ (the fit)" if f == 1 else f"θ = {f:g} · θ̂") + f"\n{crit} {st['criterion']:.6g}, σ̂ = {st['sigma']:.4g}",
+        sig = '' if getattr(self.m, 'family', None) is not None and not self.m.family.scale else f", σ̂ = {st['sigma']:.4g}"
+        ax.set_title(("θ = θ̂ (the fit)" if f == 1 else f"θ = {f:g} · θ̂") + f"\n{crit} {st['criterion']:.6g}{sig}",
                      fontsize=9)
         ax.tick_params(labelsize=7); ax.xaxis.label.set_size(8); ax.yaxis.label.set_size(8)
     h, l = fig.axes[0].get_legend_handles_labels()
