@@ -63,7 +63,7 @@ def _header_html(m, ddf):
     title = f'Linear mixed model fit by {how}{sub}'
     if getattr(m, 'family', None) is not None:                          # a GLMM: its approximation, family and link
         k = m._fit.nAGQ
-        how = 'Laplace approximation' if k == 1 else 'nAGQ = 0' if k == 0 else f'adaptive Gauss–Hermite quadrature, nAGQ = {k}'
+        how = 'Laplace approximation' if k == 1 else f'adaptive Gauss–Hermite quadrature, nAGQ = {k}'   # as lme4 (nAGQ = 0 too)
         title = (f'Generalized linear mixed model fit by maximum likelihood ({how}) <span style="{_MUTED};font-weight:400">'
                  f'· family {_e(m.family.name)} ({_e(m.family.link.name)} link) · Wald z tests</span>')
     out = [f'<div style="font-size:1.12em;font-weight:600">{title}</div>',
