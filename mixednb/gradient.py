@@ -10,14 +10,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
-from .objective import first_column, first_product, Scattered, times_blocks, _dense_blocks
-from scipy.linalg.lapack import dtrtri, dlauum
+from .objective import first_column, first_product, Scattered, times_blocks, _dense_blocks, small_chol, small_tri_inv
+from scipy.linalg.lapack import dtrtri, dlauum, dpotrf
 from .core import MixedModelError
 from .design import theta_positions
 
 # %% auto #0
 __all__ = ['level_blocks', 'selected_inverse', 'scalar_ldL2_grad', 'gradient', 'dense_gradient_fits', 'GradientWorkspace',
-           'criterion_and_gradient']
+           'OneTerm', 'criterion_and_gradient']
 
 # %% ../nbs/02b_gradient.ipynb #08294b55
 def _Ablock(A, i, j):
@@ -248,6 +248,17 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     return g + (n - p) * dr2 / pwrss(L)
 
 # %% ../nbs/02b_gradient.ipynb #56a3c86f
+def _weighted_inverse(R, sw):
+    """R⁻ᵀWR⁻¹ for the lower-triangular R and W^½ = `sw` (a column): T = W^½R⁻¹ by `dtrtri`, then T'T by `dlauum`
+    and its lower triangle mirrored, or by one product for R up to 128 rows (fewer calls: the small models' case)."""
+    Ri, info = dtrtri(R, lower=1)
+    if info != 0: raise MixedModelError(f"the factor's block R cannot be inverted (LAPACK info {info})")
+    T = sw * Ri
+    if len(R) <= 128: return T.T @ T
+    S, info = dlauum(T, lower=1)
+    S += np.tril(S, -1).T
+    return S
+
 def _lam_rows(M, lams, offs, out):
     "Λ̃M into `out`: the rows of each later term t (at offs[t]) times its λ_t level by level, the Q/y rows as they are."
     end = offs[-1][1] if offs else 0
@@ -335,10 +346,7 @@ class GradientWorkspace:
             for j, (c, e) in enumerate(self.offs[:i], 1): R[a:b, c:e] = dense(L[i, j])
             R[qr:, a:b] = L['X', i]
         LR1[qr:], R[qr:, qr:] = L['X', 0], L['X', 'X']
-        Ri, info = dtrtri(R, lower=1)
-        if info != 0: raise MixedModelError(f"the factor's block R cannot be inverted (LAPACK info {info})")
-        S, info = dlauum(self.sw * Ri, lower=1)                                 # S_RR's lower triangle
-        S += np.tril(S, -1).T
+        S = _weighted_inverse(R, self.sw)
         Dinv = L[0, 0].inv
         E = times_blocks(LR1, Dinv)
         SR1 = S @ E; np.negative(SR1, out=SR1)
@@ -355,6 +363,73 @@ class GradientWorkspace:
                 G.append(g + (self.Ab1[j - 1] @ SL[c:e].reshape(lj, pj, -1).transpose(0, 2, 1)).sum(0))
         return 2 * np.concatenate([g[pos] for g, pos in zip(G, self.pos)])
 
+# %% ../nbs/02b_gradient.ipynb #11b00723
+class OneTerm:
+    """The criterion (`f`) and its gradient (`g`) of a model with one random-effects term, sharing the factor.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks (one term).
+    reml : bool
+        REML criterion (True) or deviance (False).
+    """
+    def __init__(self, A: Blocks, reml=True):
+        if len(A.terms) != 1: raise ValueError(f"OneTerm is for models with one random-effects term, not {len(A.terms)}")
+        t, pX = A.terms[0], A.p
+        self.p, self.l, self.A11, self.xz, self.xx = t.p, t.nlev, A.diag[0], A.xz[0], A.xx
+        self.at, self.lam, self.I = positions(t.p), np.zeros((t.p, t.p)), np.eye(t.p)
+        nu = A.n - pX if reml else A.n
+        self.w = np.r_[np.full(pX, 1.0 if reml else 0.0), nu]                  # weights of 2 log L_jj in the Q/y block
+        self.sw = np.sqrt(self.w)[:, None]
+        self.const = nu * (1 + np.log(2 * np.pi / nu)) - A.ldW + (2 * np.log(np.diag(A.R0)).sum() if reml and pX else 0.0)
+        self.theta = None
+
+    def f(self, theta):
+        """The criterion at θ (as `criterion(update_L(A, θ), …)`); the factor is kept for `g`.
+
+        Parameters
+        ----------
+        theta : array-like
+            θ.
+
+        Returns
+        -------
+        float
+        """
+        theta = np.array(theta, float)
+        lam = self.lam; lam[self.at] = theta
+        M = lam.T @ self.A11 @ lam; M += self.I
+        D = small_chol(M)
+        Di = small_tri_inv(D)
+        Lx = times_blocks(self.xz, lam @ Di.transpose(0, 2, 1))
+        Lxx, info = dpotrf(self.xx - Lx @ Lx.T, lower=1, clean=1, overwrite_a=1)
+        if info != 0: raise MixedModelError(f"the fixed-effects block [X y] is not positive definite (LAPACK info {info})")
+        self.theta, self.Di, self.Lx, self.Lxx = theta, Di, Lx, Lxx
+        return float(self.const + 2 * (np.log(np.diagonal(D, axis1=1, axis2=2)).sum() + self.w @ np.log(np.diagonal(Lxx))))
+
+    def g(self, theta):
+        """The gradient at θ, from `f`'s factor when θ is the one `f` saw last.
+
+        Parameters
+        ----------
+        theta : array-like
+            θ.
+
+        Returns
+        -------
+        np.ndarray
+        """
+        if self.theta is None or not np.array_equal(self.theta, theta): self.f(theta)
+        lam, Di, (l, p) = self.lam, self.Di, (self.l, self.p)
+        S = _weighted_inverse(self.Lxx, self.sw)                                  # S_RR = L_XX⁻ᵀ W L_XX⁻¹
+        E = times_blocks(self.Lx, Di)
+        SR1 = S @ E
+        m = len(S)
+        S11 = Di.transpose(0, 2, 1) @ Di + E.reshape(m, l, p).transpose(1, 2, 0) @ SR1.reshape(m, l, p).transpose(1, 0, 2)
+        G = (self.A11 @ (lam @ S11)).sum(0) - self.xz.reshape(-1, p).T @ SR1.reshape(-1, p)
+        return 2 * G[self.at]
+
 # %% ../nbs/02b_gradient.ipynb #91f0a074
 def criterion_and_gradient(A: Blocks, reml=True):
     """The criterion and its gradient as functions of θ that share the factor at the θ last evaluated.
@@ -369,10 +444,13 @@ def criterion_and_gradient(A: Blocks, reml=True):
     Returns
     -------
     (callable, callable)
-        f(θ), the criterion, and g(θ), its gradient (using f's factor when θ is the one f saw last): by a
-        `GradientWorkspace` (made at the first gradient) where `dense_gradient_fits`, else by `gradient`.
+        f(θ), the criterion, and g(θ), its gradient (using f's factor when θ is the one f saw last): `OneTerm`'s for
+        one term, else by a `GradientWorkspace` (made at the first gradient) where `dense_gradient_fits`, else by `gradient`.
     """
     k, fits, last, ws = len(A.terms), dense_gradient_fits(A), [None, None], []
+    if k == 1:
+        one = OneTerm(A, reml)
+        return one.f, one.g
     def f(theta):
         theta = np.array(theta, float)
         L = update_L(A, theta, keep_products=not fits)
