@@ -269,7 +269,7 @@ def _lam_rows(M, lams, offs, out):
         else: np.matmul(lam, M[a:b].reshape(-1, p, M.shape[1]), out=out[a:b].reshape(-1, p, M.shape[1]))
     return out
 
-def dense_gradient_fits(A: Blocks, limit=5e7):
+def dense_gradient_fits(A: Blocks, limit=1e7):
     """Whether `GradientWorkspace` suits the model: a vector-valued term or a single term, and its dense arrays
     (q_R × q, q_R = the later terms' columns + p + 1) at most `limit` numbers.
 
