@@ -95,3 +95,27 @@ def test_criterion_and_gradient_paths():
     assert dense_gradient_fits(Blocks(design("y ~ x1 + (x1 | g) + (x2 | h)", DATA)))
     assert not dense_gradient_fits(Blocks(design("y ~ x1 + (1 | g) + (1 | h)", DATA)))   # scalar terms: traces
     assert not dense_gradient_fits(Blocks(design("y ~ x1 + (x1 | g) + (x2 | h)", DATA)), limit=100)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_workspace_on_every_first_term_update_kind(weighted):
+    """`test_block_paths`' designs with a vector-valued term, the first term's update forced dense and sparse (L_i1 then
+    dense from the evaluation, or sparse and made dense here): the same gradient, equal to central differences of the
+    dense formula (V = I + ZΛΛ'Z', nothing shared with the blocks)."""
+    from test_block_paths import FORMULAS as BP_FORMULAS, data, force, dense_criterion, random_theta
+    df = data(4)
+    for f in BP_FORMULAS:
+        d = design(f, df, weights='w' if weighted else None)
+        if not any(t.p > 1 for t in d.terms): continue
+        th = random_theta(d, np.random.default_rng(9))
+        w = df.w.to_numpy() if weighted else None
+        h = 1e-5
+        num = np.array([(dense_criterion(d, th + h * e, True, w) - dense_criterion(d, th - h * e, True, w)) / (2 * h) for e in np.eye(len(th))])
+        got = {}
+        for kind in ('dense', 'sparse'):
+            A = Blocks(d); force(A, kind)
+            L = update_L(A, th)
+            assert (kind == 'dense') == bool(L.first), (f, kind)
+            got[kind] = GradientWorkspace(A)(L, lambdas(A.terms, th))
+        np.testing.assert_allclose(got['sparse'], got['dense'], rtol=0, atol=1e-10 * np.abs(got['dense']).max(), err_msg=f)
+        np.testing.assert_allclose(got['dense'], num, rtol=0, atol=1e-5 * max(1.0, np.abs(num).max()), err_msg=f)
