@@ -556,7 +556,7 @@ def first_column(A, i, lam_i, B1):
     D, (pi, p1) = A.first_dense[i], (P.pi, P.p1)               # dense: Λ_i'A_i1 by rows, then B₁ level by level
     Ld = D * lam_i[0, 0] if pi == 1 else (lam_i.T @ D.reshape(-1, pi, D.shape[1])).reshape(D.shape)
     if p1 == 1: Ld = Ld * B1[:, 0, 0]
-    else: Ld = (Ld.reshape(D.shape[0], P.l1, p1).transpose(1, 0, 2) @ B1).transpose(1, 0, 2).reshape(D.shape)
+    else: Ld = times_blocks(Ld, B1)
     return sp.csr_matrix((Ld.ravel()[P.flat], P.indices, P.indptr), shape=P.shape), Ld, w
 
 # %% ../nbs/02_objective.ipynb #577a03e1
@@ -646,6 +646,8 @@ def Lambda(term, lam):
     return blockdiag(np.broadcast_to(lam, (term.nlev, term.p, term.p)))
 
 # %% ../nbs/02_objective.ipynb #56fb2ec5
+_NUMPY2 = int(np.__version__.split('.')[0]) >= 2              # numpy 2's batched LAPACK calls are cheap (see above)
+
 def small_chol(M):
     """The lower Cholesky factors of the (ℓ, p, p) symmetric blocks M, all at once.
 
@@ -657,7 +659,7 @@ def small_chol(M):
     Returns
     -------
     np.ndarray
-        The (ℓ, p, p) lower-triangular factors (numpy's `cholesky` for p > 3).
+        The (ℓ, p, p) lower-triangular factors (numpy's `cholesky` for p > 3, and with numpy 2 for ℓ ≤ 256).
 
     Raises
     ------
@@ -665,7 +667,7 @@ def small_chol(M):
         If a block is not positive definite.
     """
     p = M.shape[-1]
-    if p > 3: return np.linalg.cholesky(M)
+    if p > 3 or (_NUMPY2 and M.shape[0] <= 256): return np.linalg.cholesky(M)
     L = np.zeros_like(M)
     for j in range(p):
         d = M[:, j, j] - (L[:, j, :j] ** 2).sum(-1)
@@ -991,7 +993,10 @@ def times_blocks(M, B):
     p = B.shape[-1]
     if p == 1: return M * (B.reshape(-1) if B.ndim == 3 else B[0, 0])
     r = M.shape[0]
-    return (M.reshape(r, -1, 1, p) @ B).reshape(r, -1)
+    if B.ndim == 2: return (M.reshape(-1, p) @ B).reshape(r, -1)             # one λ: a single product
+    out = np.empty((r, B.shape[0], p))                                      # level by level: ℓ products r × p by p × p,
+    np.matmul(M.reshape(r, -1, p).transpose(1, 0, 2), B, out=out.transpose(1, 0, 2))   # written in place (no copy back)
+    return out.reshape(r, -1)
 
 # %% ../nbs/02_objective.ipynb #e529a987
 def _sub(M, Lim, Ljm):
@@ -1029,10 +1034,14 @@ class Factor(dict):
     products : dict or None
         (i, j) → the first term's update L_i1L_j1' of two later terms (dense or CSR), kept when `update_L` is asked to
         (blocks up to 10⁷ entries) so that the gradient at the same θ need not make them again; None otherwise.
+    first : dict
+        i → L_i1 as a dense array, for the later terms whose downdate plan is dense (the evaluation makes it anyway;
+        the gradient reads it instead of the sparse L[i, 0]).
     """
     R0: np.ndarray = None
     ldW: float = 0.0
     products: dict = None
+    first: dict = None
 
 # %% ../nbs/02_objective.ipynb #92f1bf34
 def _lam_off(A, i, j, lams):
@@ -1076,6 +1085,7 @@ def update_L(A: Blocks, theta, keep_products=False):
             L[0, 0], B1, W = _first_block(A, t, lams[0])
             F = {i: first_column(A, i, lams[i], B1) for i in range(1, k)}       # L_i1: (sparse, dense or None)
             for i in range(1, k): L[i, 0] = F[i][0]
+            L.first = {i: F[i][1] for i in range(1, k) if F[i][1] is not None}
             L['X', 0] = times_blocks(A.xz[0], B1)
             continue
         L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F, L.products)
