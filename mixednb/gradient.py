@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
-from .objective import first_column, first_product, Scattered
+from .objective import first_column, first_product, Scattered, amalgamated, Amalgamated
 from .core import MixedModelError
 from .design import theta_positions
 
@@ -187,7 +187,11 @@ def _G_diag(A, C, Lam, lams, terms):
     return out
 
 def _theta_sum(blocks, terms):
-    "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t."
+    "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t; `Amalgamated` terms say where θ_k is."
+    if terms and isinstance(terms[0], Amalgamated):
+        out = np.empty(sum(t.ntheta for t in terms))
+        for t, M in zip(terms, blocks): out[t.at] = M.sum(0)[t.cols, t.rows]
+        return out
     return np.concatenate([M.sum(0)[positions(t.p)[::-1]] for t, M in zip(terms, blocks)])
 
 def _back_solve(L, k, R):
@@ -229,6 +233,7 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     numpy.ndarray
         ∂d/∂θ, one entry per element of θ.
     """
+    A = amalgamated(A)                                       # terms on one grouping factor: one block (02_objective)
     theta, terms = np.asarray(theta, float), A.terms
     k, n, p = len(terms), A.n, A.p
     L = update_L(A, theta) if L is None else L
