@@ -47,8 +47,8 @@ def level_blocks(D, S, p):
     ----------
     D : numpy.ndarray
         A dense r × ℓp matrix.
-    S : scipy.sparse matrix
-        A sparse r × ℓp matrix.
+    S : scipy.sparse matrix or numpy.ndarray
+        A sparse r × ℓp matrix (or a dense one, from `_filled`).
     p : int
         The block size (the term's columns).
 
@@ -57,12 +57,19 @@ def level_blocks(D, S, p):
     numpy.ndarray
         (ℓ, p, p): block ℓ of D'S, rows and columns ℓp … ℓp + p − 1.
     """
+    if isinstance(S, np.ndarray):                                  # dense S (`_filled`): ℓ small products at once
+        r, l = S.shape[0], S.shape[1] // p
+        return D.reshape(r, l, p).transpose(1, 2, 0) @ S.reshape(r, l, p).transpose(1, 0, 2)
     S = S.tocoo()
     lev, b, l = S.col // p, S.col % p, S.shape[1] // p
     out = np.zeros(l * p * p)
     for a in range(p):
         out += np.bincount(lev * p * p + a * p + b, weights=D[S.row, lev * p + a] * S.data, minlength=l * p * p)
     return out.reshape(l, p, p)
+
+def _filled(S):
+    "S as a dense array when its stored entries fill a quarter of it or more (BLAS and batched products beat sparse ones there), else S."
+    return S.toarray() if sp.issparse(S) and 4 * S.nnz >= S.shape[0] * S.shape[1] else S
 
 def selected_inverse(L, k):
     """The blocks of C = (L_Z L_Z')⁻¹ the gradient needs, by Takahashi's recurrence.
@@ -87,10 +94,11 @@ def selected_inverse(L, k):
         C[j, j] = (Cjj + Cjj.T) / 2
     D = inv_L(L[0, 0])
     p = D.d.shape[1]
+    L1 = {m: _filled(L[m, 0]) for m in range(1, k)}                 # L_m1, dense where its pattern is (amalgamated terms)
     for i in range(1, k):
-        Ci0 = -sum(dense(L[m, 0].T @ _sym(C, i, m).T).T for m in range(1, k))
+        Ci0 = -sum(dense(L1[m].T @ _sym(C, i, m).T).T for m in range(1, k))
         C[i, 0] = dense(D.tosparse().T @ Ci0.T).T
-    acc = sum((level_blocks(C[m, 0], L[m, 0], p) for m in range(1, k)), np.zeros_like(D.d))
+    acc = sum((level_blocks(C[m, 0], L1[m], p) for m in range(1, k)), np.zeros_like(D.d))
     C[0, 0] = (D.d.transpose(0, 2, 1) - acc) @ D.d
     return C
 
@@ -177,12 +185,14 @@ def _G_diag(A, C, Lam, lams, terms):
     for t, tt in enumerate(terms):
         if t == 0:
             g = C[0, 0] @ (lams[0].T @ A.diag[0])
-            for s in range(1, k): g = g + level_blocks(C[s, 0], (Lam[s].T @ A.off[s, 0]).tocsr(), tt.p)
+            for s in range(1, k): g = g + level_blocks(C[s, 0], _filled((Lam[s].T @ A.off[s, 0]).tocsr()), tt.p)
         else:
-            G = dense((A.off[t, 0] @ Lam[0]) @ C[t, 0].T).T
+            M = _filled(A.off[t, 0] @ Lam[0])                        # A_t1Λ₁; dense: only its diagonal blocks of C_t1(A_t1Λ₁)' below
+            G = 0 if isinstance(M, np.ndarray) else dense(M @ C[t, 0].T).T
             for s in range(1, k): G = G + _sym(C, t, s) @ dense(Lam[s].T @ _Ablock(A, s, t))
             idx = np.arange(tt.nlev)
             g = G.reshape(tt.nlev, tt.p, tt.nlev, tt.p)[idx, :, idx, :]
+            if isinstance(M, np.ndarray): g = g + C[t, 0].reshape(tt.nlev, tt.p, -1) @ M.reshape(tt.nlev, tt.p, -1).transpose(0, 2, 1)
         out.append(g)
     return out
 
