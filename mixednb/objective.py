@@ -67,7 +67,11 @@ class Blocks:
         R₀, upper triangular with a positive diagonal: X = Q R₀ with Q'Q = I.
     beta0 : np.ndarray
         β₀, the least-squares fit of y on X, by which y is shifted.
+    amalgamate : bool
+        True (the class's default): the factor takes terms on one grouping factor as one block (`amalgamated`); set
+        False on an instance to factor each term as its own block.
     """
+    amalgamate = True
     def __init__(self, d: Design):
         self.sw = None if d.w is None else np.sqrt(d.w)                                # see "Prior weights" below
         self.offset = d.offset                                                         # known part of Xβ: y − offset is fitted
@@ -1443,7 +1447,8 @@ def u_hat(L, k):
     L : dict
         The blocks of the factor, from `update_L`.
     k : int
-        The number of random-effects terms.
+        The number of random-effects terms: the model's (when L's are amalgamated, `L.terms`, each merged term's values
+        are split back into its terms'), or L's own.
 
     Returns
     -------
@@ -1477,7 +1482,8 @@ def cond_cov_u(L, k, terms):
     L : dict
         The blocks of the factor, from `update_L`.
     k : int
-        The number of random-effects terms.
+        The number of random-effects terms: the model's (when L's are amalgamated, `L.terms`, each merged term's values
+        are split back into its terms'), or L's own.
     terms : list of ReTerm
         The terms, in L's order.
 
