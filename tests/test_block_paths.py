@@ -162,3 +162,30 @@ def test_double_bar_is_the_correlated_term_with_zero_correlation():
         assert O.objective(A2, th) == pytest.approx(O.objective(A3, [th[0], 0.0, th[1], th[2]]), rel=1e-10)
     L2, L3 = O.update_L(A2, np.ones(3)), O.update_L(A3, np.ones(4))
     assert {k: (O.block_kind(B), B.shape) for k, B in L2.items()} == {k: (O.block_kind(B), B.shape) for k, B in L3.items()}
+
+
+@pytest.mark.parametrize('f', ["y ~ x + (x||a) + (1|b)", "y ~ x + (1 + x|a) + (1|b) + (0 + z|b) + (1|c)"])
+def test_amalgamated_factor_gives_each_terms_modes_and_conditional_variances(f):
+    """û and Var(u|y)/σ² per model term from the amalgamated factor equal those of the factor with one block per term
+    (`u_hat`, `cond_cov_u` split the merged blocks back), and the dense formulas: û = Λ'Z'V⁻¹r, (Λ'Z'ZΛ + I)⁻¹."""
+    d = design(f, data(13))
+    A, S = O.Blocks(d), O.Blocks(d)
+    S.amalgamate = False
+    th = random_theta(d, np.random.default_rng(4))
+    La, Ls = O.update_L(A, th), O.update_L(S, th)
+    assert len(La.terms) < len(d.terms) == len(Ls.terms)
+    k = len(d.terms)
+    for ua, us in zip(O.u_hat(La, k), O.u_hat(Ls, k)): np.testing.assert_allclose(ua, us, rtol=1e-9, atol=1e-12)
+    for ca, cs in zip(O.cond_cov_u(La, k, d.terms), O.cond_cov_u(Ls, k, d.terms)): np.testing.assert_allclose(ca, cs, rtol=1e-9, atol=1e-12)
+    Z, Lam = d.Z.toarray(), d.Lambda(th).toarray()                       # dense, nothing shared with the blocks
+    ZL = Z @ Lam
+    V = np.eye(d.n) + ZL @ ZL.T
+    Vi = np.linalg.inv(V)
+    beta = np.linalg.solve(d.X.T @ Vi @ d.X, d.X.T @ Vi @ d.y)
+    u = ZL.T @ Vi @ (d.y - d.X @ beta)
+    np.testing.assert_allclose(np.concatenate(O.u_hat(La, k)), u, rtol=1e-8, atol=1e-10)
+    Ci = np.linalg.inv(ZL.T @ ZL + np.eye(d.q))
+    off = np.r_[0, np.cumsum([t.q for t in d.terms])]
+    for j, (t, c) in enumerate(zip(d.terms, O.cond_cov_u(La, k, d.terms))):
+        blk = Ci[off[j]:off[j + 1], off[j]:off[j + 1]].reshape(t.nlev, t.p, t.nlev, t.p)
+        np.testing.assert_allclose(c, blk[np.arange(t.nlev), :, np.arange(t.nlev), :], rtol=1e-8, atol=1e-12)
