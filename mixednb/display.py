@@ -11,7 +11,7 @@ import numpy as np, pandas as pd
 import scipy.sparse as sp
 from .fit import LinearMixedModel, _group_names
 from .design import Design, theta_positions
-from .objective import lambdas, blockdiag, block_kind, dense
+from .objective import lambdas, blockdiag, block_kind, dense, Amalgamated
 from .summary import Table, resid_table, re_table, fe_table, corr_table
 from fastcore.basics import patch
 from .core import needs_fit
@@ -446,9 +446,15 @@ plot_Lambda = LinearMixedModel.plot_Lambda   # also a function, of a model or a 
 # %% ../nbs/13_display.ipynb #1c91d0c9
 _KINDS = {'block-diagonal': '#4C72B0', 'sparse': '#DD8452', 'dense': '#C44E52', 'X|y rows': '#55A868'}
 
+def _l_terms(m):
+    "The terms of L's block rows and their names: terms on one grouping factor are one block (`objective.amalgamated`)."
+    T, names = getattr(m.L, 'terms', None), _group_names(m.design.terms)
+    if T and isinstance(T[0], Amalgamated): return T, [names[t.parts[0][0]] for t in T]
+    return m.design.terms, names
+
 def _l_blocks(m):
     "(row block, column block, kind, block) for each stored block of L; block index k is the X|y row."
-    k, out = len(m.design.terms), []
+    k, out = len(_l_terms(m)[0]), []
     for key, B in m.L.items():
         i, j = (k if x == 'X' else x for x in key)
         kind = 'X|y rows' if i == k else block_kind(B)
@@ -497,7 +503,8 @@ def plot_L_blocks(self: LinearMixedModel, ax=None, max_q=300):
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Rectangle, Patch
     d = self.design
-    names, sizes = _group_names(d.terms) + ['X|y'], [t.q for t in d.terms] + [d.p + 1]
+    T, names = _l_terms(self)
+    names, sizes = names + ['X|y'], [t.q for t in T] + [d.p + 1]
     small = sum(sizes) <= max_q
     ax, out = _axes(ax, (6.5, 6.2))
     e = np.r_[0, np.cumsum(sizes if small else _widths(sizes))]

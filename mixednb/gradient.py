@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
 from .objective import first_column, first_product, Scattered, times_blocks, _dense_blocks, small_chol, small_tri_inv
+from .objective import amalgamated, Amalgamated
 from scipy.linalg.lapack import dtrtri, dlauum, dpotrf
 from .core import MixedModelError
 from .design import theta_positions
@@ -49,8 +50,8 @@ def level_blocks(D, S, p):
     ----------
     D : numpy.ndarray
         A dense r × ℓp matrix.
-    S : scipy.sparse matrix
-        A sparse r × ℓp matrix.
+    S : scipy.sparse matrix or numpy.ndarray
+        A sparse r × ℓp matrix (or a dense one, from `_filled`).
     p : int
         The block size (the term's columns).
 
@@ -59,12 +60,19 @@ def level_blocks(D, S, p):
     numpy.ndarray
         (ℓ, p, p): block ℓ of D'S, rows and columns ℓp … ℓp + p − 1.
     """
+    if isinstance(S, np.ndarray):                                  # dense S (`_filled`): ℓ small products at once
+        r, l = S.shape[0], S.shape[1] // p
+        return D.reshape(r, l, p).transpose(1, 2, 0) @ S.reshape(r, l, p).transpose(1, 0, 2)
     S = S.tocoo()
     lev, b, l = S.col // p, S.col % p, S.shape[1] // p
     out = np.zeros(l * p * p)
     for a in range(p):
         out += np.bincount(lev * p * p + a * p + b, weights=D[S.row, lev * p + a] * S.data, minlength=l * p * p)
     return out.reshape(l, p, p)
+
+def _filled(S):
+    "S as a dense array when its stored entries fill a quarter of it or more (BLAS and batched products beat sparse ones there), else S."
+    return S.toarray() if sp.issparse(S) and 4 * S.nnz >= S.shape[0] * S.shape[1] else S
 
 def selected_inverse(L, k):
     """The blocks of C = (L_Z L_Z')⁻¹ the gradient needs, by Takahashi's recurrence.
@@ -89,10 +97,11 @@ def selected_inverse(L, k):
         C[j, j] = (Cjj + Cjj.T) / 2
     D = inv_L(L[0, 0])
     p = D.d.shape[1]
+    L1 = {m: _filled(L[m, 0]) for m in range(1, k)}                 # L_m1, dense where its pattern is (amalgamated terms)
     for i in range(1, k):
-        Ci0 = -sum(dense(L[m, 0].T @ _sym(C, i, m).T).T for m in range(1, k))
+        Ci0 = -sum(dense(L1[m].T @ _sym(C, i, m).T).T for m in range(1, k))
         C[i, 0] = dense(D.tosparse().T @ Ci0.T).T
-    acc = sum((level_blocks(C[m, 0], L[m, 0], p) for m in range(1, k)), np.zeros_like(D.d))
+    acc = sum((level_blocks(C[m, 0], L1[m], p) for m in range(1, k)), np.zeros_like(D.d))
     C[0, 0] = (D.d.transpose(0, 2, 1) - acc) @ D.d
     return C
 
@@ -179,17 +188,23 @@ def _G_diag(A, C, Lam, lams, terms):
     for t, tt in enumerate(terms):
         if t == 0:
             g = C[0, 0] @ (lams[0].T @ A.diag[0])
-            for s in range(1, k): g = g + level_blocks(C[s, 0], (Lam[s].T @ A.off[s, 0]).tocsr(), tt.p)
+            for s in range(1, k): g = g + level_blocks(C[s, 0], _filled((Lam[s].T @ A.off[s, 0]).tocsr()), tt.p)
         else:
-            G = dense((A.off[t, 0] @ Lam[0]) @ C[t, 0].T).T
+            M = _filled(A.off[t, 0] @ Lam[0])                        # A_t1Λ₁; dense: only its diagonal blocks of C_t1(A_t1Λ₁)' below
+            G = 0 if isinstance(M, np.ndarray) else dense(M @ C[t, 0].T).T
             for s in range(1, k): G = G + _sym(C, t, s) @ dense(Lam[s].T @ _Ablock(A, s, t))
             idx = np.arange(tt.nlev)
             g = G.reshape(tt.nlev, tt.p, tt.nlev, tt.p)[idx, :, idx, :]
+            if isinstance(M, np.ndarray): g = g + C[t, 0].reshape(tt.nlev, tt.p, -1) @ M.reshape(tt.nlev, tt.p, -1).transpose(0, 2, 1)
         out.append(g)
     return out
 
 def _theta_sum(blocks, terms):
-    "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t."
+    "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t; `Amalgamated` terms say where θ_k is."
+    if terms and isinstance(terms[0], Amalgamated):
+        out = np.empty(sum(t.ntheta for t in terms))
+        for t, M in zip(terms, blocks): out[t.at] = M.sum(0)[t.cols, t.rows]
+        return out
     return np.concatenate([M.sum(0)[positions(t.p)[::-1]] for t, M in zip(terms, blocks)])
 
 def _back_solve(L, k, R):
@@ -231,6 +246,7 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     numpy.ndarray
         ∂d/∂θ, one entry per element of θ.
     """
+    A = amalgamated(A)                                       # terms on one grouping factor: one block (02_objective)
     theta, terms = np.asarray(theta, float), A.terms
     k, n, p = len(terms), A.n, A.p
     L = update_L(A, theta) if L is None else L
