@@ -286,8 +286,9 @@ def _lam_rows(M, lams, offs, out):
     return out
 
 def dense_gradient_fits(A: Blocks, limit=1e7):
-    """Whether `GradientWorkspace` suits the model: a vector-valued term or a single term, and its dense arrays
-    (q_R × q, q_R = the later terms' columns + p + 1) at most `limit` numbers.
+    """Whether `GradientWorkspace` suits the model: a vector-valued term or a single term, no terms amalgamated into
+    one block (`amalgamated`; the general `gradient` reads those), and its dense arrays (q_R × q, q_R = the later
+    terms' columns + p + 1) at most `limit` numbers.
 
     Parameters
     ----------
@@ -300,6 +301,7 @@ def dense_gradient_fits(A: Blocks, limit=1e7):
     -------
     bool
     """
+    if amalgamated(A) is not A: return False        # its λ of merged terms is block-diagonal: the general gradient reads it
     qs = [t.q for t in A.terms]
     qR = sum(qs[1:]) + A.p + 1
     return (len(qs) == 1 or any(t.p > 1 for t in A.terms)) and qR * (qs[0] + qR) <= limit

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mixednb.design import design
-from mixednb.objective import Blocks, update_L, lambdas, objective, criterion
+from mixednb.objective import Blocks, update_L, lambdas, objective, criterion, amalgamated
 from mixednb.gradient import gradient, GradientWorkspace, OneTerm, criterion_and_gradient, dense_gradient_fits
 
 
@@ -107,6 +107,8 @@ def test_workspace_on_every_first_term_update_kind(weighted):
     for f in BP_FORMULAS:
         d = design(f, df, weights='w' if weighted else None)
         if not any(t.p > 1 for t in d.terms): continue
+        A0 = Blocks(d)
+        if amalgamated(A0) is not A0: continue          # merged terms: routed to `gradient` (test below)
         th = random_theta(d, np.random.default_rng(9))
         w = df.w.to_numpy() if weighted else None
         h = 1e-5
@@ -119,3 +121,22 @@ def test_workspace_on_every_first_term_update_kind(weighted):
             got[kind] = GradientWorkspace(A)(L, lambdas(A.terms, th))
         np.testing.assert_allclose(got['sparse'], got['dense'], rtol=0, atol=1e-10 * np.abs(got['dense']).max(), err_msg=f)
         np.testing.assert_allclose(got['dense'], num, rtol=0, atol=1e-5 * max(1.0, np.abs(num).max()), err_msg=f)
+
+
+@pytest.mark.parametrize('form', ["y ~ x + (x || g) + (z | h)", "y ~ x + (1 | g) + (0 + x | g) + (x | h)",
+                                  "y ~ x + (x | g) + (z || h)", "y ~ x + (x + z || g)"])
+def test_amalgamated_terms_take_the_general_gradient(form):
+    "Terms merged into one block (a vector term beside them) are routed to `gradient`, which reads merged λ: it is exact."
+    rng = np.random.default_rng(7)
+    n = 400
+    df = pd.DataFrame(dict(x=rng.normal(size=n), z=rng.normal(size=n), g=rng.integers(0, 20, n).astype(str),
+                           h=rng.integers(0, 15, n).astype(str)))
+    df['y'] = df.x + rng.normal(size=n)
+    d = design(form, df); A = Blocks(d)
+    assert amalgamated(A) is not A and not dense_gradient_fits(A)
+    th = np.where(d.theta0 == 0, 0.3 * rng.normal(size=len(d.theta0)), np.abs(rng.normal(size=len(d.theta0))) + 0.2)
+    fn, gn = criterion_and_gradient(A)
+    assert abs(fn(th) - objective(A, th)) <= 1e-12 * abs(objective(A, th))
+    eps = 1e-6
+    fd = np.array([(objective(A, th + eps * e) - objective(A, th - eps * e)) / (2 * eps) for e in np.eye(len(th))])
+    np.testing.assert_allclose(gn(th), fd, rtol=1e-5, atol=1e-5 * np.abs(fd).max())
