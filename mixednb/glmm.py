@@ -28,8 +28,8 @@ from .summary import Table, r_format, SIGNIF_CODES, corr_table, Summary, _named,
 from .predict import selected_columns, _new_rows
 
 # %% auto #0
-__all__ = ['EPS', 'LOGIT', 'PROBIT', 'CLOGLOG', 'LOG', 'INVERSE', 'IDENTITY', 'INVERSE_SQUARE', 'LINKS', 'FAMILIES', 'CONTROL',
-           'CANONICAL', 'Link', 'Family', 'binomial', 'poisson', 'Gamma', 'inverse_gaussian', 'negative_binomial',
+__all__ = ['EPS', 'LOGIT', 'PROBIT', 'CLOGLOG', 'LOG', 'INVERSE', 'IDENTITY', 'INVERSE_SQUARE', 'LINKS', 'FAMILIES', 'CANONICAL',
+           'CONTROL', 'Link', 'Family', 'binomial', 'poisson', 'Gamma', 'inverse_gaussian', 'negative_binomial',
            'family_of', 'GlmmResponse', 'glmm_response', 'glmm_design', 'Zlam_u', 'GlmmProblem', 'PirlsResult', 'pirls',
            'gh_rule', 'agq_check', 'agq_deviance', 'Objective', 'criterion', 'bobyqa', 'deriv12',
            'GeneralizedLinearMixedModel', 'glmer', 'theta_ml', 'glmer_nb', 'glmm_fe_table', 'glmm_re_table']
@@ -546,6 +546,27 @@ class GlmmProblem:
         self._maps = _offdiag_maps(d.terms, self.base.off)
         self._first = _first_maps(d.terms, self.base.plans) if self._maps is not None else None
         self._xx = [{(a, b): t.X[:, a] * t.X[:, b] for a in range(t.p) for b in range(a + 1)} for t in d.terms]
+        self._y1 = d.y == 1 if family.name == 'binomial' and np.isin(d.y, (0, 1)).all() else None   # a 0/1 response
+
+    def devsum(self, mu):
+        """Σ dᵢ, the family's unit deviances at μ summed; for a 0/1 binomial response −2 Σ wᵢ log(μᵢ if yᵢ = 1 else 1 − μᵢ),
+        which is `binomial`'s dᵢ there with one logarithm per row instead of two ratios and two xlogy. Summed by numpy's
+        pairwise sum: a BLAS dot product sums in sequence, and its larger rounding error (~1e-11 here), which the
+        Hessian's finite differences amplify 1e8, moved VerbAgg's standard errors by 4e-5 between steps 1e-3 and 1e-4.
+
+        Parameters
+        ----------
+        mu : numpy.ndarray
+            The means μ (n).
+
+        Returns
+        -------
+        float
+            Σ dᵢ.
+        """
+        if self._y1 is not None and self.family.name == 'binomial':
+            return float(-2 * np.sum(self.wt * np.log(np.where(self._y1, mu, 1 - mu))))   # pairwise sum, not a dot
+        return float(self.family.dev_resids(self.y, mu, self.wt).sum())
 
     def blocks(self, w, X, z):
         """`Blocks` of the penalized least-squares problem with weights w, fixed-effects columns X and response z.
@@ -742,15 +763,17 @@ def pirls(P, theta, beta, u=None, fixed_beta=True, tol=1e-12, xtol=1e-10, maxit=
     f, lk, y, wt = P.family, P.family.link, P.y, P.wt
     lams = lambdas(P.terms, theta)
     beta, u = np.asarray(beta, float), (np.zeros(P.q) if u is None else np.asarray(u, float))
+    Xb = P.X @ beta if fixed_beta else None                             # Xβ, once when β is held
     def pdev(beta, u):
-        eta = P.eta(beta, lams, u); mu = lk.linkinv(eta)
-        return f.dev_resids(y, mu, wt).sum() + u @ u, eta, mu
+        eta = P.offset + Xb + Zlam_u(P.terms, lams, u) if fixed_beta else P.eta(beta, lams, u)
+        mu = lk.linkinv(eta)
+        return P.devsum(mu) + u @ u, eta, mu
     if eta0 is None: old, eta, mu = pdev(beta, u)
     else: old, eta, mu = np.inf, eta0, lk.linkinv(eta0)
     done = False
     for it in range(maxit + 1):
         w, z = P.working(eta, mu)
-        A = P.blocks(w, P.X[:, :0], z - P.X @ beta) if fixed_beta else P.blocks(w, P.X, z)
+        A = P.blocks(w, P.X[:, :0], z - Xb) if fixed_beta else P.blocks(w, P.X, z)
         L = update_L(A, theta)
         if done: break
         u1 = np.concatenate(u_hat(L, len(P.terms))) if P.q else u
@@ -858,8 +881,11 @@ def agq_deviance(P, theta, r, nAGQ, lme4_scale=False):
     return float(out if lme4_scale else out + r.aic - r.devres)
 
 # %% ../nbs/15_glmm.ipynb #0a86a0c7
+CANONICAL = {('binomial', 'logit'), ('poisson', 'log'), ('Gamma', 'inverse'), ('inverse.gaussian', '1/mu^2')}
+
 class Objective:
-    """The Laplace deviance as the optimizer sees it: counted, warm-started at the last mode.
+    """The Laplace deviance as the optimizer sees it: counted, warm-started at the last mode (stage 2 with a canonical
+    link: at the mode predicted from the best points seen, `start`).
 
     Parameters
     ----------
@@ -876,6 +902,27 @@ class Objective:
     """
     def __init__(self, P, beta, u=None, eta0=None, nAGQ=1):
         self.P, self.beta, self.u, self.eta0, self.count, self.last, self.nAGQ = P, beta, u, eta0, 0, None, nAGQ
+        self.best = []                                                  # stage 2: the best (value, x, ũ) seen, sorted
+
+    def start(self, x):
+        """Stage 2's starting u at x = (θ, β): ũ_b + J(x − x_b) at the best point x_b seen, J fitted by least squares to
+        the next 2k best points (k = len(x)), for a canonical link once k + 2 points are known; else the last mode.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            (θ, β), where PIRLS is to run.
+
+        Returns
+        -------
+        numpy.ndarray
+            The starting u (q).
+        """
+        f = self.P.family
+        if (f.name, f.link.name) not in CANONICAL or len(self.best) < len(x) + 2: return self.u
+        (_, xb, ub), rest = self.best[0], self.best[1:]
+        J = np.linalg.lstsq(np.array([r[1] - xb for r in rest]), np.array([r[2] - ub for r in rest]), rcond=None)[0]
+        return ub + (x - xb) @ J
 
     def stage1(self, theta):
         """The Laplace deviance at (θ, β̃(θ)) (lme4's nAGQ = 0 objective); keeps β̃ and ũ to start the next call.
@@ -911,9 +958,13 @@ class Objective:
             −2 log L at (θ, β): the Laplace approximation, or `agq_deviance` with the object's nAGQ > 1 nodes.
         """
         self.count += 1
-        r = pirls(self.P, theta, beta, self.u, fixed_beta=True)
-        self.u, self.last = r.u, r
-        return criterion(self.P, theta, r, self.nAGQ)
+        x = np.r_[theta, beta]
+        r = pirls(self.P, theta, beta, self.start(x), fixed_beta=True)
+        self.u, self.last, value = r.u, r, criterion(self.P, theta, r, self.nAGQ)
+        if np.isfinite(value):                                          # kept among the 2k + 1 best
+            self.best.insert(sum(v <= value for v, _, _ in self.best), (value, x, r.u))
+            del self.best[2 * len(x) + 1:]
+        return value
 
 def criterion(P, theta, r, nAGQ):
     """−2 log L at PIRLS's result r: the Laplace deviance for nAGQ ≤ 1, else `agq_deviance`.
@@ -1170,8 +1221,6 @@ def _separation_note(m):
         "intervals, fewer predictors, or a penalized (Bayesian) fit are the usual ways out")
 
 # %% ../nbs/15_glmm.ipynb #3f2ad822
-CANONICAL = {('binomial', 'logit'), ('poisson', 'log'), ('Gamma', 'inverse'), ('inverse.gaussian', '1/mu^2')}
-
 def _gradient(f, x, lower, delta=1e-4):
     "The gradient of f at x by deriv12's differences (central, one-sided at a lower bound), without the Hessian."
     g = np.empty(len(x))
