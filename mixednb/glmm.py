@@ -69,7 +69,7 @@ def _logit_mu_eta(eta):
     "dμ/dη of the logit, e^η/(1 + e^η)², ε beyond |η| = 30."
     a = np.abs(np.asarray(eta, float))
     e = np.exp(-a)
-    out = e / np.square(1 + e)
+    out = np.divide(e, np.square(1 + e), out=np.empty_like(a))         # an array, also for a scalar η
     out[a > 30] = EPS
     return out
 
