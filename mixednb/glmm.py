@@ -787,6 +787,7 @@ def pirls(P, theta, beta, u=None, fixed_beta=True, tol=1e-12, xtol=1e-10, maxit=
         step = max(np.abs(u1 - u).max(initial=0), np.abs(b1 - beta).max(initial=0))
         done = (abs(old - new) < tol * new and step < xtol) or new < 1e-10   # or a numerically perfect fit (separation)
         beta, u, eta, mu, old = b1, u1, eta1, mu1, new
+        if done and step < 1e-14: break                                 # moved by rounding only: L is the mode's
     else: raise MixedModelError(f"PIRLS did not converge in {maxit} steps at θ = {np.round(theta, 6).tolist()}")
     ldL2, aic = logdet(L, len(P.terms)), P.aic(mu, old - u @ u)
     return PirlsResult(beta, u, eta, mu, old - u @ u, ldL2, aic, aic + u @ u + ldL2, it, L, A)
