@@ -10,7 +10,7 @@ import dataclasses, functools
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import _sparsetools as _st                  # SMMP with the output preallocated (see `DowndatePlan`)
-from scipy.linalg import solve_triangular
+from scipy.linalg import solve_triangular, qr
 from scipy.linalg.lapack import dpotrf
 from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
@@ -236,7 +236,7 @@ def conditioned_X(X):
     R0 : np.ndarray
         p × p, upper triangular, positive diagonal.
     """
-    Q, R0 = np.linalg.qr(X)
+    Q, R0 = qr(X, mode='economic', check_finite=False)          # scipy's: numpy's is ~5× slower on a tall X
     r = np.abs(np.diag(R0))
     if len(r) and not r.min() > 1e-12 * r.max():
         raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))} is a combination of "
