@@ -166,6 +166,34 @@ class Blocks:
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
         return new
 
+    def conditioned(self, T):
+        """The blocks of the same model with each term's columns X_t T_t, from these blocks' products (no pass over Z).
+
+        With K_t = I_ℓ ⊗ T_t, the term's Z becomes Z_t K_t, so Z_i'Z_j → K_i'Z_i'Z_jK_j (each diagonal block D → T'DT),
+        [Q y]'Z_t → [Q y]'Z_tK_t; X's and y's blocks are unchanged. The same numbers as `Blocks` of the transformed
+        terms, up to rounding; the downdate plans are made afresh (a product's pattern can change).
+
+        Parameters
+        ----------
+        T : list of np.ndarray
+            Per term its p × p T (`optimum.Conditioning`).
+
+        Returns
+        -------
+        Blocks
+            A shallow copy with new `terms`, `Zs`, `diag`, `off` and `xz`.
+        """
+        import copy
+        new = copy.copy(self)
+        new.__dict__.pop('plans', None); new._zcache = {}
+        K = [sp.kron(sp.identity(t.nlev), Tt, format='csr') for t, Tt in zip(self.terms, T)]
+        new.terms = [dataclasses.replace(t, X=t.X @ Tt) for t, Tt in zip(self.terms, T)]
+        new.Zs = None if self.Zs is None else [(Z @ k).tocsc() for Z, k in zip(self.Zs, K)]
+        new.diag = [np.einsum('ai,gab,bj->gij', Tt, D, Tt) for D, Tt in zip(self.diag, T)]
+        new.off = {(i, j): (K[i].T @ M @ K[j]).tocsr() for (i, j), M in self.off.items()}
+        new.xz = [(M.reshape(len(M), t.nlev, t.p) @ Tt).reshape(len(M), t.q) for M, t, Tt in zip(self.xz, self.terms, T)]
+        return new
+
     @functools.cached_property
     def plans(self):
         """The downdate plans (index structure only) for every pair of later terms i ≥ j ≥ 1, made on first use.
