@@ -522,9 +522,14 @@ def Z_of(term: ReTerm):
         The term's block of Z: for row r in level j, columns jp, …, jp+p-1 hold the term's columns on row r.
     """
     n, p = term.X.shape
-    rows = np.repeat(np.arange(n), p)
-    cols = (term.codes[:, None] * p + np.arange(p)).ravel()
-    return sp.csc_matrix((term.X.ravel(), (rows, cols)), shape=(n, term.q))
+    order = np.argsort(term.codes, kind='stable')                  # rows level by level, increasing within a level
+    lev, counts = term.codes[order], np.bincount(term.codes, minlength=term.nlev)
+    start = np.cumsum(counts) - counts
+    at = (p * start[lev] + np.arange(n) - start[lev])[:, None] + counts[lev][:, None] * np.arange(p)   # column jp+k of level j
+    indices, data = np.empty(n * p, np.int64), np.empty(n * p)
+    indices[at] = order[:, None]; data[at] = term.X[order]
+    indptr = np.concatenate([[0], np.cumsum(np.repeat(counts, p))])
+    return sp.csc_matrix((data, indices, indptr), shape=(n, term.q))
 
 # %% ../nbs/01_design.ipynb #284be2c6
 @dataclass
