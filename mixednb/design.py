@@ -384,7 +384,7 @@ def _codes(s: pd.Series):
             new = np.cumsum(used) - 1
             codes = np.where(codes >= 0, new[np.maximum(codes, 0)], -1)
             cats = cats[used]
-        return codes, [str(c) for c in cats]
+        return codes, [str(c) for c in cats.tolist()]                  # tolist: one conversion of arrow-backed labels
     uniq = pd.unique(s)
     try: uniq = sorted(uniq)
     except TypeError: uniq = sorted(uniq, key=str)

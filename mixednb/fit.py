@@ -74,9 +74,10 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     for k in kw:                                                 # unknown names: `fit` lists the settings
         if k == 'family': raise MixedModelError(f"lmer fits linear mixed models; for family={kw[k]!r} use glmer(formula, data, family=…), as in lme4")
         if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
-    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset, contrasts=contrasts,
-                            subset=subset, na_action=na_action).fit(optimizer=optimizer, blas_threads=blas_threads,
-                                                                               start=start, control=control, **kw)
+    with blas_limit(blas_threads):                 # the design's products too: many BLAS threads on a loaded machine cost 10×
+        return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset, contrasts=contrasts,
+                                subset=subset, na_action=na_action).fit(optimizer=optimizer, blas_threads=blas_threads,
+                                                                                   start=start, control=control, **kw)
 
 # %% ../nbs/03_fit.ipynb #9e5960ef
 def _nlopt(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step=1.0):
