@@ -329,16 +329,15 @@ def _conditioned(self: LinearMixedModel, use):
     if not use: return None, self.A
     prev = self.__dict__.get('_cond')
     if prev is not None and prev[2] is self.A: return prev[:2]                       # fitted again: the same blocks
-    if prev is not None and self.A.Zs is not None and prev[2].Zs is self.A.Zs:       # a refit: same Z, another y
-        cond, Ac = prev[0], prev[1].with_xy(self.design.X, self.design.y)
-    else:
-        cond = Conditioning(self.design)
-        if cond.identity: return None, self.A
-        # Z's products transformed (no second pass over the rows) where that keeps their digits: centring a column
-        # of mean m and spread s in a product cancels 1 + (m/s)² of its relative precision (m/s is −T's entry above
-        # the diagonal), a digit at |m/s| ≤ 3; a predictor far from 0 (m/s = 70 below) is centred row by row instead.
-        well = all(np.abs(np.triu(T, 1)).max(initial=0.0) <= 3 for T in cond.T)
-        Ac = self.A.conditioned(cond.T) if well else Blocks(cond.design())
+    refit = prev is not None and self.A.Zs is not None and prev[2].Zs is self.A.Zs   # same Z, another y: same T
+    cond = prev[0] if refit else Conditioning(self.design)
+    if cond.identity: return None, self.A
+    # Z's products transformed (no second pass over the rows) where that keeps their digits: centring a column of
+    # mean m and spread s in a product cancels 1 + (m/s)² of its relative precision (m/s is −T's entry above the
+    # diagonal), a digit at |m/s| ≤ 3; a predictor far from 0 (m/s = 70 below) is centred row by row instead. A refit
+    # shares the conditioned Z products (and plans) and computes X's and y's blocks as a fit of its data from scratch would.
+    if all(np.abs(np.triu(T, 1)).max(initial=0.0) <= 3 for T in cond.T): Ac = self.A.conditioned(cond.T, prev[1] if refit else None)
+    else: Ac = prev[1].with_xy(self.design.X, self.design.y) if refit else Blocks(cond.design())
     self._cond = (cond, Ac, self.A)
     return cond, Ac
 

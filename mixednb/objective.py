@@ -180,7 +180,7 @@ class Blocks:
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
         return new
 
-    def conditioned(self, T):
+    def conditioned(self, T, same_z=None):
         """The blocks of the same model with each term's columns X_t T_t, from these blocks' products (no pass over Z).
 
         With K_t = I_ℓ ⊗ T_t, the term's Z becomes Z_t K_t, so Z_i'Z_j → K_i'Z_i'Z_jK_j (each diagonal block D → T'DT),
@@ -191,20 +191,28 @@ class Blocks:
         ----------
         T : list of np.ndarray
             Per term its p × p T (`optimum.Conditioning`).
+        same_z : Blocks, optional
+            Blocks this method made before from blocks of the same Z with the same T (a refit's: another y): their Z
+            products, plans and the values read off them are shared, and only X's and y's blocks are taken from these.
 
         Returns
         -------
         Blocks
-            A shallow copy with new `terms`, `Zs`, `diag`, `off` and `xz`.
+            A shallow copy with new `terms`, `Zs`, `diag`, `off` and `xz` (or of `same_z`, with these blocks' `xz`,
+            `xx`, `R0`, `beta0`).
         """
         import copy
-        new = copy.copy(self)
-        new.__dict__.pop('plans', None); new._zcache = {}
-        new.terms = [dataclasses.replace(t, X=t.X @ Tt) for t, Tt in zip(self.terms, T)]
-        new.Zs = None if self.Zs is None else [_transformed_Z(Z, t) for Z, t in zip(self.Zs, new.terms)]
-        new.diag = [Tt.T @ D @ Tt for D, Tt in zip(self.diag, T)]
-        K = [_kron_identity(t.nlev, Tt) for t, Tt in zip(self.terms, T)] if self.off else []
-        new.off = {(i, j): (K[i].T @ M @ K[j]).tocsr() for (i, j), M in self.off.items()}
+        if same_z is not None:
+            new = copy.copy(same_z)
+            for k in ('sw', 'offset', 'ldW', 'n', 'p', 'R0', 'beta0', 'xx'): setattr(new, k, getattr(self, k))
+        else:
+            new = copy.copy(self)
+            new.__dict__.pop('plans', None); new._zcache = {}
+            new.terms = [dataclasses.replace(t, X=t.X @ Tt) for t, Tt in zip(self.terms, T)]
+            new.Zs = None if self.Zs is None else [_transformed_Z(Z, t) for Z, t in zip(self.Zs, new.terms)]
+            new.diag = [Tt.T @ D @ Tt for D, Tt in zip(self.diag, T)]
+            K = [_kron_identity(t.nlev, Tt) for t, Tt in zip(self.terms, T)] if self.off else []
+            new.off = {(i, j): (K[i].T @ M @ K[j]).tocsr() for (i, j), M in self.off.items()}
         new.xz = [(M.reshape(len(M), t.nlev, t.p) @ Tt).reshape(len(M), t.q) for M, t, Tt in zip(self.xz, self.terms, T)]
         return new
 
