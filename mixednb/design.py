@@ -73,18 +73,38 @@ def model_frame(pf: ParsedFormula, data, extra=(), na_action='omit'):
     if not isinstance(data, pd.DataFrame): raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if len(data) == 0: raise MixedModelError("data is an empty DataFrame (0 rows)")
     cols = used_columns(pf, data) + [c for c in extra if c in data.columns]
-    frame = data.loc[:, cols].copy()
-    for c in cols:
-        s = frame[c]
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and np.isinf(s.to_numpy(dtype=float, na_value=np.nan)).any():
-            raise MixedModelError(f"column '{c}' has infinite values (first at row {s.index[np.isinf(s.to_numpy(dtype=float, na_value=np.nan))][0]!r})")
-    keep = frame.notna().all(axis=1)
-    if na_action == 'fail' and not keep.all():
-        c = next(c for c in cols if frame[c].isna().any())
-        raise MixedModelError(f"na_action='fail': column '{c}' has a missing value at row {frame.index[frame[c].isna()][0]!r}")
-    if not keep.all(): frame = frame.loc[keep]   # keeps the caller's row labels, for fitted values and residuals
+    names = list(data.columns)
+    if len(set(names)) < len(names): frame = data.loc[:, cols].copy()
+    elif cols == names: frame = data.copy(deep=False)     # a new frame; its columns are replaced, never written into
+    else:                                                  # by position: label look-ups in a str Index are slow
+        pos = {c: j for j, c in enumerate(names)}
+        frame = data.take([pos[c] for c in cols], axis=1)
+    missing, miss = [], None
+    for c, s in frame.items():
+        m, inf = _missing_and_infinite(s)
+        if inf is not None and inf.any(): raise MixedModelError(f"column '{c}' has infinite values (first at row {s.index[inf][0]!r})")
+        if m is not None and m.any(): missing.append((c, s.index, m))
+    if missing and na_action == 'fail':
+        c, index, m = missing[0]
+        raise MixedModelError(f"na_action='fail': column '{c}' has a missing value at row {index[m][0]!r}")
+    for c, index, m in missing: miss = m if miss is None else miss | m
+    if miss is not None: frame = frame.loc[~miss]   # keeps the caller's row labels, for fitted values and residuals
     if len(frame) == 0: raise MixedModelError(f"no rows left after removing missing values in {cols}")
-    return frame, int((~keep).sum())
+    return frame, 0 if miss is None else int(miss.sum())
+
+def _missing_and_infinite(s):
+    """(missing, infinite) of one column as numpy bool arrays, None where the dtype cannot hold them: read off the
+    numpy values (categorical codes −1, float NaN) without pandas' row-wise `isna` where the dtype allows."""
+    t = s.dtype
+    if isinstance(t, pd.CategoricalDtype): return s.array.codes < 0, None
+    if isinstance(t, np.dtype) and t.kind in 'iub': return None, None                 # numpy ints and bools: never missing
+    if isinstance(t, np.dtype) and t.kind == 'f':
+        v = s.to_numpy()
+        return np.isnan(v), np.isinf(v)
+    m = s.isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t):
+        return m, np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
+    return m, None
 
 # %% ../nbs/01_design.ipynb #241bdee4
 def response_values(pf: ParsedFormula, frame):
@@ -173,7 +193,7 @@ def model_columns(expr, frame, contrasts=None, data=None):
     spec : ColumnSpec
         The recipe for the same columns, to build them again on new data.
     """
-    coding = {c: 'poly' for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered}
+    coding = {c: 'poly' for c, t in zip(frame.columns, frame.dtypes) if isinstance(t, pd.CategoricalDtype) and t.ordered}
     tr = translate(expr, list(map(str, frame.columns)), contrasts={**coding, **(contrasts or {})}, data=data)
     _check_matrices(frame, tr, contrasts or {})
     plain = _plain_columns(tr, frame)
@@ -342,23 +362,29 @@ def full_rank_columns(X, tol=1e-7):
     list of int
         The kept column indices, increasing; zero columns are never kept.
     """
-    keep, Q = [], np.zeros((X.shape[0], 0))
+    keep, Qs = [], np.empty((X.shape[1], X.shape[0]))            # the kept directions as rows, filled in place
     for j in range(X.shape[1]):
-        v = X[:, j].astype(float)
+        v = np.array(X[:, j], dtype=float)
         nrm = np.linalg.norm(v)
         if nrm == 0: continue
-        r = v - Q @ (Q.T @ v)
-        r = r - Q @ (Q.T @ r)
+        Q = Qs[:len(keep)]
+        r = v - (Q @ v) @ Q
+        r = r - (Q @ r) @ Q
         if np.linalg.norm(r) > tol * nrm:
-            keep.append(j); Q = np.column_stack([Q, r / np.linalg.norm(r)])
+            Qs[len(keep)] = r / np.linalg.norm(r); keep.append(j)
     return keep
 
 # %% ../nbs/01_design.ipynb #dd7a0c6a
 def _codes(s: pd.Series):
     "Integer codes and string level labels of one column, levels in R's order, unused levels dropped."
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.cat.remove_unused_categories()
-        return s.cat.codes.to_numpy().astype(np.int64), [str(c) for c in s.cat.categories]
+    if isinstance(s.dtype, pd.CategoricalDtype):           # unused categories dropped by a count of the codes (O(n))
+        codes, cats = s.array.codes.astype(np.int64), s.cat.categories
+        used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+        if not used.all():
+            new = np.cumsum(used) - 1
+            codes = np.where(codes >= 0, new[np.maximum(codes, 0)], -1)
+            cats = cats[used]
+        return codes, [str(c) for c in cats.tolist()]                  # tolist: one conversion of arrow-backed labels
     uniq = pd.unique(s)
     try: uniq = sorted(uniq)
     except TypeError: uniq = sorted(uniq, key=str)
@@ -496,9 +522,14 @@ def Z_of(term: ReTerm):
         The term's block of Z: for row r in level j, columns jp, …, jp+p-1 hold the term's columns on row r.
     """
     n, p = term.X.shape
-    rows = np.repeat(np.arange(n), p)
-    cols = (term.codes[:, None] * p + np.arange(p)).ravel()
-    return sp.csc_matrix((term.X.ravel(), (rows, cols)), shape=(n, term.q))
+    order = np.argsort(term.codes, kind='stable')                  # rows level by level, increasing within a level
+    lev, counts = term.codes[order], np.bincount(term.codes, minlength=term.nlev)
+    start = np.cumsum(counts) - counts
+    at = (p * start[lev] + np.arange(n) - start[lev])[:, None] + counts[lev][:, None] * np.arange(p)   # column jp+k of level j
+    indices, data = np.empty(n * p, np.int64), np.empty(n * p)
+    indices[at] = order[:, None]; data[at] = term.X[order]
+    indptr = np.concatenate([[0], np.cumsum(np.repeat(counts, p))])
+    return sp.csc_matrix((data, indices, indptr), shape=(n, term.q))
 
 # %% ../nbs/01_design.ipynb #284be2c6
 @dataclass

@@ -74,9 +74,10 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
     for k in kw:                                                 # unknown names: `fit` lists the settings
         if k == 'family': raise MixedModelError(f"lmer fits linear mixed models; for family={kw[k]!r} use glmer(formula, data, family=…), as in lme4")
         if k in _NOT_YET: raise MixedModelError(f"lmer: {k}= ({_NOT_YET[k]}, as in lme4) is not supported by mixednb yet")
-    return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset, contrasts=contrasts,
-                            subset=subset, na_action=na_action).fit(optimizer=optimizer, blas_threads=blas_threads,
-                                                                               start=start, control=control, **kw)
+    with blas_limit(blas_threads):                 # the design's products too: many BLAS threads on a loaded machine cost 10×
+        return LinearMixedModel(formula, data, REML=REML, data_name=data_name, weights=weights, offset=offset, contrasts=contrasts,
+                                subset=subset, na_action=na_action).fit(optimizer=optimizer, blas_threads=blas_threads,
+                                                                                   start=start, control=control, **kw)
 
 # %% ../nbs/03_fit.ipynb #9e5960ef
 def _nlopt(f, theta0, lower, ftol_rel, ftol_abs, xtol_abs, maxeval, initial_step=1.0):
@@ -144,7 +145,7 @@ def optimize(f, theta0, lower, optimizer='bobyqa', ftol_rel=1e-12, ftol_abs=0.0,
 
 # %% ../nbs/03_fit.ipynb #ad7c0374
 class LinearMixedModel:
-    """A linear mixed model y = Xβ + Zb + ε from an lme4 formula, factored at its starting θ; `fit()` it, or use `lmer`.
+    """A linear mixed model y = Xβ + Zb + ε from an lme4 formula, at its starting θ; `fit()` it, or use `lmer`.
 
     Parameters
     ----------
@@ -181,7 +182,7 @@ class LinearMixedModel:
         self.notes, self.optsum, self.blas_threads = [], None, 1
         self._design_notes()
         self._data_notes = list(self.notes)          # the notes on the data; a fit's own notes follow them
-        self._set_theta(self.design.theta0)
+        self._set_theta_later(self.design.theta0)
 
     def _design_notes(self):
         "Notes on rows dropped for missing values and on aliased fixed-effect columns."
@@ -201,12 +202,27 @@ class LinearMixedModel:
         "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted), a bool."
         return self.optsum is not None
 
+    _AT_THETA = ('objective', '_pwrss', '_beta', '_bhat', '_Lc', '_basis', '_cache')
+
+    def _set_theta_later(self, theta):
+        "Set θ; the factorization there (`_set_theta`) is made when one of its results is first read (a fit replaces it unread)."
+        self.theta = np.asarray(theta, float)
+        for k in self._AT_THETA + ('_L_data',): self.__dict__.pop(k, None)
+        self._later = True
+
+    def __getattr__(self, name):
+        "The results of `_set_theta` at the θ that `_set_theta_later` set, made on first read."
+        if name in type(self)._AT_THETA and self.__dict__.get('_later'):
+            self._set_theta(self.__dict__['theta'])
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def _set_theta(self, theta, conditioned=None):
         """Factor at θ, read the criterion, β̂, σ̂ and b̂ off the factor, and start a fresh cache.
 
         `conditioned` = (Conditioning, its blocks, θ*): factor in the conditioned basis instead (the same numbers in
         exact arithmetic; see "The numbers from the conditioned basis"); `L` in the data's basis is made on first use."""
-        self.theta = np.asarray(theta, float)
+        self.theta, self._later = np.asarray(theta, float), False
         cond, A, th = self._basis = conditioned or (None, self.A, self.theta)
         self._Lc = L = update_L(A, th)
         self.__dict__.pop('_L_data', None)
@@ -233,11 +249,11 @@ class LinearMixedModel:
         return self._cache[key]
 
     def _unfitted_copy(self, **changes):
-        "A copy of the model with `changes` set (design, blocks, REML), factored at the starting θ, not fitted."
+        "A copy of the model with `changes` set (design, blocks, REML), at the starting θ (factored on first read), not fitted."
         new = copy.copy(self)
         new.__dict__.update(changes)
         new.optsum, new.notes = None, list(self.notes)
-        new._set_theta(new.design.theta0)
+        new._set_theta_later(new.design.theta0)
         return new
 
     def _singular_terms(self, tol=1e-4):
@@ -311,11 +327,17 @@ def _conditioned(self: LinearMixedModel, use):
     """(Conditioning or None, the blocks the optimizer works on); conditioned blocks are kept and reused by refits.
     A method, so that a model whose blocks come from elsewhere (`dask.DaskLinearMixedModel`) makes its own."""
     if not use: return None, self.A
-    cond = Conditioning(self.design)
-    if cond.identity: return None, self.A
     prev = self.__dict__.get('_cond')
-    if prev is not None and prev[2].Zs is self.A.Zs: Ac = prev[1].with_xy(self.design.X, self.design.y)
-    else: Ac = Blocks(cond.design())
+    if prev is not None and prev[2] is self.A: return prev[:2]                       # fitted again: the same blocks
+    refit = prev is not None and self.A.Zs is not None and prev[2].Zs is self.A.Zs   # same Z, another y: same T
+    cond = prev[0] if refit else Conditioning(self.design)
+    if cond.identity: return None, self.A
+    # Z's products transformed (no second pass over the rows) where that keeps their digits: centring a column of
+    # mean m and spread s in a product cancels 1 + (m/s)² of its relative precision (m/s is −T's entry above the
+    # diagonal), a digit at |m/s| ≤ 3; a predictor far from 0 (m/s = 70 below) is centred row by row instead. A refit
+    # shares the conditioned Z products (and plans) and computes X's and y's blocks as a fit of its data from scratch would.
+    if all(np.abs(np.triu(T, 1)).max(initial=0.0) <= 3 for T in cond.T): Ac = self.A.conditioned(cond.T, prev[1] if refit else None)
+    else: Ac = prev[1].with_xy(self.design.X, self.design.y) if refit else Blocks(cond.design())
     self._cond = (cond, Ac, self.A)
     return cond, Ac
 
@@ -379,6 +401,16 @@ def _set_user_theta(self, cond, theta_c, Ac):
     self._set_theta(np.maximum(theta_c if cond is None else cond.to_user(theta_c), self.design.theta_lower),
                     None if cond is None else (cond, Ac, theta_c))
 
+class _Remembered:
+    """The gradient g, remembering its last value: asked again at the θ it last saw (the optimum check right after
+    L-BFGS-B's last step, which computed the gradient there), it answers without computing; `n` counts the computations."""
+    def __init__(self, g): self.g, self.n, self.x, self.v = g, 0, None, None
+    def __call__(self, x):
+        if self.x is not None and np.array_equal(self.x, x): return self.v.copy()
+        v = self.g(x); self.n += 1
+        self.x, self.v = np.array(x, float), np.array(v, float)
+        return v
+
 def _unfactorable(self, cond, e):
     "The message when θ̂ cannot be factored in the data's own basis (the estimates, from the conditioned basis, stand)."
     bad = [f"{c} in {t.bar} (spread {1 / T[j, j]:.3g}, mean {-T[0, j] / T[j, j] if '(Intercept)' in t.cnames else 0:.3g})"
@@ -419,7 +451,8 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
     """
     ctl, d = _control(control, kw), self.design
     cond, Ac = self._conditioned(ctl['conditioning'])
-    tr = Tracker(*criterion_and_gradient(Ac, self.REML))
+    f, g = criterion_and_gradient(Ac, self.REML)
+    tr = Tracker(f, g := _Remembered(g))
     theta0 = _start(self, start, cond)
     self.blas_threads = blas_threads                             # also for Satterthwaite, profile and bootstrap
     with blas_limit(blas_threads):
@@ -436,7 +469,7 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
         flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0], moves=tr.moves(ctl['gtol'])) if ctl['check'] else []
         flat_s = ctl['check'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])
         _set_user_theta(self, cond, theta_c, Ac)
-    self.optsum = dict(info, feval=tr.nf, geval=tr.ng, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),
+    self.optsum = dict(info, feval=tr.nf, geval=g.n, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),
                        conditioned=cond is not None, converged=None if ver is None else ver['converged'],
                        restarts=0 if ver is None else ver['restarts'],
                        scaled_gradient=None if ver is None else ver['check']['scaled'], path=tr.path)

@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/formula.html.md"""
 
 # %% ../nbs/00_formula.ipynb #7b6aa060
 from __future__ import annotations
-import re
+import functools, re
 from dataclasses import dataclass, field
 from formulaic import Formula
 from .core import MixedModelError
@@ -192,6 +192,12 @@ def parse_formula(formula):
         The formula, its response, its fixed part (`'1'` if only bars are given) and its expanded bars.
     """
     if not isinstance(formula, str): raise MixedModelError(f"formula must be a string, not {type(formula).__name__}")
+    pf = _parse(formula)
+    return ParsedFormula(pf.formula, pf.response, pf.fixed, list(pf.bars), list(pf.offsets))   # the caller's own lists
+
+@functools.lru_cache(maxsize=256)
+def _parse(formula):
+    "`parse_formula`'s work, kept per formula string (a bootstrap or a loop of fits parses one formula once)."
     if formula.count('(') != formula.count(')'):
         raise MixedModelError(f"unbalanced parentheses in formula '{formula}': {formula.count('(')} '(' and {formula.count(')')} ')'")
     sides = _top_level_split(formula, '~')

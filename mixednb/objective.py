@@ -45,6 +45,20 @@ def block_crossprod(term):
     return out
 
 # %% ../nbs/02_objective.ipynb #b18fc2d2
+def _kron_identity(nlev, T):
+    "I_ℓ ⊗ T as a CSR matrix, made from its blocks (scipy's `kron` costs ~20× more for small ℓ)."
+    p = len(T)
+    cols = (np.arange(nlev)[:, None, None] * p + np.arange(p)[None, None, :]).repeat(p, axis=1).ravel()
+    return sp.csr_matrix((np.tile(np.asarray(T, float).ravel(), nlev), cols, np.arange(0, nlev * p * p + 1, p)), shape=(nlev * p, nlev * p))
+
+def _transformed_Z(Z, term):
+    "The block of Z of `term` (its columns already transformed), Z's pattern with the new values where Z has `Z_of`'s (n·p entries), else `Z_of`."
+    n, p = term.X.shape
+    if Z.format != 'csc' or Z.nnz != n * p: return Z_of(term)
+    col = np.repeat(np.arange(Z.shape[1]), np.diff(Z.indptr))
+    return sp.csc_matrix((term.X[Z.indices, col % p], Z.indices, Z.indptr), shape=Z.shape)
+
+
 class Blocks:
     """The blocks of A = [Z X y]'[Z X y], computed once per model.
 
@@ -169,6 +183,42 @@ class Blocks:
         if self.Zs is None: raise MixedModelError("these blocks were made from sums (Blocks.from_sums), without the rows: another X and y need a new pass over the rows")
         new = copy.copy(self)
         new._set_xy(np.asarray(X, float), np.asarray(y, float))
+        return new
+
+    def conditioned(self, T, same_z=None):
+        """The blocks of the same model with each term's columns X_t T_t, from these blocks' products (no pass over Z).
+
+        With K_t = I_ℓ ⊗ T_t, the term's Z becomes Z_t K_t, so Z_i'Z_j → K_i'Z_i'Z_jK_j (each diagonal block D → T'DT),
+        [Q y]'Z_t → [Q y]'Z_tK_t; X's and y's blocks are unchanged. The same numbers as `Blocks` of the transformed
+        terms, up to rounding; the downdate plans are made afresh (a product's pattern can change).
+
+        Parameters
+        ----------
+        T : list of np.ndarray
+            Per term its p × p T (`optimum.Conditioning`).
+        same_z : Blocks, optional
+            Blocks this method made before from blocks of the same Z with the same T (a refit's: another y): their Z
+            products, plans and the values read off them are shared, and only X's and y's blocks are taken from these.
+
+        Returns
+        -------
+        Blocks
+            A shallow copy with new `terms`, `Zs`, `diag`, `off` and `xz` (or of `same_z`, with these blocks' `xz`,
+            `xx`, `R0`, `beta0`).
+        """
+        import copy
+        if same_z is not None:
+            new = copy.copy(same_z)
+            for k in ('sw', 'offset', 'ldW', 'n', 'p', 'R0', 'beta0', 'xx'): setattr(new, k, getattr(self, k))
+        else:
+            new = copy.copy(self)
+            new.__dict__.pop('plans', None); new._zcache = {}
+            new.terms = [dataclasses.replace(t, X=t.X @ Tt) for t, Tt in zip(self.terms, T)]
+            new.Zs = None if self.Zs is None else [_transformed_Z(Z, t) for Z, t in zip(self.Zs, new.terms)]
+            new.diag = [Tt.T @ D @ Tt for D, Tt in zip(self.diag, T)]
+            K = [_kron_identity(t.nlev, Tt) for t, Tt in zip(self.terms, T)] if self.off else []
+            new.off = {(i, j): (K[i].T @ M @ K[j]).tocsr() for (i, j), M in self.off.items()}
+        new.xz = [(M.reshape(len(M), t.nlev, t.p) @ Tt).reshape(len(M), t.q) for M, t, Tt in zip(self.xz, self.terms, T)]
         return new
 
     @functools.cached_property

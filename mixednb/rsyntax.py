@@ -423,8 +423,22 @@ def translate(expr, columns, where=None, contrasts=None, data=None):
     """
     columns = list(columns)
     where = where or f"'{expr}'"
+    codings = contrasts or {}
+    if re.search(r"scale|center|poly|dummy", expr) or not all(isinstance(k, str) for k in codings.values()):
+        return _translate(expr, tuple(columns), where, codings, data)          # reads the data, or a contrast matrix
+    tr = _kept(expr, tuple(columns), where, tuple(sorted(codings.items())))
+    return Translation(tr.source, tr.python, list(tr.columns), dict(tr.calls), dict(tr.context))   # the caller's own copy
+
+@functools.lru_cache(maxsize=1024)
+def _kept(expr, columns, where, codings):
+    "`translate` of an expression that reads no data and names no contrast matrix: kept per (expression, columns, codings)."
+    return _translate(expr, columns, where, dict(codings), None)
+
+def _translate(expr, columns, where, contrasts, data):
+    "`translate`'s work."
+    columns = list(columns)
     tr = Translation(expr, '')
-    tr.python = _emit(tokens(expr), columns, where, False, tr, contrasts or {}, data=data)
+    tr.python = _emit(tokens(expr), columns, where, False, tr, contrasts, data=data)
     check_python(_calls_only(tr.python), {alias(c) for c in tr.columns}, where)
     unknown = set(re.findall(r"\b_[KP]_\w+", tr.python)) - set(tr.context)
     if unknown: raise MixedModelError(f"{where}: the name '{sorted(unknown)[0]}' is not allowed in a formula")
