@@ -9,13 +9,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve_triangular
+from scipy.sparse.csgraph import reverse_cuthill_mckee
 import qdldl
 from . import objective as O
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['MIN_COLUMNS', 'COST_RATIO', 'DENSE_MAX_BYTES', 'SparseFactor', 'SparsePlan', 'choose', 'plan_of', 'force',
-           'factor_block', 'takahashi', 'SelectedInverse', 'rest_inverse']
+__all__ = ['MIN_COLUMNS', 'COST_RATIO', 'DENSE_MAX_BYTES', 'SparseFactor', 'SparsePlan', 'envelope_cost', 'choose', 'plan_of',
+           'force', 'factor_block', 'takahashi', 'SelectedInverse', 'rest_inverse']
 
 # %% ../nbs/02d_sparse_block.ipynb #5453215d
 class SparseFactor:
@@ -218,6 +219,30 @@ MIN_COLUMNS = 500
 COST_RATIO = 12.0
 DENSE_MAX_BYTES = 4 * 2 ** 30
 
+def envelope_cost(plan):
+    """Σ (w_i + 1)² for the row widths w_i of S's lower triangle in reverse Cuthill–McKee order: the multiplications of
+    an envelope Cholesky factorization, a bound that costs O(entries) to compute, made before QDLDL's ordering and
+    symbolic factorization are tried (which would be as dear as a dense factorization on a pattern that fills in).
+
+    Parameters
+    ----------
+    plan : SparsePlan
+
+    Returns
+    -------
+    float
+    """
+    q = plan.q
+    r, c = np.divmod(plan.flat, q)
+    G = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(q, q))
+    perm = reverse_cuthill_mckee((G + G.T).tocsr(), symmetric_mode=True)
+    pinv = np.empty(q, np.int64); pinv[perm] = np.arange(q)
+    i, k = pinv[r], pinv[c]
+    first = np.arange(q)
+    np.minimum.at(first, np.maximum(i, k), np.minimum(i, k))
+    w = np.arange(q) - first + 1.0
+    return float(w @ w)
+
 def choose(A, lam, P, j=1):
     """The `SparsePlan` for term j's diagonal block if the sparse kind is chosen (see above), else None.
 
@@ -241,12 +266,13 @@ def choose(A, lam, P, j=1):
     cg = np.bincount(FC.indices, minlength=FC.shape[1]).astype(float)    # entries per column of Z_j'Z_1
     if cg @ cg > 4.0 * q * q: return None
     plan = SparsePlan(A, j)
-    if plan.nnz > q * q / 8: return None
+    too_big, dense_cost = 8.0 * q * q > DENSE_MAX_BYTES, q ** 3 / 3
+    if too_big: return plan
+    if plan.nnz > q * q / 8 or COST_RATIO * envelope_cost(plan) > dense_cost: return None
     try: F = plan.factor(A, lam, P)
     except MixedModelError: return None
-    c = np.diff(F.L.indptr).astype(float)
-    sparse_cost, dense_cost = COST_RATIO * float((c + 1) @ (c + 1)), q ** 3 / 3
-    return plan if sparse_cost < dense_cost or 8.0 * q * q > DENSE_MAX_BYTES else None
+    c = np.diff(F.L.indptr).astype(float) + 1
+    return plan if COST_RATIO * float(c @ c) < dense_cost else None
 
 def plan_of(A, lam, P, j=1):
     """The plan chosen for term j's block (`choose`), made at the first call and kept with A's other values of Z.
@@ -310,6 +336,14 @@ def _depths(L):
         if parent[j] >= 0: depth[j] = depth[parent[j]] + 1
     return depth
 
+def _chunks(order, bounds, cnt, most=2 ** 24):
+    "The columns of each depth (`order` sorted by depth, `bounds` the depths' starts), in pieces of at most `most` pairs."
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        J = order[s:e]
+        w = np.cumsum(cnt[J].astype(np.int64) ** 2)
+        cut = np.searchsorted(w, np.arange(most, w[-1], most), side='right') if w[-1] > most else []
+        yield from np.split(J, np.unique(np.r_[cut]).astype(np.int64)) if len(cut) else [J]
+
 def takahashi(L, d):
     """Z = ((I + L)D(I + L)')⁻¹ on the pattern of L (and its diagonal), by Takahashi's recurrence.
 
@@ -332,8 +366,7 @@ def takahashi(L, d):
     depth = _depths(L)
     order = np.argsort(depth, kind='stable')
     bounds = np.r_[0, np.cumsum(np.bincount(depth))]
-    for s, e in zip(bounds[:-1], bounds[1:]):
-        J = order[s:e]
+    for J in _chunks(order, bounds, np.diff(ip)):
         cnt = ip[J + 1] - ip[J]
         if not cnt.any(): Zd[J] = 1 / d[J]; continue
         ent = O._ranges(ip[J], cnt)                                 # the entries of the columns J
