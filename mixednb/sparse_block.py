@@ -8,15 +8,15 @@ Docs: https://mixednb.github.io/mixednb/sparse_block.html.md"""
 from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import spsolve_triangular
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 import qdldl
 from . import objective as O
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['MIN_COLUMNS', 'COST_RATIO', 'DENSE_MAX_BYTES', 'SparseFactor', 'SparsePlan', 'envelope_cost', 'choose', 'plan_of',
-           'force', 'factor_block', 'takahashi', 'SelectedInverse', 'rest_inverse']
+__all__ = ['MIN_COLUMNS', 'COST_RATIO', 'DENSE_MAX_BYTES', 'SparseFactor', 'etree_levels', 'unit_lower_solve', 'SparsePlan',
+           'envelope_cost', 'choose', 'plan_of', 'force', 'factor_block', 'takahashi', 'SelectedInverse',
+           'rest_inverse']
 
 # %% ../nbs/02d_sparse_block.ipynb #5453215d
 class SparseFactor:
@@ -32,22 +32,25 @@ class SparseFactor:
         The ordering: P has a 1 at (perm[i], i), so (P'M)[i] = M[perm[i]].
     flat : np.ndarray, optional
         S's lower pattern (`SparsePlan.flat`), where the gradient reads S⁻¹.
+    levels : tuple, optional
+        `etree_levels` of L's pattern, when known (the plan keeps them: the pattern is fixed).
     """
-    def __init__(self, L, d, perm, flat=None):
-        self.L, self.d, self.perm, self.flat = L, d, perm, flat
+    def __init__(self, L, d, perm, flat=None, levels=None):
+        self.L, self.d, self.perm, self.flat, self._levels = L.tocsc(), d, np.asarray(perm), flat, levels
+        self.L.sort_indices()
         self.shape = (len(d), len(d))
+
+    @property
+    def levels(self):
+        "The columns by height and by depth in the elimination tree (`etree_levels`), made once per pattern."
+        if self._levels is None: self._levels = etree_levels(self.L)
+        return self._levels
 
     @property
     def IL(self):
         "I + L (CSR), the unit lower factor."
         if not hasattr(self, '_IL'): self._IL = (self.L + sp.eye(len(self.d), format='csc')).tocsr()
         return self._IL
-
-    @property
-    def ILt(self):
-        "(I + L)' (CSR)."
-        if not hasattr(self, '_ILt'): self._ILt = self.IL.T.tocsr()
-        return self._ILt
 
     def tosparse(self):
         """F as a CSR matrix.
@@ -75,16 +78,70 @@ class SparseFactor:
     def __repr__(self): return f"SparseFactor({self.shape[0]} columns, {self.L.nnz} entries below the diagonal)"
 
 # %% ../nbs/02d_sparse_block.ipynb #d93aa18c
+def etree_levels(L):
+    """L's columns grouped by height (leaves first) and by depth (roots first) in its elimination tree.
+
+    Column j's parent is the first row below the diagonal in column j. The columns at one height depend, in a forward
+    solve, only on lower ones (their descendants); the columns at one depth, in a backward solve or Takahashi's
+    recurrence, only on shallower ones (their ancestors): each group is one vectorized step.
+
+    Parameters
+    ----------
+    L : scipy.sparse.csc_matrix
+        Strictly lower triangular, sorted row indices.
+
+    Returns
+    -------
+    (list of np.ndarray, list of np.ndarray)
+        The groups by height, lowest first, and by depth, shallowest first.
+    """
+    n = L.shape[0]
+    nz = np.diff(L.indptr) > 0
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[nz] = L.indices[L.indptr[:-1][nz]]
+    depth, height = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    par = parent.tolist()
+    dl, hl = depth.tolist(), height.tolist()
+    for j in range(n - 1, -1, -1):                                 # parent[j] > j: known before j
+        if par[j] >= 0: dl[j] = dl[par[j]] + 1
+    for j in range(n):                                             # children before parents
+        if par[j] >= 0 and hl[par[j]] < hl[j] + 1: hl[par[j]] = hl[j] + 1
+    group = lambda v: np.split(np.argsort(v, kind='stable'), np.cumsum(np.bincount(v))[:-1])
+    return group(np.array(hl, dtype=np.int64)), group(np.array(dl, dtype=np.int64))
+
+def unit_lower_solve(L, levels, b, trans=False):
+    """x with (I + L)x = b, or (I + L)'x = b with `trans`, level by level of the elimination tree.
+
+    Parameters
+    ----------
+    L : scipy.sparse.csc_matrix
+        Strictly lower triangular.
+    levels : tuple
+        `etree_levels(L)`.
+    b : np.ndarray
+        A vector or a matrix with L's rows.
+    trans : bool, default False
+
+    Returns
+    -------
+    np.ndarray
+    """
+    x = np.array(b, float)
+    R = L.T.tocsr() if trans else L.tocsr()                        # row j: what x_j subtracts
+    cnt = np.diff(R.indptr)
+    for J in (levels[1] if trans else levels[0]):
+        J = J[cnt[J] > 0]
+        if len(J): x[J] -= R[J] @ x
+    return x
+
 def _solve_L(F, M):
     "F⁻¹M = D^{-1/2}(I + L)⁻¹P'M."
-    M = np.asarray(M, float)
-    X = spsolve_triangular(F.IL, M[F.perm], lower=True, unit_diagonal=True)
+    X = unit_lower_solve(F.L, F.levels, np.asarray(M, float)[F.perm])
     return (X.T / np.sqrt(F.d)).T
 
 def _solve_Lt(F, r):
     "F⁻ᵀr = P(I + L)⁻ᵀD^{-1/2}r."
-    r = np.asarray(r, float)
-    X = spsolve_triangular(F.ILt, (r.T / np.sqrt(F.d)).T, lower=False, unit_diagonal=True)
+    X = unit_lower_solve(F.L, F.levels, (np.asarray(r, float).T / np.sqrt(F.d)).T, trans=True)
     out = np.empty_like(X); out[F.perm] = X
     return out
 
@@ -137,7 +194,7 @@ class SparsePlan:
         keep = (a >= b).ravel()                                    # the lower triangle of each p×p block
         self._dblock = np.flatnonzero(keep)
         self._dpos = np.searchsorted(self.flat, ((l * t.p + a) * self.q + l * t.p + b).ravel()[keep])
-        self.solver, self._maps = None, {}
+        self.solver, self._maps, self._levels = None, {}, None
 
     @property
     def nnz(self): return len(self.flat)
@@ -204,7 +261,9 @@ class SparsePlan:
         else: self.solver.update(U, upper=True)
         L, d, perm = self.solver.factors()
         if not d.min() > 0: raise MixedModelError(f"{what} is not positive definite (sparse LDL': pivot {d.min():.3g})")
-        return SparseFactor(L, d, np.asarray(perm), self.flat)
+        F = SparseFactor(L, d, perm, self.flat, self._levels)
+        self._levels = F.levels                                    # the pattern's: the same at every θ
+        return F
 
     @property
     def _diag_of_blocks(self):
@@ -325,26 +384,14 @@ def factor_block(A, j, lam, P):
     return None if plan is None else plan.factor(A, lam, P, f"block of L for term {A.terms[j].bar}")
 
 # %% ../nbs/02d_sparse_block.ipynb #9dabead3
-def _depths(L):
-    "Each column's depth in the elimination tree of the strictly lower L (CSC, sorted rows): roots 0."
-    n = L.shape[0]
-    nz = np.diff(L.indptr) > 0
-    parent = np.full(n, -1)
-    parent[nz] = L.indices[L.indptr[:-1][nz]]                      # the first row below the diagonal
-    depth = np.zeros(n, dtype=np.int64)
-    for j in range(n - 1, -1, -1):                                 # parent[j] > j: known before j
-        if parent[j] >= 0: depth[j] = depth[parent[j]] + 1
-    return depth
-
-def _chunks(order, bounds, cnt, most=2 ** 24):
-    "The columns of each depth (`order` sorted by depth, `bounds` the depths' starts), in pieces of at most `most` pairs."
-    for s, e in zip(bounds[:-1], bounds[1:]):
-        J = order[s:e]
+def _chunks(groups, cnt, most=2 ** 24):
+    "The columns of each depth (`groups`), in pieces of at most `most` pairs of entries."
+    for J in groups:
         w = np.cumsum(cnt[J].astype(np.int64) ** 2)
         cut = np.searchsorted(w, np.arange(most, w[-1], most), side='right') if w[-1] > most else []
         yield from np.split(J, np.unique(np.r_[cut]).astype(np.int64)) if len(cut) else [J]
 
-def takahashi(L, d):
+def takahashi(L, d, levels=None):
     """Z = ((I + L)D(I + L)')⁻¹ on the pattern of L (and its diagonal), by Takahashi's recurrence.
 
     Parameters
@@ -353,6 +400,8 @@ def takahashi(L, d):
         Strictly lower triangular, sorted row indices.
     d : np.ndarray
         D's diagonal.
+    levels : tuple, optional
+        `etree_levels(L)`, when known.
 
     Returns
     -------
@@ -363,10 +412,7 @@ def takahashi(L, d):
     n, ip, ix, lx = L.shape[0], L.indptr, L.indices.astype(np.int64), L.data
     key = np.repeat(np.arange(n, dtype=np.int64), np.diff(ip)) * n + ix   # column·n + row: sorted in CSC order
     Zoff, Zd = np.zeros(len(lx)), np.zeros(n)
-    depth = _depths(L)
-    order = np.argsort(depth, kind='stable')
-    bounds = np.r_[0, np.cumsum(np.bincount(depth))]
-    for J in _chunks(order, bounds, np.diff(ip)):
+    for J in _chunks((levels or etree_levels(L))[1], np.diff(ip)):
         cnt = ip[J + 1] - ip[J]
         if not cnt.any(): Zd[J] = 1 / d[J]; continue
         ent = O._ranges(ip[J], cnt)                                 # the entries of the columns J
@@ -398,7 +444,7 @@ class SelectedInverse:
         self.q, self.flat, self.perm = F.shape[0], flat, F.perm
         self.pinv = np.empty_like(F.perm); self.pinv[F.perm] = np.arange(len(F.perm))
         L = F.L.tocsc(); L.sort_indices()
-        self.Zoff, self.Zd = takahashi(L, F.d)
+        self.Zoff, self.Zd = takahashi(L, F.d, F.levels)
         self.key = np.repeat(np.arange(self.q, dtype=np.int64), np.diff(L.indptr)) * self.q + L.indices
         self.shape = (self.q, self.q)
 
