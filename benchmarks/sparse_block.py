@@ -9,10 +9,13 @@ is large and whose block fills in more or less:
   in more as k grows.
 
 The `ratio` column is (sparse time / Σ c_i², c_i the entries of column i of L + 1) ÷ (dense time / (q³/3)): how much
-dearer one multiplication is in the sparse factorization than in the dense one, from which `sparse_block.COST_RATIO`
-is set; `chosen` is what `sparse_block.choose` picks. CPU times (`time.process_time`), medians of 3, one BLAS thread.
+dearer one multiplication is in the sparse factorization than in the dense one; `sparse_block`'s DENSE_SECONDS, PAIR_SECONDS
+and LEVEL_SECONDS are fitted to the eval+grad columns; `chosen` is what `sparse_block.choose` picks, `levels` the
+height of the elimination tree. CPU times (`time.process_time`), medians of 3, one BLAS thread.
 
-    python benchmarks/sparse_block.py [--big]     # --big adds q = 50,000 (sparse only: dense would need 20 GB)"""
+    python benchmarks/sparse_block.py [--big] [case ...]
+        # --big adds q = 50,000 (sparse only: dense would need 20 GB); cases by the start of their name, '_' for ' '
+        # (e.g. crossed_q=2000 nested_q=50000)"""
 import resource, sys, time
 import numpy as np, pandas as pd
 from threadpoolctl import threadpool_limits
@@ -55,7 +58,7 @@ def row(name, d, dense_ok=True):
     P = O.first_product(As, 1, 1, Fd)
     c = np.diff(F.L.indptr).astype(float) + 1
     q = F.shape[0]
-    out = dict(design=name, q=q, **{'S entries': plan.nnz, 'L entries': F.L.nnz, 'sparse flops': float(c @ c),
+    out = dict(design=name, q=q, **{'S entries': plan.nnz, 'L entries': F.L.nnz, 'levels': len(F.levels[0]), 'sparse flops': float(c @ c),
                                     'dense flops': q ** 3 / 3})
     out['sparse factor ms'] = 1e3 * cpu(lambda: plan.factor(As, lam[1], P))
     out['sparse eval ms'] = 1e3 * cpu(lambda: O.objective(As, th))
@@ -74,7 +77,7 @@ def row(name, d, dense_ok=True):
     return out
 
 
-def main(big=False):
+def main(big=False, only=None):
     resource.setrlimit(resource.RLIMIT_AS, (8 * 2 ** 30, 8 * 2 ** 30))    # 8 GiB: a case that needs more stops here
     rows = []
     with threadpool_limits(1):
@@ -82,6 +85,7 @@ def main(big=False):
         cases += [(f"crossed q={q} k={k}", lambda q=q, k=k: crossed(q, k), True) for q in (2000, 6000) for k in (1.05, 1.5, 2.5, 4)]
         if big: cases += [("nested q=50000", lambda: nested(50_000), False), ("crossed q=50000 k=1.05", lambda: crossed(50_000, 1.05), False)]
         for name, make, dense_ok in cases:
+            if only and not any(name.startswith(o) for o in only): continue
             r = row(name, make(), dense_ok); rows.append(r)
             print(r, file=sys.stderr, flush=True)
     with pd.option_context('display.width', 250, 'display.max_columns', 30):
@@ -89,4 +93,4 @@ def main(big=False):
 
 
 if __name__ == '__main__':
-    main('--big' in sys.argv)
+    main('--big' in sys.argv, [a.replace('_', ' ') for a in sys.argv[1:] if a != '--big'])

@@ -14,9 +14,9 @@ from . import objective as O
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['MIN_COLUMNS', 'COST_RATIO', 'DENSE_MAX_BYTES', 'SparseFactor', 'etree_levels', 'unit_lower_solve', 'SparsePlan',
-           'envelope_cost', 'choose', 'plan_of', 'force', 'factor_block', 'takahashi', 'SelectedInverse',
-           'rest_inverse']
+__all__ = ['MIN_COLUMNS', 'DENSE_SECONDS', 'PAIR_SECONDS', 'LEVEL_SECONDS', 'FACTOR_SECONDS', 'DENSE_MAX_BYTES', 'SparseFactor',
+           'etree_levels', 'unit_lower_solve', 'SparsePlan', 'envelope_cost', 'choose', 'plan_of', 'force',
+           'factor_block', 'takahashi', 'SelectedInverse', 'rest_inverse']
 
 # %% ../nbs/02d_sparse_block.ipynb #5453215d
 class SparseFactor:
@@ -145,13 +145,10 @@ def _solve_Lt(F, r):
     out = np.empty_like(X); out[F.perm] = X
     return out
 
-O.diag_of.register(SparseFactor, lambda F: np.sqrt(F.d))
-O.solve_L.register(SparseFactor, _solve_L)
-O.solve_Lt.register(SparseFactor, _solve_Lt)
-O.inv_L.register(SparseFactor, lambda F: _solve_L(F, np.eye(F.shape[0])))
-O.dense.register(SparseFactor, lambda F: F.toarray())
-O.operand.register(SparseFactor, lambda F: F.tosparse())
-O.block_kind.register(SparseFactor, lambda F: 'sparse Cholesky')
+for _generic, _impl in [(O.diag_of, lambda F: np.sqrt(F.d)), (O.solve_L, _solve_L), (O.solve_Lt, _solve_Lt),
+                        (O.inv_L, lambda F: _solve_L(F, np.eye(F.shape[0]))), (O.dense, lambda F: F.toarray()),
+                        (O.operand, lambda F: F.tosparse()), (O.block_kind, lambda F: 'sparse Cholesky')]:
+    _generic.register(SparseFactor, _impl)
 
 # %% ../nbs/02d_sparse_block.ipynb #786ae1a8
 def _lower_pattern(A, j):
@@ -275,7 +272,7 @@ class SparsePlan:
 
 # %% ../nbs/02d_sparse_block.ipynb #d2891d68
 MIN_COLUMNS = 500
-COST_RATIO = 12.0
+DENSE_SECONDS, PAIR_SECONDS, LEVEL_SECONDS, FACTOR_SECONDS = 3.6e-11, 5e-8, 5e-4, 1e-9
 DENSE_MAX_BYTES = 4 * 2 ** 30
 
 def envelope_cost(plan):
@@ -325,13 +322,15 @@ def choose(A, lam, P, j=1):
     cg = np.bincount(FC.indices, minlength=FC.shape[1]).astype(float)    # entries per column of Z_j'Z_1
     if cg @ cg > 4.0 * q * q: return None
     plan = SparsePlan(A, j)
-    too_big, dense_cost = 8.0 * q * q > DENSE_MAX_BYTES, q ** 3 / 3
-    if too_big: return plan
-    if plan.nnz > q * q / 8 or COST_RATIO * envelope_cost(plan) > dense_cost: return None
+    if plan.nnz > q * q / 8: return None
+    if 8.0 * q * q > DENSE_MAX_BYTES: return plan
+    dense_seconds = DENSE_SECONDS * q ** 3
+    if any(u.p > 1 for u in A.terms) or FACTOR_SECONDS * envelope_cost(plan) > dense_seconds: return None
     try: F = plan.factor(A, lam, P)
     except MixedModelError: return None
     c = np.diff(F.L.indptr).astype(float) + 1
-    return plan if COST_RATIO * float(c @ c) < dense_cost else None
+    sparse_seconds = PAIR_SECONDS * float(c @ c) + LEVEL_SECONDS * len(F.levels[0])
+    return plan if sparse_seconds < dense_seconds else None
 
 def plan_of(A, lam, P, j=1):
     """The plan chosen for term j's block (`choose`), made at the first call and kept with A's other values of Z.
