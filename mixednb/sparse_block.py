@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import reverse_cuthill_mckee
-import qdldl
+try: import qdldl                        # a dependency; without it (an old environment) every block stays dense
+except ImportError: qdldl = None
 from . import objective as O
 from .core import MixedModelError
 
@@ -317,7 +318,7 @@ def choose(A, lam, P, j=1):
     SparsePlan or None
     """
     t = A.terms[j]; q = t.nlev * t.p
-    if q < MIN_COLUMNS: return None
+    if q < MIN_COLUMNS or qdldl is None: return None
     FC = A.plans[j, j].left
     cg = np.bincount(FC.indices, minlength=FC.shape[1]).astype(float)    # entries per column of Z_j'Z_1
     if cg @ cg > 4.0 * q * q: return None
@@ -359,6 +360,7 @@ def force(A, kind, j=1):
     j : int, default 1
     """
     if kind not in ('sparse', 'dense'): raise ValueError(f"kind must be 'sparse' or 'dense', not {kind!r}")
+    if kind == 'sparse' and qdldl is None: raise ImportError("the sparse block needs the qdldl package: pip install qdldl")
     A._zcache['sparse_block'] = SparsePlan(A, j) if kind == 'sparse' else None
 
 def factor_block(A, j, lam, P):
