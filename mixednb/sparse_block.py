@@ -321,7 +321,7 @@ def choose(A, lam, P, j=1):
     if q < MIN_COLUMNS or qdldl is None: return None
     FC = A.plans[j, j].left
     cg = np.bincount(FC.indices, minlength=FC.shape[1]).astype(float)    # entries per column of Z_j'Z_1
-    if cg @ cg > 4.0 * q * q: return None
+    if cg @ cg > q * q / 8: return None
     plan = SparsePlan(A, j)
     if plan.nnz > q * q / 8: return None
     if 8.0 * q * q > DENSE_MAX_BYTES: return plan
