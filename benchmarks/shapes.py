@@ -12,7 +12,8 @@ run, not across runs; for the small models mixednb and mixedlm are also fitted a
         # default 3 repeats for the small models (mixednb and mixedlm; lme4: its median of `repeats` after a warm-up
         # on sleepstudy, one fit elsewhere), one fit for the big ones; all models
 
-Models: sleepstudy, insteval3, insteval_dept, kb20, kb72, psycholing, crossed1e5, crossed1e6."""
+Models: sleepstudy, insteval3, insteval_dept, kb20, kb72, psycholing, psycholing_corr (the same data with `|` for
+`||`), crossed1e5, crossed1e6."""
 import json, os, shutil, subprocess, sys, tempfile, time, warnings
 import numpy as np, pandas as pd
 
@@ -64,6 +65,7 @@ MODELS = {
     'kb20': (kb07_like, "rt ~ spkr * prec * load + (1 + spkr + prec + load | subj) + (1 + spkr + prec + load | item)", False),
     'kb72': (kb07_like, "rt ~ spkr * prec * load + (1 + spkr * prec * load | subj) + (1 + spkr * prec * load | item)", True),
     'psycholing': (psycholing, "y ~ stimulus + task + (stimulus || id) + (task || item)", False),
+    'psycholing_corr': (psycholing, "y ~ stimulus + task + (stimulus | id) + (task | item)", False),
     'crossed1e5': (lambda: crossed(100_000), "y ~ x + (1 | a) + (1 | b)", True),
     'crossed1e6': (lambda: crossed(1_000_000), "y ~ x + (1 | a) + (1 | b)", True),
 }

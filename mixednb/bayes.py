@@ -510,5 +510,5 @@ def plot_compare_ranef(self: LinearMixedModel, idata, group=None, level=0.95, ax
         a.set(xlabel=f"{group} (sorted by lmer's mode)", title=f"{c} | {group}")
         if len(rc) <= 30: a.set_xticks(x, rc.grp.to_numpy()[order], rotation=90, fontsize='x-small')
         else: a.set_xticks([])
-    axs[0].legend(fontsize='small')
+    axs[0].legend(fontsize='small', loc='upper left')     # sorted upwards: the upper left holds no point
     return out

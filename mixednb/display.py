@@ -11,7 +11,7 @@ import numpy as np, pandas as pd
 import scipy.sparse as sp
 from .fit import LinearMixedModel, _group_names
 from .design import Design, theta_positions
-from .objective import lambdas, blockdiag, block_kind, dense
+from .objective import lambdas, blockdiag, block_kind, dense, Amalgamated
 from .summary import Table, resid_table, re_table, fe_table, corr_table
 from fastcore.basics import patch
 from .core import needs_fit
@@ -60,9 +60,16 @@ def _header_html(m, ddf):
     "Title, formula, data, observations and groups, and the criterion (or the information criteria of an ML fit)."
     how = 'REML' if m.REML else 'maximum likelihood'
     sub = f' <span style="{_MUTED};font-weight:400">· t-tests use Satterthwaite\'s method</span>' if ddf else ''
-    out = [f'<div style="font-size:1.12em;font-weight:600">Linear mixed model fit by {how}{sub}</div>',
+    title = f'Linear mixed model fit by {how}{sub}'
+    if getattr(m, 'family', None) is not None:                          # a GLMM: its approximation, family and link
+        k = m._fit.nAGQ
+        how = 'Laplace approximation' if k == 1 else f'adaptive Gauss–Hermite quadrature, nAGQ = {k}'   # as lme4 (nAGQ = 0 too)
+        title = (f'Generalized linear mixed model fit by maximum likelihood ({how}) <span style="{_MUTED};font-weight:400">'
+                 f'· family {_e(m.family.name)} ({_e(m.family.link.name)} link) · Wald z tests</span>')
+    out = [f'<div style="font-size:1.12em;font-weight:600">{title}</div>',
            f'<div><span style="{_MUTED}">Formula:</span> <code style="{_MONO};background:transparent;color:inherit">{_e(m.formula)}</code></div>']
     if m.data_name: out.append(f'<div><span style="{_MUTED}">Data:</span> {_e(m.data_name)}</div>')
+    if getattr(m, 'weights_name', None): out.append(f'<div><span style="{_MUTED}">Weights:</span> {_e(m.weights_name)}</div>')
     grp = '; '.join(f"{_e(g)}, {n}" for g, n in m.ngroups.items())
     out.append(f'<div><span style="{_MUTED}">Number of obs:</span> {m.nobs}, <span style="{_MUTED}">groups:</span> {grp}</div>')
     if m.REML: out.append(f'<div style="margin-top:4px">REML criterion at convergence: <b style="{_MONO}">{m.objective:.1f}</b></div>')
@@ -120,11 +127,12 @@ def summary_html(m: LinearMixedModel, ddf='Satterthwaite'):
 
     Parameters
     ----------
-    m : LinearMixedModel
+    m : LinearMixedModel or GeneralizedLinearMixedModel
         A fitted model.
     ddf : 'Satterthwaite' or None
         Degrees of freedom of the fixed effects' t-tests: lmerTest's Satterthwaite df and p-values, or none
-        (lme4's plain table of estimates, standard errors and t values).
+        (lme4's plain table of estimates, standard errors and t values). Not used for a GLMM, whose table has
+        lme4's Wald z tests.
 
     Returns
     -------
@@ -133,7 +141,8 @@ def summary_html(m: LinearMixedModel, ddf='Satterthwaite'):
         (for 2 ≤ p ≤ 10) and the notes; inline styles only, every user string escaped.
     """
     if ddf not in ('Satterthwaite', None): raise ValueError(f"ddf must be 'Satterthwaite' or None, not {ddf!r}")
-    parts = [_header_html(m, ddf), _resid_html(m), _re_html(m), _fe_html(m, ddf), _corr_html(m), _notes_html(m)]
+    if getattr(m, 'family', None) is not None: parts = _glmm_parts(m)
+    else: parts = [_header_html(m, ddf), _resid_html(m), _re_html(m), _fe_html(m, ddf), _corr_html(m), _notes_html(m)]
     return (f'<div class="mixednb-summary" style="{_FONT};font-size:13px;line-height:1.4;color:inherit;'
             f'max-width:60em;text-align:left">' + ''.join(parts) + '</div>')
 
@@ -148,6 +157,19 @@ def _repr_html_(self: LinearMixedModel):
         `summary_html(self)`, or None before the model is fitted.
     """
     return summary_html(self) if self.is_fitted else None
+
+# %% ../nbs/13_display.ipynb #d338991a
+def _glmm_parts(m):
+    "The sections of a GLMM's HTML summary: the text summary's tables (`mixednb.glmm`), rendered as HTML."
+    from mixednb.glmm import glmm_fe_table, glmm_re_table, _resid_table      # here: mixednb.glmm is imported on first use
+    fe = glmm_fe_table(m)
+    s1, s2 = m.optsum['stage1'], m.optsum['stage2']
+    opt = (f"optimizer (bobyqa): {s1['feval']} evaluations in stage 1" + (f", {s2['feval']} in stage 2" if s2 else '')
+           + f", {m.optsum['seconds']:.2g} s; standard errors from the {'Hessian' if m.vcov_method == 'hessian' else 'R_X factor'}")
+    notes = [_note(opt)] + [_note(n, 'warn') for n in m.notes + m.optsum['messages']]
+    return [_header_html(m, None), _resid_table(m).html(), glmm_re_table(m).html(),
+            _section('Fixed effects', '<div>No fixed effects</div>') if fe is None else fe.html(), _corr_html(m),
+            _section('Notes', ''.join(notes))]
 
 # %% ../nbs/13_display.ipynb #967b95cf
 def _lambda_html(p, k0):
@@ -424,9 +446,15 @@ plot_Lambda = LinearMixedModel.plot_Lambda   # also a function, of a model or a 
 # %% ../nbs/13_display.ipynb #1c91d0c9
 _KINDS = {'block-diagonal': '#4C72B0', 'sparse': '#DD8452', 'dense': '#C44E52', 'X|y rows': '#55A868'}
 
+def _l_terms(m):
+    "The terms of L's block rows and their names: terms on one grouping factor are one block (`objective.amalgamated`)."
+    T, names = getattr(m.L, 'terms', None), _group_names(m.design.terms)
+    if T and isinstance(T[0], Amalgamated): return T, [names[t.parts[0][0]] for t in T]
+    return m.design.terms, names
+
 def _l_blocks(m):
     "(row block, column block, kind, block) for each stored block of L; block index k is the X|y row."
-    k, out = len(m.design.terms), []
+    k, out = len(_l_terms(m)[0]), []
     for key, B in m.L.items():
         i, j = (k if x == 'X' else x for x in key)
         kind = 'X|y rows' if i == k else block_kind(B)
@@ -475,7 +503,8 @@ def plot_L_blocks(self: LinearMixedModel, ax=None, max_q=300):
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Rectangle, Patch
     d = self.design
-    names, sizes = _group_names(d.terms) + ['X|y'], [t.q for t in d.terms] + [d.p + 1]
+    T, names = _l_terms(self)
+    names, sizes = names + ['X|y'], [t.q for t in T] + [d.p + 1]
     small = sum(sizes) <= max_q
     ax, out = _axes(ax, (6.5, 6.2))
     e = np.r_[0, np.cumsum(sizes if small else _widths(sizes))]

@@ -12,7 +12,7 @@ import nlopt
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
 from .design import Design, design
-from .objective import Blocks, update_L, criterion, objective, beta_hat, RX_inv, u_hat, lambdas, cond_cov_u, pwrss
+from .objective import Blocks, update_L, criterion, objective, beta_hat, RX_inv, u_hat, lambdas, cond_cov_u, pwrss, amalgamated
 from .gradient import criterion_and_gradient
 from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb, decorrelated_starts
 
@@ -347,7 +347,8 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
 # %% ../nbs/03_fit.ipynb #60c20c14
 def cheap_gradient(A):
     """Whether the exact gradient costs about as much as a few evaluations: every term scalar (traces of C's diagonal
-    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs).
+    blocks, `scalar_ldL2_grad`), or q₁(q − q₁) ≤ 2·10⁵ (the dense blocks C_i1 the general gradient needs); read on the
+    terms the factor is made of (terms on one grouping factor amalgamated: `(x||g)` is a vector term there).
 
     Parameters
     ----------
@@ -358,6 +359,7 @@ def cheap_gradient(A):
     -------
     bool
     """
+    A = amalgamated(A)
     if all(t.p == 1 for t in A.terms): return True
     q1 = A.terms[0].q
     return q1 * (sum(t.q for t in A.terms) - q1) <= 2e5

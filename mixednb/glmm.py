@@ -8,11 +8,13 @@ Docs: https://mixednb.github.io/mixednb/glmm.html.md"""
 from __future__ import annotations
 import dataclasses, re, time, warnings
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Callable
 import numpy as np, pandas as pd
 import nlopt
 from scipy import stats, sparse
+from scipy.linalg import solve_triangular
 from scipy.special import expit, xlogy, xlog1py, ndtr, gammaln, digamma, polygamma
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
@@ -26,11 +28,11 @@ from .summary import Table, r_format, SIGNIF_CODES, corr_table, Summary, _named,
 from .predict import selected_columns, _new_rows
 
 # %% auto #0
-__all__ = ['EPS', 'LOGIT', 'PROBIT', 'CLOGLOG', 'LOG', 'INVERSE', 'IDENTITY', 'INVERSE_SQUARE', 'LINKS', 'FAMILIES', 'CONTROL',
-           'Link', 'Family', 'binomial', 'poisson', 'Gamma', 'inverse_gaussian', 'negative_binomial', 'family_of',
-           'GlmmResponse', 'glmm_response', 'glmm_design', 'Zlam_u', 'GlmmProblem', 'PirlsResult', 'pirls', 'gh_rule',
-           'agq_check', 'agq_deviance', 'Objective', 'criterion', 'bobyqa', 'deriv12', 'GeneralizedLinearMixedModel',
-           'glmer', 'theta_ml', 'glmer_nb', 'glmm_fe_table', 'glmm_re_table']
+__all__ = ['EPS', 'LOGIT', 'PROBIT', 'CLOGLOG', 'LOG', 'INVERSE', 'IDENTITY', 'INVERSE_SQUARE', 'LINKS', 'FAMILIES', 'CANONICAL',
+           'CONTROL', 'Link', 'Family', 'binomial', 'poisson', 'Gamma', 'inverse_gaussian', 'negative_binomial',
+           'family_of', 'GlmmResponse', 'glmm_response', 'glmm_design', 'Zlam_u', 'GlmmProblem', 'PirlsResult', 'pirls',
+           'gh_rule', 'agq_check', 'agq_deviance', 'Objective', 'criterion', 'bobyqa', 'deriv12',
+           'GeneralizedLinearMixedModel', 'glmer', 'theta_ml', 'glmer_nb', 'glmm_fe_table', 'glmm_re_table']
 
 # %% ../nbs/15_glmm.ipynb #9c068292
 EPS = np.finfo(float).eps
@@ -59,13 +61,17 @@ class Link:
 def _logit_inv(eta):
     "R's logit inverse: ε/(1 + ε) below η = −30, 1/(1 + ε) above 30."
     eta = np.asarray(eta, float)
-    return np.where(eta < -30, EPS / (1 + EPS), np.where(eta > 30, 1 / (1 + EPS), expit(eta)))
+    mu = expit(eta, out=np.empty_like(eta))
+    mu[eta < -30], mu[eta > 30] = EPS / (1 + EPS), 1 / (1 + EPS)
+    return mu
 
 def _logit_mu_eta(eta):
     "dμ/dη of the logit, e^η/(1 + e^η)², ε beyond |η| = 30."
-    eta = np.asarray(eta, float)
-    e = np.exp(-np.abs(eta))
-    return np.where(np.abs(eta) > 30, EPS, e / (1 + e) ** 2)
+    a = np.abs(np.asarray(eta, float))
+    e = np.exp(-a)
+    out = np.divide(e, np.square(1 + e), out=np.empty_like(a))         # an array, also for a scalar η
+    out[a > 30] = EPS
+    return out
 
 _PROBIT_T = -stats.norm.ppf(EPS)
 
@@ -441,17 +447,29 @@ def Zlam_u(terms, lams, u):
     """
     out, k = np.zeros(len(terms[0].codes)) if terms else 0.0, 0
     for t, lam in zip(terms, lams):
-        b = u[k:k + t.q].reshape(t.nlev, t.p) @ lam.T
-        out = out + (t.X * b[t.codes]).sum(axis=1); k += t.q
+        if t.p == 1: out = out + t.X[:, 0] * (lam[0, 0] * u[k:k + t.q])[t.codes]       # a scalar term
+        else: out = out + (t.X * (u[k:k + t.q].reshape(t.nlev, t.p) @ lam.T)[t.codes]).sum(axis=1)
+        k += t.q
     return out
 
-def _weighted_block_crossprod(t, w):
-    "Z_t'WZ_t of one term as its ℓ diagonal p × p blocks (`objective.block_crossprod` with weights)."
+def _weighted_block_crossprod(t, w, xx=None):
+    """Z_t'WZ_t of one term as its ℓ diagonal p × p blocks (`objective.block_crossprod` with weights); xx: the products
+    of the term's columns x_a x_b (b ≤ a) made once per model, if kept."""
     out = np.empty((t.nlev, t.p, t.p))
     for a in range(t.p):
         for b in range(a + 1):
-            out[:, a, b] = out[:, b, a] = np.bincount(t.codes, weights=w * t.X[:, a] * t.X[:, b], minlength=t.nlev)
+            xab = t.X[:, a] * t.X[:, b] if xx is None else xx[a, b]
+            out[:, a, b] = out[:, b, a] = np.bincount(t.codes, weights=w * xab, minlength=t.nlev)
     return out
+
+class _OnUse(Mapping):
+    "A read-only dict whose values are made on first access from one maker per key (blocks `update_L` may not read)."
+    def __init__(self, makers): self._make, self._made = makers, {}
+    def __getitem__(self, key):
+        if key not in self._made: self._made[key] = self._make[key]()
+        return self._made[key]
+    def __iter__(self): return iter(self._make)
+    def __len__(self): return len(self._make)
 
 def _offdiag_maps(terms, off):
     """For each pair of terms i > j, where each row's products x_is x_jt land among the stored entries of Z_i'Z_j
@@ -475,6 +493,25 @@ def _weighted_pair_values(terms, ij, mp, w, nnz):
     "The stored values of Z_i'WZ_j in the pattern of Z_i'Z_j."
     ti, tj = terms[ij[0]], terms[ij[1]]
     return sum(np.bincount(pos, weights=w * ti.X[:, a] * tj.X[:, b], minlength=nnz) for pos, a, b in mp)
+
+def _first_maps(terms, plans):
+    """For each later term i, where each row's products x_ia x_1b land in the values that `update_L` reads of Z_i'WZ_1:
+    {i: (slots in its plan's (nb, p_i, p₁) blocks `FirstColumn.values`, flat positions in the dense q_i × q₁ array or
+    None when the plan is sparse)}, each a list of (positions, a, b)."""
+    out, t1 = {}, terms[0]
+    for i in range(1, len(terms)):
+        P, ti = plans[i, i].left, terms[i]
+        ci = ti.codes.astype(np.int64)
+        k = np.searchsorted(P.keys, ci * P.l1 + t1.codes)
+        slots = [((k * P.pi + a) * P.p1 + b, a, b) for a in range(P.pi) for b in range(P.p1)]
+        flat = [((ci * P.pi + a) * P.shape[1] + t1.codes * P.p1 + b, a, b) for a in range(P.pi) for b in range(P.p1)]
+        out[i] = slots, flat if P.dense else None
+    return out
+
+def _scatter(terms, i, mp, w, size):
+    "Σ over rows of w x_ia x_1b, put at the positions of the map mp (`_first_maps`)."
+    ti, t1 = terms[i], terms[0]
+    return sum(np.bincount(pos, weights=w * ti.X[:, a] * t1.X[:, b], minlength=size) for pos, a, b in mp)
 
 class GlmmProblem:
     """What PIRLS and the Laplace deviance need of a model, fixed for the whole fit.
@@ -507,6 +544,29 @@ class GlmmProblem:
         self.q = sum(t.q for t in d.terms)
         self._Z0T = [Z_of(t).T.tocsr() for t in d.terms]
         self._maps = _offdiag_maps(d.terms, self.base.off)
+        self._first = _first_maps(d.terms, self.base.plans) if self._maps is not None else None
+        self._xx = [{(a, b): t.X[:, a] * t.X[:, b] for a in range(t.p) for b in range(a + 1)} for t in d.terms]
+        self._y1 = d.y == 1 if family.name == 'binomial' and np.isin(d.y, (0, 1)).all() else None   # a 0/1 response
+
+    def devsum(self, mu):
+        """Σ dᵢ, the family's unit deviances at μ summed; for a 0/1 binomial response −2 Σ wᵢ log(μᵢ if yᵢ = 1 else 1 − μᵢ),
+        which is `binomial`'s dᵢ there with one logarithm per row instead of two ratios and two xlogy. Summed by numpy's
+        pairwise sum: a BLAS dot product sums in sequence, and its larger rounding error (~1e-11 here), which the
+        Hessian's finite differences amplify 1e8, moved VerbAgg's standard errors by 4e-5 between steps 1e-3 and 1e-4.
+
+        Parameters
+        ----------
+        mu : numpy.ndarray
+            The means μ (n).
+
+        Returns
+        -------
+        float
+            Σ dᵢ.
+        """
+        if self._y1 is not None and self.family.name == 'binomial':
+            return float(-2 * np.sum(self.wt * np.log(np.where(self._y1, mu, 1 - mu))))   # pairwise sum, not a dot
+        return float(self.family.dev_resids(self.y, mu, self.wt).sum())
 
     def blocks(self, w, X, z):
         """`Blocks` of the penalized least-squares problem with weights w, fixed-effects columns X and response z.
@@ -532,23 +592,38 @@ class GlmmProblem:
         A = Blocks.__new__(Blocks)                                      # the same attributes, from precomputed patterns
         sw = np.sqrt(w)
         A.sw, A.offset, A.ldW, A.terms, A.n, A.Zs = sw, None, float(np.log(w).sum()), self.terms, self.d.n, None
-        A.diag = [_weighted_block_crossprod(t, w) for t in self.terms]
-        A.off = {ij: sparse.csr_matrix((_weighted_pair_values(self.terms, ij, mp, w, self.base.off[ij].nnz),
-                                        self.base.off[ij].indices, self.base.off[ij].indptr), shape=self.base.off[ij].shape)
-                 for ij, mp in self._maps.items()}
+        A.diag = [_weighted_block_crossprod(t, w, xx) for t, xx in zip(self.terms, self._xx)]
+        A.off = _OnUse({ij: lambda ij=ij, mp=mp: self._pair(ij, mp, w) for ij, mp in self._maps.items()})   # made on use
         A.p = X.shape[1]
         Xs, ys = X * sw[:, None], z * sw
         if A.p:
             Q, A.R0 = conditioned_X(Xs)
-            A.beta0 = np.linalg.lstsq(Xs, ys, rcond=None)[0]
+            A.beta0 = solve_triangular(A.R0, Q.T @ ys, check_finite=False)   # least squares by X = QR₀
             Xy = np.column_stack([Q, ys - Xs @ A.beta0])
         else: A.R0, A.beta0, Xy = np.zeros((0, 0)), np.zeros(0), ys[:, None]      # β held: only y
         Xyw = Xy * sw[:, None]                                          # Z_w'[Q r] = Z'(√w ∘ [Q r])
         A.xz = [np.asarray((ZT @ Xyw).T) for ZT in self._Z0T]
         A.xx = Xy.T @ Xy
         A.__dict__['plans'] = self.base.plans                         # the pattern's plans, shared
-        A._zcache = {}                                                  # values read off these weighted blocks, made on use
+        A._zcache = self._first_values(w)                               # the values update_L reads of Z_i'WZ_1, by the maps
         return A
+
+    def _pair(self, ij, mp, w):
+        "Z_i'WZ_j (CSR) in the pattern of Z_i'Z_j."
+        M = self.base.off[ij]
+        return sparse.csr_matrix((_weighted_pair_values(self.terms, ij, mp, w, M.nnz), M.indices, M.indptr), shape=M.shape)
+
+    def _first_values(self, w):
+        """`Blocks.downdates` and `Blocks.first_dense` of the reweighted blocks, summed straight from the rows
+        (`_first_maps`), each made when `update_L` first reads it."""
+        def down(i, slots):
+            P = self.base.plans[i, i].left
+            return _scatter(self.terms, i, slots, w, len(P.keys) * P.pi * P.p1).reshape(len(P.keys), P.pi, P.p1)
+        def dense(i, flat):
+            P = self.base.plans[i, i].left
+            return _scatter(self.terms, i, flat, w, P.shape[0] * P.shape[1]).reshape(P.shape)
+        return dict(downdates=_OnUse({i: lambda i=i, s=s: down(i, s) for i, (s, fl) in self._first.items()}),
+                    first_dense=_OnUse({i: lambda i=i, fl=fl: dense(i, fl) for i, (s, fl) in self._first.items() if fl is not None}))
 
     def eta(self, beta, lams, u):
         """η = o + Xβ + ZΛθu, the linear predictor.
@@ -688,15 +763,17 @@ def pirls(P, theta, beta, u=None, fixed_beta=True, tol=1e-12, xtol=1e-10, maxit=
     f, lk, y, wt = P.family, P.family.link, P.y, P.wt
     lams = lambdas(P.terms, theta)
     beta, u = np.asarray(beta, float), (np.zeros(P.q) if u is None else np.asarray(u, float))
+    Xb = P.X @ beta if fixed_beta else None                             # Xβ, once when β is held
     def pdev(beta, u):
-        eta = P.eta(beta, lams, u); mu = lk.linkinv(eta)
-        return f.dev_resids(y, mu, wt).sum() + u @ u, eta, mu
+        eta = P.offset + Xb + Zlam_u(P.terms, lams, u) if fixed_beta else P.eta(beta, lams, u)
+        mu = lk.linkinv(eta)
+        return P.devsum(mu) + u @ u, eta, mu
     if eta0 is None: old, eta, mu = pdev(beta, u)
     else: old, eta, mu = np.inf, eta0, lk.linkinv(eta0)
     done = False
     for it in range(maxit + 1):
         w, z = P.working(eta, mu)
-        A = P.blocks(w, P.X[:, :0], z - P.X @ beta) if fixed_beta else P.blocks(w, P.X, z)
+        A = P.blocks(w, P.X[:, :0], z - Xb) if fixed_beta else P.blocks(w, P.X, z)
         L = update_L(A, theta)
         if done: break
         u1 = np.concatenate(u_hat(L, len(P.terms))) if P.q else u
@@ -710,6 +787,7 @@ def pirls(P, theta, beta, u=None, fixed_beta=True, tol=1e-12, xtol=1e-10, maxit=
         step = max(np.abs(u1 - u).max(initial=0), np.abs(b1 - beta).max(initial=0))
         done = (abs(old - new) < tol * new and step < xtol) or new < 1e-10   # or a numerically perfect fit (separation)
         beta, u, eta, mu, old = b1, u1, eta1, mu1, new
+        if done and step < 1e-14: break                                 # moved by rounding only: L is the mode's
     else: raise MixedModelError(f"PIRLS did not converge in {maxit} steps at θ = {np.round(theta, 6).tolist()}")
     ldL2, aic = logdet(L, len(P.terms)), P.aic(mu, old - u @ u)
     return PirlsResult(beta, u, eta, mu, old - u @ u, ldL2, aic, aic + u @ u + ldL2, it, L, A)
@@ -804,8 +882,11 @@ def agq_deviance(P, theta, r, nAGQ, lme4_scale=False):
     return float(out if lme4_scale else out + r.aic - r.devres)
 
 # %% ../nbs/15_glmm.ipynb #0a86a0c7
+CANONICAL = {('binomial', 'logit'), ('poisson', 'log'), ('Gamma', 'inverse'), ('inverse.gaussian', '1/mu^2')}
+
 class Objective:
-    """The Laplace deviance as the optimizer sees it: counted, warm-started at the last mode.
+    """The Laplace deviance as the optimizer sees it: counted, warm-started at the last mode (stage 2 with a canonical
+    link: at the mode predicted from the best points seen, `start`).
 
     Parameters
     ----------
@@ -822,6 +903,27 @@ class Objective:
     """
     def __init__(self, P, beta, u=None, eta0=None, nAGQ=1):
         self.P, self.beta, self.u, self.eta0, self.count, self.last, self.nAGQ = P, beta, u, eta0, 0, None, nAGQ
+        self.best = []                                                  # stage 2: the best (value, x, ũ) seen, sorted
+
+    def start(self, x):
+        """Stage 2's starting u at x = (θ, β): ũ_b + J(x − x_b) at the best point x_b seen, J fitted by least squares to
+        the next 2k best points (k = len(x)), for a canonical link once k + 2 points are known; else the last mode.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            (θ, β), where PIRLS is to run.
+
+        Returns
+        -------
+        numpy.ndarray
+            The starting u (q).
+        """
+        f = self.P.family
+        if (f.name, f.link.name) not in CANONICAL or len(self.best) < len(x) + 2: return self.u
+        (_, xb, ub), rest = self.best[0], self.best[1:]
+        J = np.linalg.lstsq(np.array([r[1] - xb for r in rest]), np.array([r[2] - ub for r in rest]), rcond=None)[0]
+        return ub + (x - xb) @ J
 
     def stage1(self, theta):
         """The Laplace deviance at (θ, β̃(θ)) (lme4's nAGQ = 0 objective); keeps β̃ and ũ to start the next call.
@@ -857,9 +959,13 @@ class Objective:
             −2 log L at (θ, β): the Laplace approximation, or `agq_deviance` with the object's nAGQ > 1 nodes.
         """
         self.count += 1
-        r = pirls(self.P, theta, beta, self.u, fixed_beta=True)
-        self.u, self.last = r.u, r
-        return criterion(self.P, theta, r, self.nAGQ)
+        x = np.r_[theta, beta]
+        r = pirls(self.P, theta, beta, self.start(x), fixed_beta=True)
+        self.u, self.last, value = r.u, r, criterion(self.P, theta, r, self.nAGQ)
+        if np.isfinite(value):                                          # kept among the 2k + 1 best
+            self.best.insert(sum(v <= value for v, _, _ in self.best), (value, x, r.u))
+            del self.best[2 * len(x) + 1:]
+        return value
 
 def criterion(P, theta, r, nAGQ):
     """−2 log L at PIRLS's result r: the Laplace deviance for nAGQ ≤ 1, else `agq_deviance`.
@@ -1131,9 +1237,14 @@ def _derivs(self, ctl):
     k = len(F.theta)
     free = np.r_[~((F.theta == d.theta_lower) & (d.theta_lower == 0)), np.ones(d.p, bool)]
     x0, u = np.r_[F.theta, F.beta], F.r.u
+    slope = {}                                                          # coordinate j → dũ/dx_j, by a difference
+    predict = (P.family.name, P.family.link.name) in CANONICAL          # Newton's quadratic convergence: see below
     def at(xf):
         x = x0.copy(); x[free] = xf
-        r = pirls(P, x[:k], x[k:], u, tol=ctl['pirls_tol'], xtol=ctl['pirls_xtol'])
+        move = x - x0; J = np.flatnonzero(move)
+        start = u + sum(move[j] * slope[j] for j in J) if predict and all(j in slope for j in J) else u   # ũ to first order
+        r = pirls(P, x[:k], x[k:], start, tol=ctl['pirls_tol'], xtol=ctl['pirls_xtol'])
+        if len(J) == 1 and J[0] not in slope: slope[J[0]] = (r.u - u) / move[J[0]]
         return x, r, criterion(P, x[:k], r, F.nAGQ)
     f = lambda xf: at(xf)[2]
     lower = np.r_[d.theta_lower, np.full(d.p, -np.inf)][free]

@@ -11,8 +11,11 @@ import numpy as np, pandas as pd
 from scipy import stats, optimize
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, warn
-from .glmm import GeneralizedLinearMixedModel, GlmmProblem, pirls, criterion, bobyqa, _fitted, CONTROL
-from .objective import lambdas
+from .glmm import GeneralizedLinearMixedModel, GlmmProblem, pirls, criterion, bobyqa, _fitted, CONTROL, _b
+from .objective import lambdas, cond_cov_u
+from .fit import LinearMixedModel
+from . import plots, display, widgets   # noqa: F401 (their methods of LinearMixedModel, shared below)
+from types import SimpleNamespace
 from .confint import _labels
 from .predict import boot_ci, _check_nsim
 from .progress import tracked
@@ -352,3 +355,80 @@ def to_pymc(self: GeneralizedLinearMixedModel, priors=None, batch_size=None):
     """
     raise MixedModelError(f"to_pymc: the Bayesian twin is built for linear mixed models (lmer) only; this is a GLMM "
                           f"(family {self.family.name!r}): not supported yet")
+
+# %% ../nbs/15c_glmm_inference.ipynb #cd063383
+@patch
+@needs_fit
+def condvar(self: GeneralizedLinearMixedModel):
+    """Conditional covariances of the random effects at the mode, per term (lme4's `postVar`).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Per term an (ℓ, p, p) array: σ̂²λ [(LL')⁻¹]_ℓℓ λ' for each level ℓ, L the factor of Λθ'Z'WZΛθ + I with the
+        PIRLS weights W at the mode (σ̂ = 1 but for the Gamma and inverse Gaussian).
+    """
+    F, terms = _fitted(self), self.design.terms
+    C = cond_cov_u(F.r.L, len(terms), terms)
+    return [self.sigma ** 2 * lam @ c @ lam.T for c, lam in zip(C, lambdas(terms, F.theta))]
+
+GeneralizedLinearMixedModel._b = _b          # b̃ per term as (ℓ, p) arrays, the name the linear model's code reads
+
+@patch(as_prop=True)
+def _beta(self: GeneralizedLinearMixedModel):
+    "β̂ as a numpy array, the linear model's attribute name (for its `coef`)."
+    return _fitted(self).beta
+
+for _name in ('ranef', 'coef'): setattr(GeneralizedLinearMixedModel, _name, LinearMixedModel.__dict__[_name])
+
+# %% ../nbs/15c_glmm_inference.ipynb #d8b1974b
+@patch
+@needs_fit
+def at_theta(self: GeneralizedLinearMixedModel, theta, beta=None):
+    """A copy of the fitted model at θ (and β, by default β̂): its modes, μ and Laplace (or AGQ) deviance there.
+
+    Parameters
+    ----------
+    theta : array-like
+        The covariance parameters (raised to their lower bounds where below them).
+    beta : array-like, optional
+        The fixed effects, held there (default: β̂).
+
+    Returns
+    -------
+    GeneralizedLinearMixedModel
+        A new model whose `objective`, `ranef`, `condvar`, `fitted` … are at (θ, β); its `vcov` is `vcov_rx` there
+        (no Hessian). This one is unchanged.
+    """
+    F, P, d = _fitted(self), self.problem, self.design
+    th = np.maximum(np.atleast_1d(np.asarray(theta, float)), d.theta_lower)
+    if th.shape != d.theta0.shape: raise MixedModelError(f"at_theta: θ needs {len(d.theta0)} values, not {th.size}")
+    b = F.beta if beta is None else np.atleast_1d(np.asarray(beta, float))
+    if b.shape != (d.p,): raise MixedModelError(f"at_theta: β needs {d.p} values ({', '.join(d.xnames)}), not {b.size}")
+    r = pirls(P, th, b, F.r.u, tol=CONTROL['pirls_tol'], xtol=CONTROL['pirls_xtol'])
+    new = copy.copy(self)
+    new.notes = list(self.notes)
+    new._fit = SimpleNamespace(**{**vars(F), 'theta': th, 'beta': b, 'r': r, 'H': None, 'g': None, 'free': None,
+                                  'dev': criterion(P, th, r, F.nAGQ)})
+    return new
+
+@patch
+@needs_fit
+def objective_at(self: GeneralizedLinearMixedModel, theta):
+    """−2 log L at θ with β held at β̂ (`at_theta(theta).objective`), without changing the model.
+
+    Parameters
+    ----------
+    theta : array-like
+        The covariance parameters.
+
+    Returns
+    -------
+    float
+        The Laplace (or AGQ) deviance at (θ, β̂).
+    """
+    return self.at_theta(theta).objective
+
+# %% ../nbs/15c_glmm_inference.ipynb #3a0407cd
+for _name in ('plot_caterpillar', 'plot_shrinkage', 'plot_Z', 'plot_Lambda', '_repr_html_', 'explore_theta'):
+    setattr(GeneralizedLinearMixedModel, _name, LinearMixedModel.__dict__[_name])

@@ -12,11 +12,15 @@ from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
 from .objective import first_column, first_product, Scattered
 from . import objective as O
+from .objective import first_column, first_product, Scattered, times_blocks, _dense_blocks, small_chol, small_tri_inv
+from .objective import amalgamated, Amalgamated
+from scipy.linalg.lapack import dtrtri, dlauum, dpotrf
 from .core import MixedModelError
 from .design import theta_positions
 
 # %% auto #0
-__all__ = ['level_blocks', 'selected_inverse', 'scalar_ldL2_grad', 'gradient', 'criterion_and_gradient']
+__all__ = ['level_blocks', 'selected_inverse', 'scalar_ldL2_grad', 'gradient', 'dense_gradient_fits', 'GradientWorkspace',
+           'OneTerm', 'criterion_and_gradient']
 
 # %% ../nbs/02b_gradient.ipynb #08294b55
 def _Ablock(A, i, j):
@@ -48,8 +52,8 @@ def level_blocks(D, S, p):
     ----------
     D : numpy.ndarray
         A dense r × ℓp matrix.
-    S : scipy.sparse matrix
-        A sparse r × ℓp matrix.
+    S : scipy.sparse matrix or numpy.ndarray
+        A sparse r × ℓp matrix (or a dense one, from `_filled`).
     p : int
         The block size (the term's columns).
 
@@ -58,12 +62,19 @@ def level_blocks(D, S, p):
     numpy.ndarray
         (ℓ, p, p): block ℓ of D'S, rows and columns ℓp … ℓp + p − 1.
     """
+    if isinstance(S, np.ndarray):                                  # dense S (`_filled`): ℓ small products at once
+        r, l = S.shape[0], S.shape[1] // p
+        return D.reshape(r, l, p).transpose(1, 2, 0) @ S.reshape(r, l, p).transpose(1, 0, 2)
     S = S.tocoo()
     lev, b, l = S.col // p, S.col % p, S.shape[1] // p
     out = np.zeros(l * p * p)
     for a in range(p):
         out += np.bincount(lev * p * p + a * p + b, weights=D[S.row, lev * p + a] * S.data, minlength=l * p * p)
     return out.reshape(l, p, p)
+
+def _filled(S):
+    "S as a dense array when its stored entries fill a quarter of it or more (BLAS and batched products beat sparse ones there), else S."
+    return S.toarray() if sp.issparse(S) and 4 * S.nnz >= S.shape[0] * S.shape[1] else S
 
 def selected_inverse(L, k):
     """The blocks of C = (L_Z L_Z')⁻¹ the gradient needs, by Takahashi's recurrence.
@@ -88,10 +99,11 @@ def selected_inverse(L, k):
         C[j, j] = (Cjj + Cjj.T) / 2
     D = inv_L(L[0, 0])
     p = D.d.shape[1]
+    L1 = {m: _filled(L[m, 0]) for m in range(1, k)}                 # L_m1, dense where its pattern is (amalgamated terms)
     for i in range(1, k):
-        Ci0 = -sum(dense(L[m, 0].T @ _sym(C, i, m).T).T for m in range(1, k))
+        Ci0 = -sum(dense(L1[m].T @ _sym(C, i, m).T).T for m in range(1, k))
         C[i, 0] = dense(D.tosparse().T @ Ci0.T).T
-    acc = sum((level_blocks(C[m, 0], L[m, 0], p) for m in range(1, k)), np.zeros_like(D.d))
+    acc = sum((level_blocks(C[m, 0], L1[m], p) for m in range(1, k)), np.zeros_like(D.d))
     C[0, 0] = (D.d.transpose(0, 2, 1) - acc) @ D.d
     return C
 
@@ -182,17 +194,23 @@ def _G_diag(A, C, Lam, lams, terms):
     for t, tt in enumerate(terms):
         if t == 0:
             g = C[0, 0] @ (lams[0].T @ A.diag[0])
-            for s in range(1, k): g = g + level_blocks(C[s, 0], (Lam[s].T @ A.off[s, 0]).tocsr(), tt.p)
+            for s in range(1, k): g = g + level_blocks(C[s, 0], _filled((Lam[s].T @ A.off[s, 0]).tocsr()), tt.p)
         else:
-            G = dense((A.off[t, 0] @ Lam[0]) @ C[t, 0].T).T
+            M = _filled(A.off[t, 0] @ Lam[0])                        # A_t1Λ₁; dense: only its diagonal blocks of C_t1(A_t1Λ₁)' below
+            G = 0 if isinstance(M, np.ndarray) else dense(M @ C[t, 0].T).T
             for s in range(1, k): G = G + _sym(C, t, s) @ dense(Lam[s].T @ _Ablock(A, s, t))
             idx = np.arange(tt.nlev)
             g = G.reshape(tt.nlev, tt.p, tt.nlev, tt.p)[idx, :, idx, :]
+            if isinstance(M, np.ndarray): g = g + C[t, 0].reshape(tt.nlev, tt.p, -1) @ M.reshape(tt.nlev, tt.p, -1).transpose(0, 2, 1)
         out.append(g)
     return out
 
 def _theta_sum(blocks, terms):
-    "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t."
+    "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t; `Amalgamated` terms say where θ_k is."
+    if terms and isinstance(terms[0], Amalgamated):
+        out = np.empty(sum(t.ntheta for t in terms))
+        for t, M in zip(terms, blocks): out[t.at] = M.sum(0)[t.cols, t.rows]
+        return out
     return np.concatenate([M.sum(0)[positions(t.p)[::-1]] for t, M in zip(terms, blocks)])
 
 def _back_solve(L, k, R):
@@ -234,6 +252,7 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     numpy.ndarray
         ∂d/∂θ, one entry per element of θ.
     """
+    A = amalgamated(A)                                       # terms on one grouping factor: one block (02_objective)
     theta, terms = np.asarray(theta, float), A.terms
     k, n, p = len(terms), A.n, A.p
     L = update_L(A, theta) if L is None else L
@@ -250,6 +269,191 @@ def gradient(A: Blocks, theta, reml=True, L=None):
     if p: g = g + _ldRX2_grad(A, L, k, lams, terms)
     return g + (n - p) * dr2 / pwrss(L)
 
+# %% ../nbs/02b_gradient.ipynb #56a3c86f
+def _weighted_inverse(R, sw):
+    """R⁻ᵀWR⁻¹ for the lower-triangular R and W^½ = `sw` (a column): T = W^½R⁻¹ by `dtrtri`, then T'T by `dlauum`
+    and its lower triangle mirrored, or by one product for R up to 128 rows (fewer calls: the small models' case)."""
+    Ri, info = dtrtri(R, lower=1)
+    if info != 0: raise MixedModelError(f"the factor's block R cannot be inverted (LAPACK info {info})")
+    T = sw * Ri
+    if len(R) <= 128: return T.T @ T
+    S, info = dlauum(T, lower=1)
+    S += np.tril(S, -1).T
+    return S
+
+def _lam_rows(M, lams, offs, out):
+    "Λ̃M into `out`: the rows of each later term t (at offs[t]) times its λ_t level by level, the Q/y rows as they are."
+    end = offs[-1][1] if offs else 0
+    out[end:] = M[end:]
+    for lam, (a, b) in zip(lams, offs):
+        p = lam.shape[0]
+        if p == 1: np.multiply(M[a:b], lam[0, 0], out=out[a:b])
+        else: np.matmul(lam, M[a:b].reshape(-1, p, M.shape[1]), out=out[a:b].reshape(-1, p, M.shape[1]))
+    return out
+
+def dense_gradient_fits(A: Blocks, limit=1e7):
+    """Whether `GradientWorkspace` suits the model: a vector-valued term or a single term, no terms amalgamated into
+    one block (`amalgamated`; the general `gradient` reads those), and its dense arrays (q_R × q, q_R = the later
+    terms' columns + p + 1) at most `limit` numbers.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks.
+    limit : float
+        Most numbers in one dense array.
+
+    Returns
+    -------
+    bool
+    """
+    if amalgamated(A) is not A: return False        # its λ of merged terms is block-diagonal: the general gradient reads it
+    qs = [t.q for t in A.terms]
+    qR = sum(qs[1:]) + A.p + 1
+    return (len(qs) == 1 or any(t.p > 1 for t in A.terms)) and qR * (qs[0] + qR) <= limit
+
+class GradientWorkspace:
+    """The gradient of the criterion from the factor, with the later terms and the Q/y rows as one dense block R.
+
+    Everything that does not depend on θ is made once: the dense blocks of A against the later terms' and the
+    Q/y rows, the weights, the positions of θ in each λ, and R's buffer.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks.
+    reml : bool
+        REML criterion (True) or deviance (False).
+    """
+    def __init__(self, A: Blocks, reml=True):
+        terms, self.k = A.terms, len(A.terms)
+        qs = [t.q for t in terms]
+        self.q1, self.p1, self.l1 = qs[0], terms[0].p, terms[0].nlev
+        ends = np.cumsum(qs[1:], dtype=int)
+        self.offs = [(int(e - q), int(e)) for e, q in zip(ends, qs[1:])]       # the later terms' rows (and columns) in R
+        self.qr = qr = int(sum(qs[1:])); self.qR = qR = qr + A.p + 1
+        w = np.ones(qR); w[qr:qr + A.p] = 1.0 if reml else 0.0; w[-1] = A.n - A.p if reml else A.n
+        self.sw = np.sqrt(w)[:, None]                                            # W^½, by rows
+        AR1, ARR = np.zeros((qR, self.q1)), np.zeros((qR, qr))
+        for i, (a, b) in enumerate(self.offs, 1):
+            AR1[a:b] = A.off[i, 0].toarray()
+            for j, (c, e) in enumerate(self.offs, 1):
+                ARR[a:b, c:e] = _dense_blocks(A.diag[i]) if i == j else A.off[i, j].toarray() if i > j else A.off[j, i].T.toarray()
+        AR1[qr:] = A.xz[0]
+        for j, (c, e) in enumerate(self.offs, 1): ARR[qr:, c:e] = A.xz[j]
+        self.AR1 = AR1.reshape(-1, self.p1)                                      # rows (row of R, level of term 1)
+        self.ARb = [np.ascontiguousarray(ARR[:, c:e]).reshape(-1, terms[j].p) for j, (c, e) in enumerate(self.offs, 1)]
+        self.Ab1 = [AR1[a:b].reshape(terms[j].nlev, terms[j].p, self.q1) for j, (a, b) in enumerate(self.offs, 1)]
+        self.A11, self.pos = A.diag[0], [positions(t.p) for t in terms]
+        self.R, self.LR1 = np.zeros((qR, qR)), np.zeros((qR, self.q1))
+        self.LS1, self.LSr = np.empty((qR, self.q1)), np.empty((qR, qr))
+
+    def __call__(self, L, lams):
+        """The gradient at the θ of the factor L.
+
+        Parameters
+        ----------
+        L : Factor
+            The factor (`update_L`) at θ.
+        lams : list of np.ndarray
+            The terms' λ at θ (`lambdas`).
+
+        Returns
+        -------
+        np.ndarray
+            ∂d/∂θ, one entry per element of θ.
+        """
+        qr, qR, R, LR1, (l1, p1) = self.qr, self.qR, self.R, self.LR1, (self.l1, self.p1)
+        first = L.first or {}
+        for i, (a, b) in enumerate(self.offs, 1):
+            LR1[a:b] = first[i] if i in first else dense(L[i, 0])
+            for j, (c, e) in enumerate(self.offs[:i], 1): R[a:b, c:e] = dense(L[i, j])
+            R[qr:, a:b] = L['X', i]
+        LR1[qr:], R[qr:, qr:] = L['X', 0], L['X', 'X']
+        S = _weighted_inverse(R, self.sw)
+        Dinv = L[0, 0].inv
+        E = times_blocks(LR1, Dinv)
+        SR1 = S @ E; np.negative(SR1, out=SR1)
+        E3, S3 = E.reshape(qR, l1, p1), SR1.reshape(qR, l1, p1)
+        S11 = Dinv.transpose(0, 2, 1) @ Dinv - E3.transpose(1, 2, 0) @ S3.transpose(1, 0, 2)
+        later = lams[1:]
+        G = [(self.A11 @ (lams[0] @ S11)).sum(0) + self.AR1.T @ _lam_rows(SR1, later, self.offs, self.LS1).reshape(-1, p1)]
+        if self.k > 1:
+            LS = _lam_rows(S[:, :qr], later, self.offs, self.LSr)
+            SL = times_blocks(SR1[:qr], lams[0].T)                               # S_r1 Λ₁'
+            for j, (c, e) in enumerate(self.offs, 1):
+                pj, lj = lams[j].shape[0], (e - c) // lams[j].shape[0]
+                g = self.ARb[j - 1].T @ np.ascontiguousarray(LS[:, c:e]).reshape(-1, pj)
+                G.append(g + (self.Ab1[j - 1] @ SL[c:e].reshape(lj, pj, -1).transpose(0, 2, 1)).sum(0))
+        return 2 * np.concatenate([g[pos] for g, pos in zip(G, self.pos)])
+
+# %% ../nbs/02b_gradient.ipynb #11b00723
+class OneTerm:
+    """The criterion (`f`) and its gradient (`g`) of a model with one random-effects term, sharing the factor.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks (one term).
+    reml : bool
+        REML criterion (True) or deviance (False).
+    """
+    def __init__(self, A: Blocks, reml=True):
+        if len(A.terms) != 1: raise ValueError(f"OneTerm is for models with one random-effects term, not {len(A.terms)}")
+        t, pX = A.terms[0], A.p
+        self.p, self.l, self.A11, self.xz, self.xx = t.p, t.nlev, A.diag[0], A.xz[0], A.xx
+        self.at, self.lam, self.I = positions(t.p), np.zeros((t.p, t.p)), np.eye(t.p)
+        nu = A.n - pX if reml else A.n
+        self.w = np.r_[np.full(pX, 1.0 if reml else 0.0), nu]                  # weights of 2 log L_jj in the Q/y block
+        self.sw = np.sqrt(self.w)[:, None]
+        self.const = nu * (1 + np.log(2 * np.pi / nu)) - A.ldW + (2 * np.log(np.diag(A.R0)).sum() if reml and pX else 0.0)
+        self.theta = None
+
+    def f(self, theta):
+        """The criterion at θ (as `criterion(update_L(A, θ), …)`); the factor is kept for `g`.
+
+        Parameters
+        ----------
+        theta : array-like
+            θ.
+
+        Returns
+        -------
+        float
+        """
+        theta = np.array(theta, float)
+        lam = self.lam; lam[self.at] = theta
+        M = lam.T @ self.A11 @ lam; M += self.I
+        D = small_chol(M)
+        Di = small_tri_inv(D)
+        Lx = times_blocks(self.xz, lam @ Di.transpose(0, 2, 1))
+        Lxx, info = dpotrf(self.xx - Lx @ Lx.T, lower=1, clean=1, overwrite_a=1)
+        if info != 0: raise MixedModelError(f"the fixed-effects block [X y] is not positive definite (LAPACK info {info})")
+        self.theta, self.Di, self.Lx, self.Lxx = theta, Di, Lx, Lxx
+        return float(self.const + 2 * (np.log(np.diagonal(D, axis1=1, axis2=2)).sum() + self.w @ np.log(np.diagonal(Lxx))))
+
+    def g(self, theta):
+        """The gradient at θ, from `f`'s factor when θ is the one `f` saw last.
+
+        Parameters
+        ----------
+        theta : array-like
+            θ.
+
+        Returns
+        -------
+        np.ndarray
+        """
+        if self.theta is None or not np.array_equal(self.theta, theta): self.f(theta)
+        lam, Di, (l, p) = self.lam, self.Di, (self.l, self.p)
+        S = _weighted_inverse(self.Lxx, self.sw)                                  # S_RR = L_XX⁻ᵀ W L_XX⁻¹
+        E = times_blocks(self.Lx, Di)
+        SR1 = S @ E
+        m = len(S)
+        S11 = Di.transpose(0, 2, 1) @ Di + E.reshape(m, l, p).transpose(1, 2, 0) @ SR1.reshape(m, l, p).transpose(1, 0, 2)
+        G = (self.A11 @ (lam @ S11)).sum(0) - self.xz.reshape(-1, p).T @ SR1.reshape(-1, p)
+        return 2 * G[self.at]
+
 # %% ../nbs/02b_gradient.ipynb #91f0a074
 def criterion_and_gradient(A: Blocks, reml=True):
     """The criterion and its gradient as functions of θ that share the factor at the θ last evaluated.
@@ -264,14 +468,22 @@ def criterion_and_gradient(A: Blocks, reml=True):
     Returns
     -------
     (callable, callable)
-        f(θ), the criterion, and g(θ), its gradient (using f's factor when θ is the one f saw last).
+        f(θ), the criterion, and g(θ), its gradient (using f's factor when θ is the one f saw last): `OneTerm`'s for
+        one term, else by a `GradientWorkspace` (made at the first gradient) where `dense_gradient_fits`, else by `gradient`.
     """
-    last = {}
+    k, fits, last, ws = len(A.terms), dense_gradient_fits(A), [None, None], []
+    if k == 1:
+        one = OneTerm(A, reml)
+        return one.f, one.g
     def f(theta):
         theta = np.array(theta, float)
-        last['theta'], last['L'] = theta, update_L(A, theta, keep_products=True)
-        return criterion(last['L'], A.n, A.p, len(A.terms), reml)
+        L = update_L(A, theta, keep_products=not fits)
+        last[0], last[1] = theta, L
+        return criterion(L, A.n, A.p, k, reml)
     def g(theta):
-        same = 'theta' in last and np.array_equal(last['theta'], theta)
-        return gradient(A, theta, reml, L=last['L'] if same else None)
+        L = last[1] if last[0] is not None and np.array_equal(last[0], theta) else None
+        if not fits: return gradient(A, theta, reml, L=L)
+        if not ws: ws.append(GradientWorkspace(A, reml))
+        theta = np.asarray(theta, float)
+        return ws[0](update_L(A, theta) if L is None else L, lambdas(A.terms, theta))
     return f, g

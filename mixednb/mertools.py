@@ -12,7 +12,7 @@ from .core import MixedModelError, needs_fit
 from .fit import LinearMixedModel, term_covariances, _group_names
 from .objective import lambdas
 from .predict import _new_rows, selected_columns
-from .plots import _axes, _caterpillar
+from .plots import _axes, _caterpillar, _MANY, _LABELS
 from .summary import Summary
 import mixednb.anova                                    # noqa: F401  (refit_ml, for display's deviance)
 
@@ -95,13 +95,22 @@ def plot_resim(sims, level=0.95, stat='median', ax=None):
     panels = list(sims.groupby(['groupFctr', 'term'], sort=False))
     from scipy.stats import norm  # here, not at import: `import mixednb` stays quick
     z = norm.ppf(0.5 + level / 2)
-    fig, axs, out = _axes(ax, len(panels), figsize=(3.3 * len(panels) + 1, 4))
+    n = sims.groupby('groupFctr', sort=False)['groupID'].nunique().max()   # rows of the tallest panel, for the height
+    h = min(max(3, 0.2 * n + 1.3), 11) if n <= _LABELS else 7
+    fig, axs, out = _axes(ax, len(panels), figsize=(3.3 * len(panels) + 1, h))
+    orders = {}                                          # per grouping factor: levels sorted by its first term's centre
     for a, ((g, term), d) in zip(axs, panels):
-        d = d.sort_values(stat, kind='stable')
-        c, h = d[stat].to_numpy(), z * d['sd'].to_numpy()
-        _caterpillar(a, c, h, len(d) > 100)
-        a.set(title=f"{term} | {g}", xlabel=f"{stat} ± {z:.2f}·sd", yticks=[])
-    axs[0].set_ylabel("levels, sorted")
+        d = d.set_index('groupID')
+        first = g not in orders
+        if first: orders[g] = d[stat].sort_values(kind='stable').index
+        d = d.loc[orders[g]]
+        n = len(d)
+        _caterpillar(a, d[stat].to_numpy(), z * d['sd'].to_numpy(), n > _MANY)
+        a.set_yticks(np.arange(n) if n <= _LABELS else [], [str(v) for v in d.index] if n <= _LABELS else [],
+                     fontsize='small')
+        a.set(title=f"{term} | {g}", xlabel=f"{stat} ± {z:.2f}·sd")
+        if first: a.set_ylabel(f"{g} ({n} levels, sorted by {term})")
+        else: a.tick_params(labelleft=False)
     if ax is None: fig.suptitle(f"Simulated random effects ({level:.0%} intervals)")
     return out
 

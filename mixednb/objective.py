@@ -10,17 +10,18 @@ import dataclasses, functools
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import _sparsetools as _st                  # SMMP with the output preallocated (see `DowndatePlan`)
-from scipy.linalg import solve_triangular
+from scipy.linalg import solve_triangular, qr
 from scipy.linalg.lapack import dpotrf
 from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
 __all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'PairPlan', 'Scattered',
-           'first_product', 'first_column', 'positions', 'lambdas', 'blockdiag', 'Lambda', 'small_chol',
-           'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L',
-           'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
-           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'cond_cov_u']
+           'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas', 'amalgamation', 'amalgamated',
+           'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of',
+           'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet',
+           'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat',
+           'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -66,7 +67,11 @@ class Blocks:
         R₀, upper triangular with a positive diagonal: X = Q R₀ with Q'Q = I.
     beta0 : np.ndarray
         β₀, the least-squares fit of y on X, by which y is shifted.
+    amalgamate : bool
+        True (the class's default): the factor takes terms on one grouping factor as one block (`amalgamated`); set
+        False on an instance to factor each term as its own block.
     """
+    amalgamate = True
     def __init__(self, d: Design):
         self.sw = None if d.w is None else np.sqrt(d.w)                                # see "Prior weights" below
         self.offset = d.offset                                                         # known part of Xβ: y − offset is fitted
@@ -231,7 +236,7 @@ def conditioned_X(X):
     R0 : np.ndarray
         p × p, upper triangular, positive diagonal.
     """
-    Q, R0 = np.linalg.qr(X)
+    Q, R0 = qr(X, mode='economic', check_finite=False)          # scipy's: numpy's is ~5× slower on a tall X
     r = np.abs(np.diag(R0))
     if len(r) and not r.min() > 1e-12 * r.max():
         raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))} is a combination of "
@@ -556,8 +561,42 @@ def first_column(A, i, lam_i, B1):
     D, (pi, p1) = A.first_dense[i], (P.pi, P.p1)               # dense: Λ_i'A_i1 by rows, then B₁ level by level
     Ld = D * lam_i[0, 0] if pi == 1 else (lam_i.T @ D.reshape(-1, pi, D.shape[1])).reshape(D.shape)
     if p1 == 1: Ld = Ld * B1[:, 0, 0]
-    else: Ld = (Ld.reshape(D.shape[0], P.l1, p1).transpose(1, 0, 2) @ B1).transpose(1, 0, 2).reshape(D.shape)
+    else: Ld = times_blocks(Ld, B1)
     return sp.csr_matrix((Ld.ravel()[P.flat], P.indices, P.indptr), shape=P.shape), Ld, w
+
+# %% ../nbs/02_objective.ipynb #fac48bff
+@dataclasses.dataclass(eq=False)
+class Amalgamated:
+    """The model's terms on one grouping factor as one term of p = Σ p_k columns per level, with a block-diagonal λ.
+
+    Attributes
+    ----------
+    bar : str
+        The terms, joined by ' + ' (for messages).
+    nlev, p : int
+        The number ℓ of levels and of columns per level.
+    parts : tuple
+        (index of the term among the model's terms, its first column here, its p), per term.
+    rows, cols : np.ndarray
+        The positions of λ that θ fills (each part's `positions`, shifted to its diagonal block).
+    at : np.ndarray
+        The elements of the model's θ that fill them, in the same order.
+    """
+    bar: str
+    nlev: int
+    p: int
+    parts: tuple
+    rows: np.ndarray
+    cols: np.ndarray
+    at: np.ndarray
+    @property
+    def q(self):
+        "The number ℓp of random effects (int)."
+        return self.nlev * self.p
+    @property
+    def ntheta(self):
+        "The number of elements of θ in λ (int)."
+        return len(self.at)
 
 # %% ../nbs/02_objective.ipynb #577a03e1
 @functools.lru_cache(maxsize=None)
@@ -597,10 +636,125 @@ def lambdas(d_or_terms, theta):
     terms = getattr(d_or_terms, 'terms', d_or_terms)
     out, k = [], 0
     for t in terms:
+        if isinstance(t, Amalgamated):                      # terms on one grouping factor (see "amalgamated" below)
+            lam = np.zeros((t.p, t.p)); lam[t.rows, t.cols] = np.asarray(theta)[t.at]; out.append(lam); continue
         p = t.p; m = p * (p + 1) // 2
         lam = np.zeros((p, p)); lam[positions(p)] = theta[k:k + m]; k += m
         out.append(lam)
     return out
+
+# %% ../nbs/02_objective.ipynb #0251e78f
+def _share_key(t, i):
+    "Terms with the same key share a grouping factor: its label and its levels (terms without a label share nothing)."
+    g = getattr(t, 'group', None)
+    return ('#', i) if g is None else (g, tuple(t.levels))
+
+def amalgamation(terms):
+    """The model's terms grouped by grouping factor, as `Amalgamated` terms in the order of their first term.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        The model's terms, by decreasing number of levels.
+
+    Returns
+    -------
+    list of Amalgamated or None
+        One per grouping factor (terms on the same factor with the same levels together); None when no two terms share one.
+    """
+    groups = {}
+    for i, t in enumerate(terms): groups.setdefault(_share_key(t, i), []).append(i)
+    if len(groups) == len(terms): return None
+    start = np.r_[0, np.cumsum([t.p * (t.p + 1) // 2 for t in terms])]
+    out = []
+    for idx in groups.values():
+        ps = [terms[i].p for i in idx]
+        offs = np.r_[0, np.cumsum(ps)[:-1]]
+        rows = np.concatenate([o + positions(p)[0] for o, p in zip(offs, ps)])
+        cols = np.concatenate([o + positions(p)[1] for o, p in zip(offs, ps)])
+        at = np.concatenate([start[i] + np.arange(start[i + 1] - start[i]) for i in idx])
+        out.append(Amalgamated(' + '.join(str(terms[i].bar) for i in idx), terms[idx[0]].nlev, sum(ps),
+                               tuple(zip(idx, offs.tolist(), ps)), rows, cols, at))
+    return out
+
+# %% ../nbs/02_objective.ipynb #1c7b96d3
+def _column_map(t, o, P):
+    "Where term t's columns go in a merged term of P columns per level, t's first at o: level g, column a → gP + o + a."
+    c = np.arange(t.nlev * t.p)
+    return (c // t.p) * P + o + c % t.p
+
+def _between(A, i, j):
+    "Z_i'Z_j of two of A's terms, sparse (COO), for any i ≠ j."
+    return (A.off[i, j] if i > j else A.off[j, i].T).tocoo()
+
+def _merged_diag(A, m):
+    "The (ℓ, p, p) diagonal blocks of a merged term's Z'Z; None if two of its terms are not block-diagonal by level."
+    D = np.zeros((m.nlev, m.p, m.p))
+    for i, o, p in m.parts: D[:, o:o + p, o:o + p] = A.diag[i]
+    for a, (i, oi, pi) in enumerate(m.parts):
+        for j, oj, pj in m.parts[:a]:
+            C = _between(A, i, j)
+            lev = C.row // pi
+            if not np.array_equal(lev, C.col // pj): return None
+            B = np.bincount((lev * pi + C.row % pi) * pj + C.col % pj, weights=C.data, minlength=m.nlev * pi * pj).reshape(m.nlev, pi, pj)
+            D[:, oi:oi + pi, oj:oj + pj], D[:, oj:oj + pj, oi:oi + pi] = B, B.transpose(0, 2, 1)
+    return D
+
+def _merged_off(A, ma, mb, maps):
+    "Z_a'Z_b of two merged terms a > b, CSR, from the blocks between their terms."
+    C = [(_between(A, i, j), i, j) for i, _, _ in ma.parts for j, _, _ in mb.parts]
+    r = np.concatenate([maps[i][c.row] for c, i, j in C]); s = np.concatenate([maps[j][c.col] for c, i, j in C])
+    M = sp.csr_matrix((np.concatenate([c.data for c, _, _ in C]), (r, s)), shape=(ma.q, mb.q)); M.sort_indices()
+    return M
+
+def _merged_z(A):
+    "The Z part of the amalgamated blocks (terms, diag, off, their own dict of Z's derived values), or None: made once."
+    def make():
+        terms = amalgamation(A.terms)
+        if terms is None: return None
+        diag = [_merged_diag(A, m) for m in terms]
+        if any(D is None for D in diag): return None
+        maps = {i: _column_map(A.terms[i], o, m.p) for m in terms for i, o, _ in m.parts}
+        off = {(a, b): _merged_off(A, terms[a], terms[b], maps) for a in range(len(terms)) for b in range(a)}
+        return terms, diag, off, maps, {}
+    if getattr(A, '_zcache', None) is None: A._zcache = {}
+    return A._z('amalgamated', make)
+
+def amalgamated(A):
+    """The blocks the factor is made from: A's, with the terms on one grouping factor amalgamated (`Amalgamated`).
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks, one term per random-effects term.
+
+    Returns
+    -------
+    Blocks
+        A itself when no two terms share a grouping factor (or `A.amalgamate` is False, or A's terms are amalgamated
+        already); else blocks whose `terms` are `Amalgamated`, made on first use (Z's part once, shared by `with_xy`'s
+        copies, the X/y part per copy).
+    """
+    if not getattr(A, 'amalgamate', True) or (A.terms and isinstance(A.terms[0], Amalgamated)): return A
+    z = _merged_z(A)
+    if z is None: return A
+    E = A.__dict__.get('_amalgamated')
+    if E is not None and E._xz_of is A.xz: return E
+    terms, diag, off, maps, zc = z
+    E = Blocks.__new__(Blocks)
+    E.sw, E.offset, E.ldW, E.n, E.p, E.Zs = A.sw, A.offset, A.ldW, A.n, A.p, None
+    E.R0, E.beta0, E.xx, E.terms, E.diag, E.off, E._zcache = A.R0, A.beta0, A.xx, terms, diag, off, zc
+    E.xz = []
+    for m in terms:
+        M = np.zeros((A.xz[m.parts[0][0]].shape[0], m.q))
+        for i, _, _ in m.parts: M[:, maps[i]] = A.xz[i]
+        E.xz.append(M)
+    E.__dict__['plans'] = E._z('plans', lambda: _plans(E))              # the pattern's plans, shared by the copies
+    E._xz_of = A.xz
+    A.__dict__['_amalgamated'] = E
+    return E
+
+
 
 # %% ../nbs/02_objective.ipynb #913624f8
 def blockdiag(blocks):
@@ -646,6 +800,8 @@ def Lambda(term, lam):
     return blockdiag(np.broadcast_to(lam, (term.nlev, term.p, term.p)))
 
 # %% ../nbs/02_objective.ipynb #56fb2ec5
+_NUMPY2 = int(np.__version__.split('.')[0]) >= 2              # numpy 2's batched LAPACK calls are cheap (see above)
+
 def small_chol(M):
     """The lower Cholesky factors of the (ℓ, p, p) symmetric blocks M, all at once.
 
@@ -657,7 +813,7 @@ def small_chol(M):
     Returns
     -------
     np.ndarray
-        The (ℓ, p, p) lower-triangular factors (numpy's `cholesky` for p > 3).
+        The (ℓ, p, p) lower-triangular factors (numpy's `cholesky` for p > 3, and with numpy 2 for ℓ ≤ 256).
 
     Raises
     ------
@@ -665,7 +821,7 @@ def small_chol(M):
         If a block is not positive definite.
     """
     p = M.shape[-1]
-    if p > 3: return np.linalg.cholesky(M)
+    if p > 3 or (_NUMPY2 and M.shape[0] <= 256): return np.linalg.cholesky(M)
     L = np.zeros_like(M)
     for j in range(p):
         d = M[:, j, j] - (L[:, j, :j] ** 2).sum(-1)
@@ -991,7 +1147,10 @@ def times_blocks(M, B):
     p = B.shape[-1]
     if p == 1: return M * (B.reshape(-1) if B.ndim == 3 else B[0, 0])
     r = M.shape[0]
-    return (M.reshape(r, -1, 1, p) @ B).reshape(r, -1)
+    if B.ndim == 2: return (M.reshape(-1, p) @ B).reshape(r, -1)             # one λ: a single product
+    out = np.empty((r, B.shape[0], p))                                      # level by level: ℓ products r × p by p × p,
+    np.matmul(M.reshape(r, -1, p).transpose(1, 0, 2), B, out=out.transpose(1, 0, 2))   # written in place (no copy back)
+    return out.reshape(r, -1)
 
 # %% ../nbs/02_objective.ipynb #e529a987
 def _sub(M, Lim, Ljm):
@@ -1032,10 +1191,17 @@ class Factor(dict):
     products : dict or None
         (i, j) → the first term's update L_i1L_j1' of two later terms (dense or CSR), kept when `update_L` is asked to
         (blocks up to 10⁷ entries) so that the gradient at the same θ need not make them again; None otherwise.
+    first : dict
+        i → L_i1 as a dense array, for the later terms whose downdate plan is dense (the evaluation makes it anyway;
+        the gradient reads it instead of the sparse L[i, 0]).
+    terms : list or None
+        The terms of L's block rows: the model's, or `Amalgamated` ones (terms on one grouping factor in one block).
     """
     R0: np.ndarray = None
     ldW: float = 0.0
     products: dict = None
+    first: dict = None
+    terms: list = None
 
 # %% ../nbs/02_objective.ipynb #92f1bf34
 def _lam_off(A, i, j, lams):
@@ -1066,12 +1232,14 @@ def update_L(A: Blocks, theta, keep_products=False):
     dict
         (i, j) → block L_ij for terms i ≥ j (L₁₁ a `BlockDiagonal`, L_i1 sparse, the rest dense); ('X', j) → the
         X/y block row, ('X', 'X') → the X/y diagonal block, both for X's orthonormal basis Q; with `R0` and `ldW` (`Factor`).
+        Terms on one grouping factor are one block (`amalgamated`): i, j count L's terms, `L.terms`.
 
     Raises
     ------
     MixedModelError
         If a diagonal block is not positive definite.
     """
+    if (E := amalgamated(A)) is not A: return update_L(E, theta, keep_products)   # terms sharing a grouping factor
     lams, k, L = lambdas(A.terms, theta), len(A.terms), Factor()
     if keep_products: L.products = {}
     for j, t in enumerate(A.terms):
@@ -1079,6 +1247,7 @@ def update_L(A: Blocks, theta, keep_products=False):
             L[0, 0], B1, W = _first_block(A, t, lams[0])
             F = {i: first_column(A, i, lams[i], B1) for i in range(1, k)}       # L_i1: (sparse, dense or None)
             for i in range(1, k): L[i, 0] = F[i][0]
+            L.first = {i: F[i][1] for i in range(1, k) if F[i][1] is not None}
             L['X', 0] = times_blocks(A.xz[0], B1)
             continue
         L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F, L.products)
@@ -1094,7 +1263,7 @@ def update_L(A: Blocks, theta, keep_products=False):
     M = A.xx.copy()
     for m in range(k): M -= L['X', m] @ L['X', m].T
     L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
-    L.R0, L.ldW = A.R0, A.ldW                                             # X = QR₀: the X rows are Q's; Σ log wᵢ
+    L.R0, L.ldW, L.terms = A.R0, A.ldW, A.terms                          # X = QR₀: the X rows are Q's; Σ log wᵢ
     return L
 
 # %% ../nbs/02_objective.ipynb #97abd3c4
@@ -1113,6 +1282,7 @@ def logdet(L, k):
     float
         ldL2.
     """
+    if getattr(L, 'terms', None) is not None: k = len(L.terms)          # L's blocks (terms amalgamated or not)
     return sum(2 * np.log(diag_of(L[j, j])).sum() for j in range(k))
 
 # %% ../nbs/02_objective.ipynb #a12d1b70
@@ -1269,6 +1439,19 @@ def RX_inv(L):
     return solve_triangular(L.R0, solve_triangular(RQ, np.eye(len(RQ)), check_finite=False), check_finite=False)
 
 # %% ../nbs/02_objective.ipynb #734896db
+def _split(L, k):
+    "Whether L's blocks are amalgamated terms and the caller counts the model's k terms (one value per model term wanted)."
+    T = getattr(L, 'terms', None)
+    return T is not None and len(T) != k and isinstance(T[0], Amalgamated)
+
+def _by_term(merged, values, piece):
+    "Per model term, its piece of each amalgamated term's value (reshaped to ℓ rows): `piece(value, first column, p)`."
+    out = [None] * sum(len(m.parts) for m in merged)
+    for m, v in zip(merged, values):
+        V = v.reshape(m.nlev, m.p, *v.shape[1:]) if v.ndim == 1 else v
+        for i, o, p in m.parts: out[i] = piece(V, o, p)
+    return out
+
 def u_hat(L, k):
     """Spherical conditional modes û, per term, by blocked back-substitution.
 
@@ -1277,13 +1460,15 @@ def u_hat(L, k):
     L : dict
         The blocks of the factor, from `update_L`.
     k : int
-        The number of random-effects terms.
+        The number of random-effects terms: the model's (when L's are amalgamated, `L.terms`, each merged term's values
+        are split back into its terms'), or L's own.
 
     Returns
     -------
     list of np.ndarray
         û of each term, a vector of length ℓp (level-major).
     """
+    if _split(L, k): return _by_term(L.terms, u_hat(L, len(L.terms)), lambda U, o, p: U[:, o:o + p].ravel())
     u, gamma = [None] * k, gamma_hat(L)
     for j in reversed(range(k)):
         LXj = L['X', j]
@@ -1310,7 +1495,8 @@ def cond_cov_u(L, k, terms):
     L : dict
         The blocks of the factor, from `update_L`.
     k : int
-        The number of random-effects terms.
+        The number of random-effects terms: the model's (when L's are amalgamated, `L.terms`, each merged term's values
+        are split back into its terms'), or L's own.
     terms : list of ReTerm
         The terms, in L's order.
 
@@ -1319,6 +1505,7 @@ def cond_cov_u(L, k, terms):
     list of np.ndarray
         One (ℓ, p, p) array per term.
     """
+    if _split(L, k): return _by_term(L.terms, cond_cov_u(L, len(L.terms), L.terms), lambda C, o, p: C[:, o:o + p, o:o + p])
     out = []
     for i, t in enumerate(terms):
         D = inv_L(L[i, i])

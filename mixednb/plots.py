@@ -48,12 +48,25 @@ def _group_terms(m, group=None):
     if not ts: raise MixedModelError(f"unknown grouping factor {group!r}; the model's are {list(dict.fromkeys(t.group for t in terms))}")
     return group, ts
 
+def _level_ls(Z, codes, nlev, y, w=None):
+    "Per level, the (weighted) least-squares coefficients of y on the columns of Z, all levels at once: (levels × p, estimable)."
+    p, w = Z.shape[1], np.ones(len(y)) if w is None else w
+    ZtZ, Zty = np.empty((nlev, p, p)), np.empty((nlev, p))
+    for i in range(p):
+        Zty[:, i] = np.bincount(codes, w * Z[:, i] * y, nlev)
+        for j in range(i + 1): ZtZ[:, i, j] = ZtZ[:, j, i] = np.bincount(codes, w * Z[:, i] * Z[:, j], nlev)
+    ok = (np.bincount(codes, minlength=nlev) >= p) & np.isfinite(ZtZ).all(axis=(1, 2)) & np.isfinite(Zty).all(axis=1)
+    with np.errstate(all='ignore'): ok[ok] = np.linalg.cond(ZtZ[ok]) < 1e10
+    est = np.full((nlev, p), np.nan)
+    if ok.any(): est[ok] = np.linalg.solve(ZtZ[ok], Zty[ok][..., None])[..., 0]
+    return est, ok
+
 def no_pooling(m, group=None):
-    """Per level of `group`, the least-squares fit of y − X_other β̂_other on the group's columns: levels × columns, NaN where not estimable.
+    """Per level of `group`, its own fit of the group's columns with the other fixed effects held at β̂: levels × columns, NaN where not estimable.
 
     Parameters
     ----------
-    m : LinearMixedModel
+    m : LinearMixedModel or GeneralizedLinearMixedModel
         A fitted model.
     group : str, optional
         A grouping factor of the model (default: its first, the one with most levels).
@@ -61,21 +74,18 @@ def no_pooling(m, group=None):
     Returns
     -------
     pandas.DataFrame
-        One row per level of `group` and one column per column of its terms: each level's own estimate, NaN where
-        the level has fewer rows than columns or its columns do not vary within it.
+        One row per level of `group` and one column per column of its terms: each level's own estimate (least squares
+        of y − X_other β̂_other; for a GLMM the GLM fit with offset X_other β̂_other, on the link scale, `_level_glm`),
+        NaN where the level has fewer rows than columns, its columns do not vary within it, or (GLMM) its own fit
+        runs off to infinity.
     """
     group, ts = _group_terms(m, group)
     d, codes, nlev = m.design, ts[0].codes, ts[0].nlev
     Z, cn = np.hstack([t.X for t in ts]), [c for t in ts for c in t.cnames]
     other = [j for j, c in enumerate(d.xnames) if c not in cn]
-    y, p = d.y - d.X[:, other] @ m.fixef.to_numpy()[other], Z.shape[1]
-    ZtZ, Zty = np.empty((nlev, p, p)), np.empty((nlev, p))
-    for i in range(p):
-        Zty[:, i] = np.bincount(codes, Z[:, i] * y, nlev)
-        for j in range(i + 1): ZtZ[:, i, j] = ZtZ[:, j, i] = np.bincount(codes, Z[:, i] * Z[:, j], nlev)
-    with np.errstate(all='ignore'): ok = (np.bincount(codes, minlength=nlev) >= p) & (np.linalg.cond(ZtZ) < 1e10)
-    est = np.full((nlev, p), np.nan)
-    if ok.any(): est[ok] = np.linalg.solve(ZtZ[ok], Zty[ok][..., None])[..., 0]
+    off = d.X[:, other] @ m.fixef.to_numpy()[other] + (0 if d.offset is None else d.offset)
+    if getattr(m, 'family', None) is not None: est = _level_glm(m, Z, codes, nlev, off)
+    else: est = _level_ls(Z, codes, nlev, d.y - off)[0]
     return pd.DataFrame(est, index=pd.Index(ts[0].levels, name=group), columns=cn)
 
 # %% ../nbs/12_plots.ipynb #df98296c
@@ -165,6 +175,9 @@ def _cov(m, group):
 def _coef_unit(m, c):
     "The unit of a coefficient, in the data's terms: the response's for an intercept, else the response's per unit of c."
     y = m.formula.split('~')[0].strip()
+    if getattr(m, 'family', None) is not None:                          # a GLMM: the link scale (of cbind's successes)
+        if y.startswith('cbind'): y = y[y.index('(') + 1:].split(',')[0].strip()
+        y = f"{y}, {m.family.link.name} scale"
     return y if c == '(Intercept)' else f"{y} per unit of {c}"
 
 def _coef_label(m, c, cols):
@@ -415,6 +428,25 @@ def profile_plot(prof_or_model, parm=None, ax=None, level=0.95):
         a.title.set_fontsize('medium')
     if ax is None: fig.suptitle(f"Profile ζ with {level:.0%} intervals (dotted)")
     return out
+
+# %% ../nbs/12_plots.ipynb #da9e01d1
+def _level_glm(m, Z, codes, nlev, off, maxit=100, tol=1e-10):
+    "Per level, the GLM fit of y on the columns of Z with offset `off` (m's family, link and prior weights) by IRLS; NaN where it does not converge."
+    f, y, wt = m.family, m.design.y, m.problem.wt
+    lk = f.link
+    with np.errstate(all='ignore'):
+        eta = lk.linkfun(f.mustart(y, wt))
+        est, conv = np.full((nlev, Z.shape[1]), np.nan), np.zeros(nlev, bool)
+        for _ in range(maxit):
+            mu, dmu = lk.linkinv(eta), lk.mu_eta(eta)
+            new, ok = _level_ls(Z, codes, nlev, eta - off + (y - mu) / dmu, wt * dmu ** 2 / f.variance(mu))
+            conv = ok & (np.abs(new - est) <= tol * (1 + np.abs(new))).all(axis=1)
+            est = new
+            if (conv | ~ok).all(): break
+            eta1 = off + (Z * est[codes]).sum(axis=1)
+            eta = np.where(np.isfinite(eta1), eta1, eta)
+    est[~conv] = np.nan
+    return est
 
 # %% ../nbs/12_plots.ipynb #52d5a9ea
 @patch

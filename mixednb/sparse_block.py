@@ -361,7 +361,8 @@ def force(A, kind, j=1):
     """
     if kind not in ('sparse', 'dense'): raise ValueError(f"kind must be 'sparse' or 'dense', not {kind!r}")
     if kind == 'sparse' and qdldl is None: raise ImportError("the sparse block needs the qdldl package: pip install qdldl")
-    A._zcache['sparse_block'] = SparsePlan(A, j) if kind == 'sparse' else None
+    E = O.amalgamated(A)                                           # the blocks the factor is made from
+    E._zcache['sparse_block'] = SparsePlan(E, j) if kind == 'sparse' else None
 
 def factor_block(A, j, lam, P):
     """Term j's diagonal block of L as a `SparseFactor` when the sparse kind is chosen for it, else None (dense).

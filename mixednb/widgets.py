@@ -53,9 +53,11 @@ def state_at(m, theta):
     -------
     dict
         `theta`, `criterion` (REML criterion or deviance), `ldL2`, `ldRX2` (None for an ML fit), `pwrss`, `sigma`
-        (σ̂), `beta` (β̂, a Series) at θ, and `model`, the model at θ (`m.at_theta(theta)`).
+        (σ̂), `beta` (β̂, a Series) at θ, and `model`, the model at θ (`m.at_theta(theta)`); for a GLMM, the Laplace
+        (or AGQ) deviance at (θ, β̂) and its parts instead (`_glmm_state`).
     """
     mt = m.at_theta(theta)
+    if getattr(m, 'family', None) is not None: return _glmm_state(mt)
     k = len(m.design.terms)
     return dict(theta=mt.theta, criterion=mt.objective, ldL2=logdet(mt.L, k), ldRX2=ldRX2(mt.L) if m.REML else None,
                 pwrss=pwrss(mt.L), sigma=mt.sigma, beta=mt.fixef, model=mt)
@@ -115,11 +117,18 @@ def _default_plot():
     from mixednb.plots import shrinkage_plot
     return lambda mt, ax: shrinkage_plot(mt, ax=ax)
 
+def _crit_name(m):
+    "What the slices and frames call the criterion: 'REML criterion', 'deviance', or a GLMM's 'Laplace deviance' ('AGQ deviance')."
+    if getattr(m, 'family', None) is not None: return 'Laplace deviance' if m._fit.nAGQ <= 1 else 'AGQ deviance'
+    return 'REML criterion' if m.REML else 'deviance'
+
 def _readout(st, names, at_fit=False):
     "HTML of the numbers at θ (a table: name, value as printed with 6 significant digits)."
-    rows = [('criterion' if st['ldRX2'] is not None else 'deviance', st['criterion']), ('log|L|² (ldL2)', st['ldL2'])]
-    if st['ldRX2'] is not None: rows.append(('log|R_X|² (ldRX2)', st['ldRX2']))
-    rows += [('pwrss', st['pwrss']), ('σ̂', st['sigma'])] + [(f"β̂ {n}", v) for n, v in st['beta'].items()]
+    if 'rows' in st: rows = st['rows']                                   # a GLMM's (`_glmm_state`)
+    else:
+        rows = [('criterion' if st['ldRX2'] is not None else 'deviance', st['criterion']), ('log|L|² (ldL2)', st['ldL2'])]
+        if st['ldRX2'] is not None: rows.append(('log|R_X|² (ldRX2)', st['ldRX2']))
+        rows += [('pwrss', st['pwrss']), ('σ̂', st['sigma'])] + [(f"β̂ {n}", v) for n, v in st['beta'].items()]
     mono = "font-family:var(--jp-code-font-family, monospace);font-variant-numeric:tabular-nums"
     body = ''.join(f"<tr><td style='padding:0 1em 0 0'>{html.escape(k)}</td><td style='text-align:right;{mono}'>{v:.6g}</td></tr>" for k, v in rows)
     th = ''.join(f"<div style='padding-left:1em'>{html.escape(n)} = <span style='{mono}'>{v:.4g}</span></div>" for n, v in zip(names, st['theta']))
@@ -173,8 +182,8 @@ class ThetaExplorer:
 
     Parameters
     ----------
-    m : LinearMixedModel
-        A fitted model.
+    m : LinearMixedModel or GeneralizedLinearMixedModel
+        A fitted model (for a GLMM, β is held at β̂ and the criterion is the Laplace or AGQ deviance).
     plot : 'default', callable or None
         The random-effects picture: the shrinkage plot (`'default'`), any ``plot(model, ax)``, or none.
     npts : int
@@ -207,7 +216,7 @@ class ThetaExplorer:
             self.reset = W.Button(description='back to θ̂ (the fit)', icon='undo', layout=W.Layout(width='auto', align_self='flex-start'))
             self.readout = W.HTML(layout=W.Layout(min_width='0'))
             self.readout.add_class('mixednb-readout')
-            crit = 'REML criterion' if m.REML else 'deviance'
+            crit = _crit_name(m)
             self.fig, self.canvas, self.markers, self.background = _slice_figure(m, self.slices, self.names, dpi * scale, crit)
             self.slice_image = _image(self.fig, dpi)
             self.re_fig = Figure(figsize=(4.4, 3.6), dpi=dpi * scale)
@@ -363,7 +372,7 @@ def frames(self: ThetaExplorer, factors=(0.3, 1, 3), dpi=96):
     from matplotlib.figure import Figure
     from mixednb.plots import update_shrinkage
     fig = Figure(figsize=(3.4 * len(factors), 3.3), dpi=dpi, layout='constrained')
-    crit = 'REML crit.' if self.m.REML else 'deviance'
+    crit = 'REML crit.' if self.m.REML else _crit_name(self.m)
     for ax, f in zip(fig.subplots(1, len(factors), squeeze=False)[0], factors):
         th = self.m.theta * f
         st = state_at(self.m, th)
@@ -375,7 +384,8 @@ def frames(self: ThetaExplorer, factors=(0.3, 1, 3), dpi=96):
             self.plot(self.m, ax); update_shrinkage(ax, st['model'])
             if ax.get_legend(): ax.get_legend().remove()
         else: self.plot(st['model'], ax)
-        ax.set_title(("θ = θ̂ (the fit)" if f == 1 else f"θ = {f:g} · θ̂") + f"\n{crit} {st['criterion']:.6g}, σ̂ = {st['sigma']:.4g}",
+        sig = '' if getattr(self.m, 'family', None) is not None and not self.m.family.scale else f", σ̂ = {st['sigma']:.4g}"
+        ax.set_title(("θ = θ̂ (the fit)" if f == 1 else f"θ = {f:g} · θ̂") + f"\n{crit} {st['criterion']:.6g}{sig}",
                      fontsize=9)
         ax.tick_params(labelsize=7); ax.xaxis.label.set_size(8); ax.yaxis.label.set_size(8)
     h, l = fig.axes[0].get_legend_handles_labels()
@@ -434,3 +444,15 @@ def explore_theta(self: LinearMixedModel, plot='default', npts=41, dpi=96, scale
         The explorer at θ̂; show it as a cell's value.
     """
     return ThetaExplorer(self, plot=plot, npts=npts, dpi=dpi, scale=scale, debounce=debounce)
+
+# %% ../nbs/14_widgets.ipynb #0ba3e96d
+def _glmm_state(mt):
+    "`state_at` of a GLMM at its θ (the model mt = m.at_theta(θ)): the deviance, its parts and the readout's rows."
+    r, agq = mt._fit.r, mt._fit.nAGQ > 1
+    st = dict(theta=mt.theta, criterion=mt.objective, aic=r.aic, usq=float(r.u @ r.u), ldL2=r.ldL2, devres=r.devres,
+              ldRX2=None, pwrss=None, sigma=mt.sigma, beta=mt.fixef, model=mt)
+    lap = ' (Laplace)' if agq else ''
+    st['rows'] = ([(f"−2 log L ({'AGQ' if agq else 'Laplace'})", st['criterion']), (f"−2 log p(y | ũ){lap}", st['aic']),
+                   (f"‖ũ‖²{lap}", st['usq']), (f"log|L|² (ldL2){lap}", st['ldL2']), ("Σ dᵢ (lme4's deviance())", st['devres'])]
+                  + ([('σ̂', st['sigma'])] if mt.family.scale else []) + [(f"β̂ {n} (held)", v) for n, v in st['beta'].items()])
+    return st

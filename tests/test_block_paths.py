@@ -28,7 +28,9 @@ FORMULAS = [
 
 
 def force(A, kind):
-    "Make every first-term product of A dense (BLAS), sparse, or by pairs of entries (scalar terms), whatever the fill."
+    """Make every first-term product of A dense (BLAS), sparse, or by pairs of entries (scalar terms), whatever the fill:
+    the products of the blocks the factor is made from (terms on one grouping factor amalgamated)."""
+    A = O.amalgamated(A)
     for P in A.plans.values(): P.left.dense = P.right.dense = kind == 'dense'
     for (i, j), P in A.plans.items():
         P.dense = kind == 'dense'
@@ -131,3 +133,59 @@ def test_the_update_stays_small_on_a_dense_crossed_design():
     assert stored < 2e6                                   # the old plan held 14.7M entries (> 100 MB)
     th = random_theta(d, r)
     assert O.objective(A, th) == pytest.approx(dense_criterion(d, th), rel=1e-10)
+
+
+@pytest.mark.parametrize('f', FORMULAS)
+def test_amalgamated_terms_give_the_criterion_and_gradient_of_the_terms_one_by_one(f):
+    """Terms on one grouping factor are one block of the factor (`objective.amalgamated`); with `amalgamate = False` each
+    is its own block. Same criterion (1e-10 relative) and gradient at random θ, REML and ML, weighted or not."""
+    df = data(11)
+    for w in (None, 'w'):
+        d = design(f, df, weights=w)
+        A, S = O.Blocks(d), O.Blocks(d)
+        S.amalgamate = False
+        merged = O.amalgamated(A) is not A
+        assert merged == (len({t.group for t in d.terms}) < len(d.terms)) and O.amalgamated(S) is S
+        r = np.random.default_rng(3)
+        for reml in (True, False):
+            th = random_theta(d, r)
+            assert O.objective(A, th, reml) == pytest.approx(O.objective(S, th, reml), rel=1e-10)
+            gS = gradient(S, th, reml)
+            np.testing.assert_allclose(gradient(A, th, reml), gS, rtol=1e-8, atol=1e-8 * np.abs(gS).max())
+
+
+def test_double_bar_is_the_correlated_term_with_zero_correlation():
+    "(x||a) at (θ₁, θ₂) is (x|a) at (θ₁, 0, θ₂): the same λ, so the same criterion, and the same factor's block kinds."
+    df = data(12)
+    A2, A3 = O.Blocks(design("y ~ x + (x||a) + (1|b)", df)), O.Blocks(design("y ~ x + (x|a) + (1|b)", df))
+    for th in np.random.default_rng(0).uniform(0.2, 1.5, (4, 3)):
+        assert O.objective(A2, th) == pytest.approx(O.objective(A3, [th[0], 0.0, th[1], th[2]]), rel=1e-10)
+    L2, L3 = O.update_L(A2, np.ones(3)), O.update_L(A3, np.ones(4))
+    assert {k: (O.block_kind(B), B.shape) for k, B in L2.items()} == {k: (O.block_kind(B), B.shape) for k, B in L3.items()}
+
+
+@pytest.mark.parametrize('f', ["y ~ x + (x||a) + (1|b)", "y ~ x + (1 + x|a) + (1|b) + (0 + z|b) + (1|c)"])
+def test_amalgamated_factor_gives_each_terms_modes_and_conditional_variances(f):
+    """û and Var(u|y)/σ² per model term from the amalgamated factor equal those of the factor with one block per term
+    (`u_hat`, `cond_cov_u` split the merged blocks back), and the dense formulas: û = Λ'Z'V⁻¹r, (Λ'Z'ZΛ + I)⁻¹."""
+    d = design(f, data(13))
+    A, S = O.Blocks(d), O.Blocks(d)
+    S.amalgamate = False
+    th = random_theta(d, np.random.default_rng(4))
+    La, Ls = O.update_L(A, th), O.update_L(S, th)
+    assert len(La.terms) < len(d.terms) == len(Ls.terms)
+    k = len(d.terms)
+    for ua, us in zip(O.u_hat(La, k), O.u_hat(Ls, k)): np.testing.assert_allclose(ua, us, rtol=1e-9, atol=1e-12)
+    for ca, cs in zip(O.cond_cov_u(La, k, d.terms), O.cond_cov_u(Ls, k, d.terms)): np.testing.assert_allclose(ca, cs, rtol=1e-9, atol=1e-12)
+    Z, Lam = d.Z.toarray(), d.Lambda(th).toarray()                       # dense, nothing shared with the blocks
+    ZL = Z @ Lam
+    V = np.eye(d.n) + ZL @ ZL.T
+    Vi = np.linalg.inv(V)
+    beta = np.linalg.solve(d.X.T @ Vi @ d.X, d.X.T @ Vi @ d.y)
+    u = ZL.T @ Vi @ (d.y - d.X @ beta)
+    np.testing.assert_allclose(np.concatenate(O.u_hat(La, k)), u, rtol=1e-8, atol=1e-10)
+    Ci = np.linalg.inv(ZL.T @ ZL + np.eye(d.q))
+    off = np.r_[0, np.cumsum([t.q for t in d.terms])]
+    for j, (t, c) in enumerate(zip(d.terms, O.cond_cov_u(La, k, d.terms))):
+        blk = Ci[off[j]:off[j + 1], off[j]:off[j + 1]].reshape(t.nlev, t.p, t.nlev, t.p)
+        np.testing.assert_allclose(c, blk[np.arange(t.nlev), :, np.arange(t.nlev), :], rtol=1e-8, atol=1e-12)

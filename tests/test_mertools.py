@@ -49,7 +49,9 @@ def test_resim_limit():
     assert (np.abs(rs['mean'].to_numpy() - rl.condval.to_numpy()) < 4.5 * rl.condsd.to_numpy() / np.sqrt(n)).all()
     np.testing.assert_allclose(rs['sd'], rl.condsd, rtol=0.03)
     fig = m.plot_resim(seed=1)
-    assert len([a for a in fig.axes if a.get_visible()]) == 2
+    axs = [a for a in fig.axes if a.get_visible()]
+    assert len(axs) == 2
+
 
 ARM_SLEEP = """lmer(formula = Reaction ~ Days + (Days | Subject), data = sleepstudy)
             coef.est coef.se
@@ -68,3 +70,17 @@ deviance = 1751.9 """
 
 def test_display_as_arm():
     assert str(sleep().display()) == ARM_SLEEP          # arm 1.13-1: display(lmer(Reaction ~ Days + (Days|Subject), sleepstudy))
+
+
+def test_plot_resim_panels_share_the_order_of_levels():
+    "The panels of one grouping factor list its levels in one order (the first term's medians), named on the first."
+    from mixednb.datasets import load
+    from mixednb import lmer
+    m = lmer('Reaction ~ Days + (Days | Subject)', load('sleepstudy'))
+    axs = [a for a in m.plot_resim(seed=1).axes if a.get_visible()]
+    labels = [t.get_text() for t in axs[0].get_yticklabels()]
+    sims = m.resim(200, 1)
+    med = sims[sims.term == '(Intercept)'].set_index('groupID')['median']
+    assert labels == [str(v) for v in med.sort_values(kind='stable').index]
+    days = sims[sims.term == 'Days'].set_index('groupID')['median'].rename(index=str).loc[labels]
+    np.testing.assert_allclose(axs[1].collections[-1].get_offsets()[:, 0], days.to_numpy())

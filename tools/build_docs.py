@@ -96,15 +96,138 @@ def drop_tests(src):
     try: tree = ast.parse(src)
     except SyntaxError: return src
     gone, _ = _test_lines(tree.body)
-    if not gone: return src
     # a line that also holds a statement that is not a test stays whole
     compound = (ast.For, ast.While, ast.If, ast.With, ast.Try)
     keepers = {n.lineno - 1 for n in ast.walk(tree)
                if isinstance(n, ast.stmt) and not isinstance(n, compound) and not is_test_stmt(n) and n.lineno - 1 in gone}
     gone -= keepers
-    keep = [l for i, l in enumerate(src.split('\n')) if i not in gone]
+    lines = src.split('\n')
+    # on a kept line, cut out the test statements themselves: `L = f(x); test_close(L, M)` shows `L = f(x)`, and a test
+    # that is the whole body of a clause on its header line (`except E as e: test_eq(...)`) becomes `pass`
+    cuts = sorted(((n.lineno - 1, n.col_offset, n.end_col_offset, n) for n in ast.walk(tree)
+                   if isinstance(n, ast.stmt) and is_test_stmt(n) and n.lineno == n.end_lineno and n.lineno - 1 not in gone),
+                  key=lambda c: (c[0], -c[1]))
+    for i, a, b, n in cuts:
+        l = lines[i].encode()                                      # ast's offsets count UTF-8 bytes
+        head, tail = l[:a].rstrip(), l[b:]
+        if head.endswith(b';'): head, tail = head[:-1].rstrip(), tail
+        elif tail.lstrip().startswith(b';'):
+            tail = tail.lstrip()[1:].lstrip()
+            head = l[:a] if not head.strip() else head + b' '      # the line's indentation, or a space after what precedes
+        elif head.endswith(b':'): tail = b' pass' + tail
+        lines[i] = (head + tail).decode()
+    if lines == src.split('\n') and not gone: return src
+    keep = [l for i, l in enumerate(lines) if i not in gone]
     while keep and not keep[-1].strip(): keep.pop()
     return '\n'.join(keep) if any(l.strip() and not l.strip().startswith('#') for l in keep) else None
+
+_BOILERPLATE = ('warnings.simplefilter', 'warnings.filterwarnings', 'np.random.seed')
+
+def _reads(node):
+    "Names a piece of code reads (loads), at any depth."
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+def _binds(st):
+    "Names a simple assignment binds, or None when st is not one (only plain names and tuples of them count)."
+    if isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+        names = set()
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, (ast.Attribute, ast.Subscript, ast.Starred)) and not isinstance(n, ast.Starred): return None
+                if isinstance(n, ast.Name): names.add(n.id)
+        return names
+    return None
+
+def _test_reads(src):
+    "Names read by the test statements of a cell's source (at any depth of for/with/if bodies)."
+    try: tree = ast.parse(src)
+    except SyntaxError: return set()
+    return set().union(set(), *(_reads(n) for n in ast.walk(tree) if isinstance(n, ast.stmt) and is_test_stmt(n)))
+
+_SUPPORT_CALLS = ('json.load', 'json.loads', 'io.StringIO', 'io.BytesIO', 'threading.Event')
+
+_LITERAL_CALLS = {'dict', 'list', 'tuple', 'set', 'np.array', 'np.asarray', 'numpy.array'}
+
+def _literal(node):
+    "Whether node is typed-in data: constants in lists, tuples, dicts and `np.array(…)`/`dict(…)` calls, nothing else."
+    ok = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.UnaryOp, ast.BinOp, ast.Load, ast.operator,
+          ast.unaryop, ast.keyword)
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+    if any(ast.unparse(c.func) not in _LITERAL_CALLS for c in calls): return False
+    funcs = {id(m) for c in calls for m in ast.walk(c.func)}
+    return all(isinstance(n, ok) or isinstance(n, ast.Call) or id(n) in funcs for n in ast.walk(node))
+
+def _support(value, dropped):
+    """Whether an assigned value only serves tests: read from tests/ (a reference file), a buffer or event of the test
+    harness (`io.StringIO()`, `buf.getvalue()`), or made from such values (`dropped`)."""
+    if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and 'tests/' in n.value
+           for n in ast.walk(value)): return True
+    calls = [ast.unparse(n.func) for n in ast.walk(value) if isinstance(n, ast.Call)]
+    if any(c.startswith(_SUPPORT_CALLS) or c.endswith(('.getvalue', '.splitlines')) for c in calls): return True
+    return bool(_reads(value) & dropped)
+
+def _dead_lines(stmts, later, fed=None, support=None):
+    """Lines (0-based) of the statements in stmts that only fed the tests removed from the page: assignments to names
+    nothing shown afterwards reads, with/for blocks left with nothing else, and `warnings.simplefilter`-like
+    boilerplate inside them. `later`: the names read by what is shown after stmts; `fed`: the names the tests read;
+    `support`: {line: 'harness' or 'typed'} of the assignments that may go (typed-in data only when a test reads it).
+    (lines, names still read)"""
+    gone, used = set(), set(later)
+    for st in reversed(stmts):
+        names = _binds(st)
+        kind = 'typed' if support is None else support.get(st.lineno)
+        if (names is not None and not names & used and kind
+                and (kind == 'harness' or fed is None or names & fed)):
+            gone.update(range(st.lineno - 1, st.end_lineno)); continue
+        if isinstance(st, (ast.With, ast.For)) and not getattr(st, 'orelse', None):
+            g, inner = _dead_lines(st.body, used, fed, support)
+            rest = [b for b in st.body if not set(range(b.lineno - 1, b.end_lineno)) <= g]
+            if all(isinstance(b, ast.Expr) and isinstance(b.value, ast.Call)
+                   and ast.unparse(b.value.func).startswith(_BOILERPLATE) for b in rest):
+                gone.update(range(st.lineno - 1, st.end_lineno)); continue
+            gone |= g; used |= inner | _reads(st.items[0] if isinstance(st, ast.With) else st.iter)
+            if isinstance(st, ast.With): used |= set().union(*(_reads(i) for i in st.items))
+            continue
+        used |= _reads(st)
+    return gone, used
+
+def drop_test_support(sources, originals=None, shows=None):
+    """The code cells' sources (tests already dropped) without the statements that only fed those tests: a reference
+    loaded from tests/, a buffer read by nothing shown, a value only asserted on. Read from the last cell back, so
+    that a name a later cell shows keeps its assignment. `originals`: the sources with their tests, whose tests'
+    names are the only ones whose assignments may go (an example that assigns and shows nothing stays); `shows`: per
+    cell, whether it has a figure among its outputs (whose drawing assignments stay). None where nothing but comments is
+    left."""
+    fed = set().union(set(), *(_test_reads(o) for o in originals)) if originals is not None else None
+    support, marked = set(), {}     # names now holding test-support values (in the order the cells run); such assignments
+    for k, src in enumerate(sources):
+        try: tree = ast.parse(src)
+        except SyntaxError: continue
+        for st in (n for n in ast.walk(tree) if isinstance(n, ast.stmt)):
+            names = _binds(st)
+            if names and getattr(st, 'value', None) is not None:
+                if _support(st.value, support): support |= names; marked[k, st.lineno] = 'harness'
+                else:
+                    support -= names
+                    if _literal(st.value): marked[k, st.lineno] = 'typed'   # droppable when a test reads it; what is made from it stays
+            if isinstance(st, ast.For) and _reads(st.iter) & support:          # for r in ref['models']: r is support
+                support |= {n.id for n in ast.walk(st.target) if isinstance(n, ast.Name)}
+            if isinstance(st, ast.With) and set().union(*(_reads(i) for i in st.items)) & support:   # redirect_stdout(buf)
+                for b in ast.walk(st):
+                    if isinstance(b, ast.stmt) and _binds(b): support |= _binds(b); marked[k, b.lineno] = 'harness'
+    used, out = set(), [None] * len(sources)
+    for k in range(len(sources) - 1, -1, -1):
+        src = sources[k]
+        try: tree = ast.parse(src)
+        except SyntaxError: out[k] = src; used |= set(re.findall(r'\w+', src)); continue
+        if shows is not None and shows[k]: out[k] = src; used |= _reads(tree); continue
+        gone, inner = _dead_lines(tree.body, used, fed, {ln: kind for (kk, ln), kind in marked.items() if kk == k})
+        used |= inner
+        keep = [l for i, l in enumerate(src.split('\n')) if i not in gone]
+        while keep and not keep[-1].strip(): keep.pop()
+        out[k] = '\n'.join(keep) if any(l.strip() and not l.strip().startswith('#') for l in keep) else None
+    return out
 
 def _import_only(trees):
     "Source of the top-level imports of a cell that mixes imports with other code, else None."
@@ -345,6 +468,7 @@ def myst_nb(nb, fallback_title, rel, notes, module=None, lookup=None):
             if o.get('output_type') == 'stream' and o.get('name') == 'stderr':   # kept: check_site fails on it (fix the cause)
                 notes.append(f'{rel}: stderr output (cell {i}), a raw warning on the page: {_text(o.get("text", ""))[:80]!r}')
             outs.append(o)
+        cell['_original'] = body
         if body and d.get('echo') != 'false':                # tests stay in the notebook, not on the page
             new = drop_tests(body)
             if new is None: tags.add('remove-input'); body = ''
@@ -355,6 +479,17 @@ def myst_nb(nb, fallback_title, rel, notes, module=None, lookup=None):
         if not body: tags.add('remove-input')
         if tags: cell['metadata']['tags'] = sorted(tags)
         cells.append(cell)
+    code = [c for c in cells if c['cell_type'] == 'code' and c['source']]
+    shows = [any(o.get('data', {}).keys() & {'image/png', 'image/svg+xml'} for o in c.get('outputs', [])) for c in code]
+    originals = [c['_original'] for c in cells if '_original' in c]
+    for c, new in zip(code, drop_test_support([c['source'] for c in code], originals, shows)):
+        if new == c['source']: continue
+        c['source'] = new or ''
+        if new is None:
+            tags = set(c['metadata'].get('tags', [])) | {'remove-input'}
+            c['metadata']['tags'] = sorted(tags)
+    for c in cells: c.pop('_original', None)
+    cells = [c for c in cells if c['cell_type'] != 'code' or c['source'] or c.get('outputs')]
     title = fm.get('title') or fallback_title
     head = f'# {title}'
     if fm.get('description'): head += '\n\n{.lead}\n' + str(fm['description']).strip()

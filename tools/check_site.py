@@ -151,7 +151,7 @@ def check_page(browser, base, name, path, title, checks):
     return fails, facts
 
 # ---------------------------------------------------------------- every page, parsed
-_TEST_LINE = re.compile(r'^\s*(assert\b|test_\w+\(|np\.testing\.|numpy\.testing\.|pd\.testing\.)')
+_TEST_LINE = re.compile(r'(^\s*|:\s*|;\s*)(assert\b|test_\w+\(|np\.testing\.|numpy\.testing\.|pd\.testing\.)')   # also after `except …:` or `;`
 
 def _img_bytes(f, src):
     "The bytes of an <img src> on page f (a data: URI or a file of the site)."
@@ -269,7 +269,7 @@ def check_pages():
             if h in seen: fails.append(f'{rel}: the same figure is shown twice ({im.get("src", "")[:60]})')
             seen[h] = True
         for pre in art.select('.cell_input pre, div.highlight-ipython3 pre'):
-            bad = [l for l in pre.get_text().splitlines() if _TEST_LINE.match(l)]
+            bad = [l for l in pre.get_text().splitlines() if _TEST_LINE.search(l)]
             if bad: fails.append(f'{rel}: test code shown: {bad[0].strip()[:80]}'); break
         if rel in mods:
             ids = {t.get('id') for t in soup.find_all(id=True)}
