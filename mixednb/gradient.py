@@ -10,6 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
 from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
+from .objective import first_column, first_product, Scattered
+from . import objective as O
 from .objective import first_column, first_product, Scattered, times_blocks, _dense_blocks, small_chol, small_tri_inv
 from .objective import amalgamated, Amalgamated
 from scipy.linalg.lapack import dtrtri, dlauum, dpotrf
@@ -172,9 +174,13 @@ def scalar_ldL2_grad(A, L, lams):
     trace = np.zeros(k)                                      # (q_t − tr C_tt) / θ_t², no division by θ
     trace[0] = np.sum(a / d2)
     if k > 1:
-        Lr, off = _dense_rest(L, k)
-        Cl, info = dpotri(Lr, lower=1, overwrite_c=1)           # the lower triangle of C_r = S⁻¹ (zeros above, as Lr)
-        if info != 0: raise MixedModelError(f"the later terms' factor cannot be inverted (LAPACK info {info})")
+        if O.block_kind(L[1, 1]) == 'sparse Cholesky':            # C_r's lower triangle on S's pattern (`sparse_block`)
+            from mixednb.sparse_block import rest_inverse
+            Cl, off = rest_inverse(L, k)
+        else:
+            Lr, off = _dense_rest(L, k)
+            Cl, info = dpotri(Lr, lower=1, overwrite_c=1)       # the lower triangle of C_r = S⁻¹ (zeros above, as Lr)
+            if info != 0: raise MixedModelError(f"the later terms' factor cannot be inverted (LAPACK info {info})")
         cols, tK = _column_sums(Cl, off, A, L, lams, th[0] / np.sqrt(d2)[:, None, None], (1 / d2)[:, None, None], k)
         with np.errstate(divide='ignore', invalid='ignore'):
             trace[0] -= tK

@@ -1215,12 +1215,15 @@ def _dense_blocks(B):
     return M.reshape(l * p, l * p)
 
 def _diag_block(A, j, t, lams, L, F, keep=None):
-    "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor; F: the first column's L_i1 (`first_column`)."
+    "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor (or the second term's `sparse_block.SparseFactor`, when chosen); F: the first column's L_i1 (`first_column`)."
     lam = lams[j]
-    M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else _dense_blocks(lam.T @ A.diag[j] @ lam)
-    M[np.diag_indices_from(M)] += 1.0
     P = first_product(A, j, j, F)
     if keep is not None and P.shape[0] ** 2 <= 1e7: keep[j, j] = P
+    if j == 1:                                           # the second term's block may be of the sparse kind
+        from mixednb.sparse_block import factor_block
+        if (S := factor_block(A, j, lam, P)) is not None: return S
+    M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else _dense_blocks(lam.T @ A.diag[j] @ lam)
+    M[np.diag_indices_from(M)] += 1.0
     M = subtract(M, P)
     for m in range(1, j): M = _sub(M, L[j, m], L[j, m])
     return _chol(M, f"block of L for term {t.bar}")
