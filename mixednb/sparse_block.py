@@ -43,13 +43,13 @@ class SparseFactor:
 
     @property
     def levels(self):
-        "The columns by height and by depth in the elimination tree (`etree_levels`), made once per pattern."
+        "(list of np.ndarray, list of np.ndarray): the columns by height and by depth in the elimination tree (`etree_levels`), made once per pattern."
         if self._levels is None: self._levels = etree_levels(self.L)
         return self._levels
 
     @property
     def IL(self):
-        "I + L (CSR), the unit lower factor."
+        "scipy.sparse.csr_matrix: I + L, the unit lower factor."
         if not hasattr(self, '_IL'): self._IL = (self.L + sp.eye(len(self.d), format='csc')).tocsr()
         return self._IL
 
@@ -195,7 +195,9 @@ class SparsePlan:
         self.solver, self._maps, self._levels = None, {}, None
 
     @property
-    def nnz(self): return len(self.flat)
+    def nnz(self):
+        "int: the number of stored entries of the pattern (lower triangle)."
+        return len(self.flat)
 
     def _at(self, key, flat):
         "The positions in the pattern of the sorted-or-not flat positions `flat` (lower triangle only), cached by `key`."
