@@ -49,7 +49,7 @@ class SparseFactor:
 
     @property
     def IL(self):
-        "scipy.sparse.csr_matrix: I + L, the unit lower factor."
+        "A sparse matrix (scipy CSR): I + L, the unit lower factor."
         if not hasattr(self, '_IL'): self._IL = (self.L + sp.eye(len(self.d), format='csc')).tocsr()
         return self._IL
 
