@@ -63,3 +63,10 @@ def test_a_loop_over_a_reference_that_only_fed_tests_goes():
     b = ("for name, r in ref['models'].items():\n    fm, c = fits[name], r['coef']\n    ct = table(fm)\n"
          "    test_close(ct, c)\ntable(fits['chick'])")
     assert shown(a, b) == ["fits = {n: fit(n) for n in names}", "table(fits['chick'])"]
+
+
+def test_an_if_on_a_reference_that_only_fed_tests_goes():
+    a = ("_REF = pathlib.Path('../tests/reference/glmm/x.json')\nREF = json.loads(_REF.read_text()) if _REF.exists() else {}\n"
+         "gm = glmer('y ~ 1 + (1|g)', d)")
+    b = "tab = anova(gm0, gm)\nif REF:\n    _a = REF['anova']\n    test_close(tab.AIC, _a['AIC'])\ntab"
+    assert shown(a, b) == ["gm = glmer('y ~ 1 + (1|g)', d)", "tab = anova(gm0, gm)\ntab"]

@@ -180,13 +180,13 @@ def _dead_lines(stmts, later, fed=None, support=None):
         if (names is not None and not names & used and kind
                 and (kind == 'harness' or fed is None or names & fed)):
             gone.update(range(st.lineno - 1, st.end_lineno)); continue
-        if isinstance(st, (ast.With, ast.For)) and not getattr(st, 'orelse', None):
+        if isinstance(st, (ast.With, ast.For, ast.If)) and not getattr(st, 'orelse', None):
             g, inner = _dead_lines(st.body, used, fed, support)
             rest = [b for b in st.body if not set(range(b.lineno - 1, b.end_lineno)) <= g]
             if all(isinstance(b, ast.Expr) and isinstance(b.value, ast.Call)
                    and ast.unparse(b.value.func).startswith(_BOILERPLATE) for b in rest):
                 gone.update(range(st.lineno - 1, st.end_lineno)); continue
-            gone |= g; used |= inner | _reads(st.items[0] if isinstance(st, ast.With) else st.iter)
+            gone |= g; used |= inner | _reads(st.items[0] if isinstance(st, ast.With) else st.test if isinstance(st, ast.If) else st.iter)
             if isinstance(st, ast.With): used |= set().union(*(_reads(i) for i in st.items))
             continue
         used |= _reads(st)
@@ -213,6 +213,9 @@ def drop_test_support(sources, originals=None, shows=None):
                     if _literal(st.value): marked[k, st.lineno] = 'typed'   # droppable when a test reads it; what is made from it stays
             if isinstance(st, ast.For) and _reads(st.iter) & support:          # for r in ref['models']: r is support
                 support |= {n.id for n in ast.walk(st.target) if isinstance(n, ast.Name)}
+            if isinstance(st, ast.If) and _reads(st.test) & support:            # if REF: … only what the reference feeds
+                for b in ast.walk(st):
+                    if isinstance(b, ast.stmt) and _binds(b): support |= _binds(b); marked[k, b.lineno] = 'harness'
             if isinstance(st, ast.With) and set().union(*(_reads(i) for i in st.items)) & support:   # redirect_stdout(buf)
                 for b in ast.walk(st):
                     if isinstance(b, ast.stmt) and _binds(b): support |= _binds(b); marked[k, b.lineno] = 'harness'
