@@ -60,7 +60,7 @@ def lmer(formula, data, REML=True, optimizer='auto', data_name=None, blas_thread
         Drop rows with a missing value in a used column (default, with a note), or raise.
     **kw
         The settings of `control` as keyword arguments (`CONTROL`: ``restarts``, ``gtol``, ``maxeval``, …). lme4's
-        ``family`` (glmer) is not supported yet, and says so.
+        ``family`` belongs to `glmer` (lme4 too sends it there): lmer refuses it and says so.
 
     Returns
     -------

@@ -70,3 +70,12 @@ def test_an_if_on_a_reference_that_only_fed_tests_goes():
          "gm = glmer('y ~ 1 + (1|g)', d)")
     b = "tab = anova(gm0, gm)\nif REF:\n    _a = REF['anova']\n    test_close(tab.AIC, _a['AIC'])\ntab"
     assert shown(a, b) == ["gm = glmer('y ~ 1 + (1|g)', d)", "tab = anova(gm0, gm)\ntab"]
+
+
+def test_rst_literals_are_not_linked():
+    "``x`` spans stay code, never a link (linked inside backticks they rendered as raw markdown)."
+    import re
+    from build_docs import _literals_kept
+    fake = lambda t: re.sub(r'`(\w+)`', r'[`\1`](URL)', t)
+    assert _literals_kept(fake)("``restarts`` and ``conditioning``; see `optimize`") == \
+        "`restarts` and `conditioning`; see [`optimize`](URL)"

@@ -363,12 +363,23 @@ def _signature(expr, obj, kind, returns):
     import textwrap
     return f"{head}(\n" + textwrap.fill(args, 90, initial_indent='    ', subsequent_indent='    ', break_long_words=False, break_on_hyphens=False) + "\n)"
 
+_RST_LITERAL = re.compile(r'``([^`]+)``')
+
+def _literals_kept(linkify):
+    """`linkify` that leaves numpydoc's ``literal`` spans alone (a setting's name such as ``conditioning``, not the object
+    of that name elsewhere), writing them as plain `code`: linked inside, they rendered as raw `[`x`](url)` text."""
+    def f(text):
+        keep = []
+        text = _RST_LITERAL.sub(lambda m: keep.append(m.group(1)) or f'\x00{len(keep) - 1}\x00', text)
+        return re.sub('\x00(\\d+)\x00', lambda m: f'`{keep[int(m.group(1))]}`', linkify(text))
+    return f
+
 def api_md(expr, obj, links, alias=None, lookup=None, level=3):
     """The MyST markdown of one API entry for the object `obj` named `expr` (see above); `alias`: nbdev's heading, kept
     as an anchor; `lookup`: nbdev's doc-link lookup, to link the names in the text (not the parameter names); `level`:
     of its heading (3, nbdev's, or one below the heading before it, so that no level is skipped)."""
     import inspect
-    link = lookup.linkify if lookup else (lambda t: t)
+    link = _literals_kept(lookup.linkify) if lookup else (lambda t: t)
     from docutils.nodes import make_id
     kind = ('property' if isinstance(obj, property) else 'class' if inspect.isclass(obj) else 'function')
     doc = inspect.getdoc(obj.fget if kind == 'property' else obj) or ''
