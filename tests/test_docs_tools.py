@@ -79,3 +79,12 @@ def test_rst_literals_are_not_linked():
     fake = lambda t: re.sub(r'`(\w+)`', r'[`\1`](URL)', t)
     assert _literals_kept(fake)("``restarts`` and ``conditioning``; see `optimize`") == \
         "`restarts` and `conditioning`; see [`optimize`](URL)"
+
+
+def test_no_control_characters_in_markdown():
+    "A `\\t` or `\\b` written into a notebook's markdown by a script (Python ate the backslash) breaks its math."
+    import json
+    root = Path(__file__).parents[1] / 'nbs'
+    bad = [(nb.name, i) for nb in sorted(root.rglob('*.ipynb')) for i, c in enumerate(json.loads(nb.read_text())['cells'])
+           if c['cell_type'] == 'markdown' and any(ch in ''.join(c['source']) for ch in '\t\x08\x0c\x07\x0b')]
+    assert not bad, bad
