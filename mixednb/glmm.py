@@ -1101,7 +1101,8 @@ def _stage2(P, theta1, r1, lower, beta_start, ctl, nAGQ=1, extra=None):
 
 # %% ../nbs/15_glmm.ipynb #35598879
 class GeneralizedLinearMixedModel:
-    """A generalized linear mixed model (binomial or Poisson), fitted by the Laplace approximation as lme4's `glmer`.
+    """A generalized linear mixed model (binomial, Poisson, Gamma, inverse Gaussian or negative binomial), fitted by
+    the Laplace approximation or adaptive Gauss–Hermite quadrature as lme4's `glmer`.
 
     Parameters
     ----------
@@ -1111,7 +1112,7 @@ class GeneralizedLinearMixedModel:
     data : pandas.DataFrame
         The data, not modified.
     family : Family or str
-        'binomial' (logit, probit, cloglog) or 'poisson' (log).
+        As for `glmer`: 'binomial', 'poisson', 'Gamma', 'inverse.gaussian' (with their links), or a `Family`.
     weights : str or array-like, optional
         Prior weights (the numbers of trials for proportions).
     offset : str or array-like, optional
