@@ -587,7 +587,7 @@ class GlmmProblem:
         """
         if self._maps is None:                                          # the general path
             A = Blocks(SimpleNamespace(terms=self.terms, w=w, offset=None, n=self.d.n, X=X, y=z))
-            A.__dict__['plans'] = self.base.plans
+            A.__dict__['plans'], A.amalgamate = self.base.plans, False
             return A
         A = Blocks.__new__(Blocks)                                      # the same attributes, from precomputed patterns
         sw = np.sqrt(w)
@@ -606,6 +606,7 @@ class GlmmProblem:
         A.xx = Xy.T @ Xy
         A.__dict__['plans'] = self.base.plans                         # the pattern's plans, shared
         A._zcache = self._first_values(w)                               # the values update_L reads of Z_i'WZ_1, by the maps
+        A.amalgamate = False     # merging terms on one factor would rebuild the merged pattern at every PIRLS step (2× slower)
         return A
 
     def _pair(self, ij, mp, w):
