@@ -186,8 +186,8 @@ def _dead_lines(stmts, later, fed=None, support=None):
             if all(isinstance(b, ast.Expr) and isinstance(b.value, ast.Call)
                    and ast.unparse(b.value.func).startswith(_BOILERPLATE) for b in rest):
                 gone.update(range(st.lineno - 1, st.end_lineno)); continue
-            gone |= g; used |= inner | _reads(st.items[0] if isinstance(st, ast.With) else st.test if isinstance(st, ast.If) else st.iter)
-            if isinstance(st, ast.With): used |= set().union(*(_reads(i) for i in st.items))
+            head = st.items if isinstance(st, ast.With) else [st.test if isinstance(st, ast.If) else st.iter]
+            gone |= g; used |= inner | set().union(*(_reads(h) for h in head))
             continue
         used |= _reads(st)
     return gone, used
