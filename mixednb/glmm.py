@@ -886,8 +886,8 @@ def agq_deviance(P, theta, r, nAGQ, lme4_scale=False):
 CANONICAL = {('binomial', 'logit'), ('poisson', 'log'), ('Gamma', 'inverse'), ('inverse.gaussian', '1/mu^2')}
 
 class Objective:
-    """The Laplace deviance as the optimizer sees it: counted, warm-started at the last mode (stage 2 with a canonical
-    link: at the mode predicted from the best points seen, `start`).
+    """The Laplace deviance as the optimizer sees it: counted, warm-started at the last mode (with a canonical link: at the
+    mode predicted from the best points seen, `start`).
 
     Parameters
     ----------
@@ -904,30 +904,39 @@ class Objective:
     """
     def __init__(self, P, beta, u=None, eta0=None, nAGQ=1):
         self.P, self.beta, self.u, self.eta0, self.count, self.last, self.nAGQ = P, beta, u, eta0, 0, None, nAGQ
-        self.best = []                                                  # stage 2: the best (value, x, ũ) seen, sorted
+        self.best = []                                                  # the best (value, x, mode) seen, sorted
 
-    def start(self, x):
-        """Stage 2's starting u at x = (θ, β): ũ_b + J(x − x_b) at the best point x_b seen, J fitted by least squares to
-        the next 2k best points (k = len(x)), for a canonical link once k + 2 points are known; else the last mode.
+    def start(self, x, last=None):
+        """The starting mode at x: ũ_b + J(x − x_b) at the best point x_b seen, J fitted by least squares to the next 2k
+        best points (k = len(x)), for a canonical link once k + 2 points are known; else `last` (the last mode).
 
         Parameters
         ----------
         x : numpy.ndarray
-            (θ, β), where PIRLS is to run.
+            Where PIRLS is to run: (θ, β) in stage 2, θ in stage 1.
+        last : numpy.ndarray, optional
+            What to return without a prediction (default: the last ũ).
 
         Returns
         -------
         numpy.ndarray
-            The starting u (q).
+            The starting u (q) in stage 2; (u, β) one after the other in stage 1.
         """
         f = self.P.family
-        if (f.name, f.link.name) not in CANONICAL or len(self.best) < len(x) + 2: return self.u
+        if (f.name, f.link.name) not in CANONICAL or len(self.best) < len(x) + 2: return self.u if last is None else last
         (_, xb, ub), rest = self.best[0], self.best[1:]
         J = np.linalg.lstsq(np.array([r[1] - xb for r in rest]), np.array([r[2] - ub for r in rest]), rcond=None)[0]
         return ub + (x - xb) @ J
 
+    def _keep(self, value, x, mode):
+        "Keep (value, x, mode) among the 2k + 1 best points seen (k = len(x)), sorted by value."
+        if not np.isfinite(value): return
+        self.best.insert(sum(v <= value for v, _, _ in self.best), (value, x, mode))
+        del self.best[2 * len(x) + 1:]
+
     def stage1(self, theta):
-        """The Laplace deviance at (θ, β̃(θ)) (lme4's nAGQ = 0 objective); keeps β̃ and ũ to start the next call.
+        """The Laplace deviance at (θ, β̃(θ)) (lme4's nAGQ = 0 objective), PIRLS started from (ũ, β̃) predicted from the
+        best points seen (canonical links, `start`) or else from the last ones.
 
         Parameters
         ----------
@@ -940,8 +949,11 @@ class Objective:
             The Laplace approximation of −2 log L, with β found by PIRLS together with u.
         """
         self.count += 1
-        r = pirls(self.P, theta, self.beta, self.u, fixed_beta=False, eta0=self.eta0)
+        theta, q = np.array(theta, float), self.P.q
+        v = self.start(theta, np.r_[self.u if self.u is not None else np.zeros(q), self.beta])
+        r = pirls(self.P, theta, v[q:], v[:q], fixed_beta=False, eta0=self.eta0)
         self.eta0, self.beta, self.u, self.last = None, r.beta, r.u, r
+        self._keep(r.laplace, theta, np.r_[r.u, r.beta])
         return r.laplace
 
     def stage2(self, theta, beta):
@@ -963,9 +975,7 @@ class Objective:
         x = np.r_[theta, beta]
         r = pirls(self.P, theta, beta, self.start(x), fixed_beta=True)
         self.u, self.last, value = r.u, r, criterion(self.P, theta, r, self.nAGQ)
-        if np.isfinite(value):                                          # kept among the 2k + 1 best
-            self.best.insert(sum(v <= value for v, _, _ in self.best), (value, x, r.u))
-            del self.best[2 * len(x) + 1:]
+        self._keep(value, x, r.u)
         return value
 
 def criterion(P, theta, r, nAGQ):
@@ -1024,8 +1034,9 @@ def bobyqa(f, x0, lower, step, ftol_rel=1e-12, xtol_abs=1e-9, maxeval=100_000):
     except nlopt.RoundoffLimited: status = 'roundoff-limited'
     return best[1], best[0], status
 
-def deriv12(f, x, delta=1e-4, lower=None, fx=None):
-    """Gradient and Hessian of f at x by central differences, as lme4's `deriv12` (one-sided at a lower bound).
+def deriv12(f, x, delta=1e-4, lower=None, fx=None, pairs=2):
+    """Gradient and Hessian of f at x by central differences, as lme4's `deriv12` (one-sided at a lower bound), the
+    cross terms from two points instead of lme4's four where neither step is cut by a bound (`pairs=2`, see below).
 
     Parameters
     ----------
@@ -1039,11 +1050,15 @@ def deriv12(f, x, delta=1e-4, lower=None, fx=None):
         Lower bounds: a step that would cross one stops at it.
     fx : float, optional
         f(x), if known.
+    pairs : {2, 4}
+        Points per cross term: 2 (f(x ± δe_i ± δe_j) with equal signs, where both steps are whole and small: δ²H_ii ≤ 0.01)
+        or 4 (lme4's).
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
-        The gradient and the symmetric Hessian; (n + 1)² … 2n² + 1 evaluations of f.
+        The gradient and the symmetric Hessian; n² + n + 1 evaluations of f with `pairs=2` and no bound in reach
+        (lme4's 2n² + 1 with `pairs=4`; a cross term next to a bound or with a large step takes lme4's four points).
     """
     x = np.asarray(x, float); n = len(x)
     fx = f(x) if fx is None else fx
@@ -1053,19 +1068,23 @@ def deriv12(f, x, delta=1e-4, lower=None, fx=None):
         z = x.copy()
         for i, s in moves: z[i] = x[i] + (up[i] if s > 0 else -dn[i])
         return f(z)
-    H, g = np.empty((n, n)), np.empty(n)
+    H, g, fa, fs = np.empty((n, n)), np.empty(n), np.empty(n), np.empty(n)
     for j in range(n):
-        fa, fs = at((j, 1)), at((j, -1))
-        H[j, j] = fa / up[j] ** 2 - 2 * fx / (up[j] * dn[j]) + fs / dn[j] ** 2
-        g[j] = (fa - fs) / (up[j] + dn[j])
+        fa[j], fs[j] = at((j, 1)), at((j, -1))
+        H[j, j] = fa[j] / up[j] ** 2 - 2 * fx / (up[j] * dn[j]) + fs[j] / dn[j] ** 2
+        g[j] = (fa[j] - fs[j]) / (up[j] + dn[j])
         for i in range(j):
-            H[i, j] = H[j, i] = (at((i, 1), (j, 1)) / (up[i] + up[j]) ** 2 - at((i, 1), (j, -1)) / (up[i] + dn[j]) ** 2
-                                 - at((i, -1), (j, 1)) / (dn[i] + up[j]) ** 2 + at((i, -1), (j, -1)) / (dn[i] + dn[j]) ** 2)
+            if pairs == 2 and up[i] == dn[i] and up[j] == dn[j] and max(up[i] ** 2 * H[i, i], up[j] ** 2 * H[j, j]) <= 0.01:
+                H[i, j] = (at((i, 1), (j, 1)) + at((i, -1), (j, -1)) - fa[i] - fs[i] - fa[j] - fs[j] + 2 * fx) / (2 * up[i] * up[j])
+            else:                                                       # lme4's four (and at a bound)
+                H[i, j] = (at((i, 1), (j, 1)) / (up[i] + up[j]) ** 2 - at((i, 1), (j, -1)) / (up[i] + dn[j]) ** 2
+                           - at((i, -1), (j, 1)) / (dn[i] + up[j]) ** 2 + at((i, -1), (j, -1)) / (dn[i] + dn[j]) ** 2)
+            H[j, i] = H[i, j]
     return g, H
 
 # %% ../nbs/15_glmm.ipynb #6849ec3b
 CONTROL = dict(pirls_tol=1e-12, pirls_xtol=1e-10, ftol_rel=1e-12, xtol_abs=1e-9, maxeval=100_000, grad_tol=0.002,
-               calc_derivs=True, newton_polish=1, blas_threads=1)
+               calc_derivs=True, newton_polish=1, blas_threads=1, step2=0.01)
 
 def _stage1(P, theta0, lower, beta0, ctl):
     "Stage 1: θ by BOBYQA with β inside PIRLS, from R's starting μ."
@@ -1078,14 +1097,17 @@ def _stage1(P, theta0, lower, beta0, ctl):
     return theta, r, dict(feval=obj.count, status=status, deviance=r.laplace)
 
 def _theta_step(theta1):
-    """Stage 2's first step in θ: 0.05, but a quarter of stage 1's θ where that is below 0.2 (θ on a tiny link scale, e.g.
-    Gamma's inverse link: θ ≈ 0.003) or above 1 (a large, flat θ, e.g. the inverse Gaussian's: θ ≈ 12)."""
+    """The scale of stage 2's first step in θ: 0.05, but a quarter of stage 1's θ where that is below 0.2 (θ on a tiny link
+    scale, e.g. Gamma's inverse link: θ ≈ 0.003) or above 1 (a large, flat θ, e.g. the inverse Gaussian's: θ ≈ 12)."""
     a = np.abs(theta1)
     return np.where(a == 0, 0.05, np.where(a > 1, a / 4, np.clip(a / 4, 1e-6, 0.05)))
 
 def _stage2(P, theta1, r1, lower, beta_start, ctl, nAGQ=1, extra=None):
-    """Stage 2: (θ, β) by BOBYQA on the Laplace (or AGQ) deviance, β in stage 1's standard-error basis; `extra`
-    (start, step, setter) adds parameters of the family (the negative binomial's log θ), set by setter(x) before each call."""
+    """Stage 2: (θ, β) by BOBYQA on the Laplace (or AGQ) deviance, β in stage 1's standard-error basis, the first steps
+    `ctl['step2']` times the scales (θ: `_theta_step`, β: 0.2 standard errors), restarted once from its answer when
+    `ctl['step2']` < 1, and a θ element that ends within 1e-5 of its bound 0 set to 0 if that is no worse (lme4's
+    `boundary.tol`); `extra` (start, step, setter) adds
+    parameters of the family (the negative binomial's log θ), set by setter(x) before each call."""
     Ri = RX_inv(r1.L)
     C = np.linalg.cholesky(Ri @ Ri.T) if Ri.size else np.zeros((0, 0))
     b1, k, p = (r1.beta if beta_start is None else np.asarray(beta_start, float)), len(theta1), len(r1.beta)
@@ -1094,8 +1116,15 @@ def _stage2(P, theta1, r1, lower, beta_start, ctl, nAGQ=1, extra=None):
     def f(x):
         if setter: setter(x[k + p:])
         return obj.stage2(x[:k], b1 + C @ x[k:k + p])
-    x, dev, status = bobyqa(f, np.r_[theta1, np.zeros(p), x_extra], np.r_[lower, np.full(p + len(x_extra), -np.inf)],
-                            np.r_[_theta_step(theta1), np.full(p, 0.2), step_extra], ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'])
+    lo, step = np.r_[lower, np.full(p + len(x_extra), -np.inf)], ctl['step2'] * np.r_[_theta_step(theta1), np.full(p, 0.2), step_extra]
+    x, dev, status = bobyqa(f, np.r_[theta1, np.zeros(p), x_extra], lo, step, ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'])
+    if ctl['step2'] < 1 and obj.count < ctl['maxeval']:                # once more from its answer: see "Fitting"
+        x2, dev2, status2 = bobyqa(f, x, lo, step, ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'] - obj.count)
+        if dev2 < dev: x, dev, status = x2, dev2, status2
+    near = (lo[:k] == 0) & (x[:k] > 0) & (x[:k] < 1e-5)                # lme4's boundary.tol: θ stopped just off 0
+    if near.any():
+        xb = x.copy(); xb[:k][near] = 0
+        if (db := f(xb)) <= dev: x, dev = xb, db
     if setter: setter(x[k + p:])
     theta, beta = x[:k], b1 + C @ x[k:k + p]
     return theta, beta, dict(feval=obj.count, status=status, deviance=dev, extra=x[k + p:]), obj.u
@@ -1180,7 +1209,8 @@ def fit(self: GeneralizedLinearMixedModel, nAGQ=1, start=None, control=None):
     start : array-like or dict, optional
         θ to start from, or lme4's {'theta': θ, 'fixef': β} (β starts stage 2).
     control : dict, optional
-        Settings (`CONTROL`): PIRLS and BOBYQA tolerances, `maxeval`, `grad_tol` (lme4's 0.002), `calc_derivs`
+        Settings (`CONTROL`): PIRLS and BOBYQA tolerances, `maxeval`, `step2` (stage 2's first steps, see "Fitting"),
+        `grad_tol` (lme4's 0.002), `calc_derivs`
         (the final Hessian: needed for lme4's standard errors), `blas_threads`.
 
     Returns

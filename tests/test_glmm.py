@@ -123,7 +123,8 @@ def test_standard_errors(id):
 
 @pytest.mark.parametrize('id', ['mmmec_offset', 'verbagg_crossed'])
 def test_our_hessian_does_not_depend_on_the_step(id):
-    "The standard errors with deriv12 steps 1e-3 and 1e-4 agree to 1e-6 (Mmmec: lme4's own move by 0.17%)."
+    """The standard errors with deriv12 steps 1e-3 and 1e-4 agree to 1e-6 (Mmmec: lme4's own move by 0.17%); VerbAgg's to
+    2e-5 (at our optimum, lme4's four-point formula itself moves them by 1.1e-5 between the two steps, ours by 1.6e-5)."""
     m = fitted(id)
     P, x0, k = m.problem, np.r_[m.theta, m.fixef.to_numpy()], len(m.theta)
     f = lambda x: pirls(P, x[:k], x[k:], m._fit.r.u).laplace
@@ -131,7 +132,7 @@ def test_our_hessian_does_not_depend_on_the_step(id):
     for delta in (1e-3, 1e-4):
         g, H = deriv12(f, x0, delta=delta)
         V = np.linalg.inv(H); ses.append(np.sqrt(np.diag((V + V.T)[k:, k:])))
-    np.testing.assert_allclose(ses[0], ses[1], rtol=1e-6 if id == 'mmmec_offset' else 1e-5)
+    np.testing.assert_allclose(ses[0], ses[1], rtol=1e-6 if id == 'mmmec_offset' else 2e-5)
     # the same Hessian (finite differences amplify rounding by ~1e8); after a Newton polish (VerbAgg) the fit keeps the
     # Hessian of the point before the step, which moves the SEs by < 1e-4
     np.testing.assert_allclose(ses[1], np.sqrt(np.diag(m.vcov.to_numpy())), rtol=1e-4 if m.optsum.get('newton_steps') else 1e-6)
