@@ -1455,6 +1455,7 @@ def gamma_hat(L):
         γ̂ = R₀β̂ for the shifted response.
     """
     Lxx = L['X', 'X']
+    if len(Lxx) == 1: return np.zeros(0)              # no X (a GLMM's PIRLS with β held): scipy takes 0.09 ms on 0 × 0
     return solve_triangular(Lxx[:-1, :-1].T, Lxx[-1, :-1], lower=False, check_finite=False)
 
 def beta_hat(L):
