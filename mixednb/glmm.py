@@ -595,15 +595,18 @@ class GlmmProblem:
         A.diag = [_weighted_block_crossprod(t, w, xx) for t, xx in zip(self.terms, self._xx)]
         A.off = _OnUse({ij: lambda ij=ij, mp=mp: self._pair(ij, mp, w) for ij, mp in self._maps.items()})   # made on use
         A.p = X.shape[1]
-        Xs, ys = X * sw[:, None], z * sw
+        ys = z * sw
         if A.p:
+            Xs = X * sw[:, None]
             Q, A.R0 = conditioned_X(Xs)
             A.beta0 = solve_triangular(A.R0, Q.T @ ys, check_finite=False)   # least squares by X = QR₀
-            Xy = np.column_stack([Q, ys - Xs @ A.beta0])
-        else: A.R0, A.beta0, Xy = np.zeros((0, 0)), np.zeros(0), ys[:, None]      # β held: only y
-        Xyw = Xy * sw[:, None]                                          # Z_w'[Q r] = Z'(√w ∘ [Q r])
-        A.xz = [np.asarray((ZT @ Xyw).T) for ZT in self._Z0T]
+            Xy = np.empty((len(ys), A.p + 1))                           # [Q r], written in place (n × (p + 1) arrays are
+            Xy[:, :-1] = Q                                              # page-faulted afresh at each PIRLS step)
+            np.subtract(ys, Xs @ A.beta0, out=Xy[:, -1])
+        else: A.R0, A.beta0, Xy = np.zeros((0, 0)), np.zeros(0), ys[:, None].copy()   # β held: only y
         A.xx = Xy.T @ Xy
+        Xy *= sw[:, None]                                               # Z_w'[Q r] = Z'(√w ∘ [Q r])
+        A.xz = [np.asarray((ZT @ Xy).T) for ZT in self._Z0T]
         A.__dict__['plans'] = self.base.plans                         # the pattern's plans, shared
         A._zcache = self._first_values(w)                               # the values update_L reads of Z_i'WZ_1, by the maps
         A.amalgamate = False     # merging terms on one factor would rebuild the merged pattern at every PIRLS step (2× slower)
