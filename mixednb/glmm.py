@@ -1107,8 +1107,8 @@ def _theta_step(theta1):
 
 def _stage2(P, theta1, r1, lower, beta_start, ctl, nAGQ=1, extra=None):
     """Stage 2: (θ, β) by BOBYQA on the Laplace (or AGQ) deviance, β in stage 1's standard-error basis, the first steps
-    `ctl['step2']` times the scales (θ: `_theta_step`, β: 0.2 standard errors), restarted once from its answer when
-    `ctl['step2']` < 1, and a θ element that ends within 1e-5 of its bound 0 set to 0 if that is no worse (lme4's
+    `ctl['step2']` times the scales (θ: `_theta_step`, β: 0.2 standard errors; the whole scales with `extra`), restarted
+    once from its answer when smaller, and a θ element that ends within 1e-5 of its bound 0 set to 0 if that is no worse (lme4's
     `boundary.tol`); `extra` (start, step, setter) adds
     parameters of the family (the negative binomial's log θ), set by setter(x) before each call."""
     Ri = RX_inv(r1.L)
@@ -1119,9 +1119,10 @@ def _stage2(P, theta1, r1, lower, beta_start, ctl, nAGQ=1, extra=None):
     def f(x):
         if setter: setter(x[k + p:])
         return obj.stage2(x[:k], b1 + C @ x[k:k + p])
-    lo, step = np.r_[lower, np.full(p + len(x_extra), -np.inf)], ctl['step2'] * np.r_[_theta_step(theta1), np.full(p, 0.2), step_extra]
+    scale = 1.0 if len(x_extra) else ctl['step2']                       # an extra parameter's start is not stage 1's answer
+    lo, step = np.r_[lower, np.full(p + len(x_extra), -np.inf)], scale * np.r_[_theta_step(theta1), np.full(p, 0.2), step_extra]
     x, dev, status = bobyqa(f, np.r_[theta1, np.zeros(p), x_extra], lo, step, ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'])
-    if ctl['step2'] < 1 and obj.count < ctl['maxeval']:                # once more from its answer: see "Fitting"
+    if scale < 1 and obj.count < ctl['maxeval']:                        # once more from its answer: see "Fitting"
         x2, dev2, status2 = bobyqa(f, x, lo, step, ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'] - obj.count)
         if dev2 < dev: x, dev, status = x2, dev2, status2
     near = (lo[:k] == 0) & (x[:k] > 0) & (x[:k] < 1e-5)                # lme4's boundary.tol: θ stopped just off 0
