@@ -1087,7 +1087,7 @@ def deriv12(f, x, delta=1e-4, lower=None, fx=None, pairs=2):
 
 # %% ../nbs/15_glmm.ipynb #6849ec3b
 CONTROL = dict(pirls_tol=1e-12, pirls_xtol=1e-10, ftol_rel=1e-12, xtol_abs=1e-9, maxeval=100_000, grad_tol=0.002,
-               calc_derivs=True, newton_polish=1, blas_threads=1, step2=0.01)
+               calc_derivs=True, newton_polish=1, blas_threads=1, step2=0.003)
 
 def _stage1(P, theta0, lower, beta0, ctl):
     "Stage 1: θ by BOBYQA with β inside PIRLS, from R's starting μ."
@@ -1107,10 +1107,9 @@ def _theta_step(theta1):
 
 def _stage2(P, theta1, r1, lower, beta_start, ctl, nAGQ=1, extra=None):
     """Stage 2: (θ, β) by BOBYQA on the Laplace (or AGQ) deviance, β in stage 1's standard-error basis, the first steps
-    `ctl['step2']` times the scales (θ: `_theta_step`, β: 0.2 standard errors; the whole scales with `extra`), restarted
-    once from its answer when smaller, and a θ element that ends within 1e-5 of its bound 0 set to 0 if that is no worse (lme4's
-    `boundary.tol`); `extra` (start, step, setter) adds
-    parameters of the family (the negative binomial's log θ), set by setter(x) before each call."""
+    `ctl['step2']` times the scales (θ: `_theta_step`, β: 0.2 standard errors; the whole scales with `extra`), and a θ
+    element that ends within 1e-5 of its bound 0 set to 0 if that is no worse but for rounding (lme4's `boundary.tol`);
+    `extra` (start, step, setter) adds parameters of the family (the negative binomial's log θ), set by setter(x) before each call."""
     Ri = RX_inv(r1.L)
     C = np.linalg.cholesky(Ri @ Ri.T) if Ri.size else np.zeros((0, 0))
     b1, k, p = (r1.beta if beta_start is None else np.asarray(beta_start, float)), len(theta1), len(r1.beta)
@@ -1122,13 +1121,10 @@ def _stage2(P, theta1, r1, lower, beta_start, ctl, nAGQ=1, extra=None):
     scale = 1.0 if len(x_extra) else ctl['step2']                       # an extra parameter's start is not stage 1's answer
     lo, step = np.r_[lower, np.full(p + len(x_extra), -np.inf)], scale * np.r_[_theta_step(theta1), np.full(p, 0.2), step_extra]
     x, dev, status = bobyqa(f, np.r_[theta1, np.zeros(p), x_extra], lo, step, ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'])
-    if scale < 1 and obj.count < ctl['maxeval']:                        # once more from its answer: see "Fitting"
-        x2, dev2, status2 = bobyqa(f, x, lo, step, ctl['ftol_rel'], ctl['xtol_abs'], ctl['maxeval'] - obj.count)
-        if dev2 < dev: x, dev, status = x2, dev2, status2
     near = (lo[:k] == 0) & (x[:k] > 0) & (x[:k] < 1e-5)                # lme4's boundary.tol: θ stopped just off 0
     if near.any():
         xb = x.copy(); xb[:k][near] = 0
-        if (db := f(xb)) <= dev: x, dev = xb, db
+        if (db := f(xb)) <= dev + 1e-12 * abs(dev): x, dev = xb, db    # no higher but for rounding
     if setter: setter(x[k + p:])
     theta, beta = x[:k], b1 + C @ x[k:k + p]
     return theta, beta, dict(feval=obj.count, status=status, deviance=dev, extra=x[k + p:]), obj.u
