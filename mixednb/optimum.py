@@ -14,8 +14,8 @@ from .design import Design, lambda_of, theta_positions
 from .objective import lambdas
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'Tracker', 'lbfgsb',
-           'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma']
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'setulb_loop', 'Tracker',
+           'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -225,6 +225,62 @@ def vanished_term_descent(f, grad, theta, terms, fval, eps=1e-3, steps=(1e-3, 3e
         k += m
     return best
 
+# %% ../nbs/02c_optimum.ipynb #d2d3080c
+def _setulb_new():
+    "Whether scipy's `_lbfgsb.setulb` has the signature of scipy ≥ 1.15 (the C translation, integer task codes)."
+    import scipy
+    return tuple(int(v) for v in scipy.__version__.split('.')[:2]) >= (1, 15)
+
+def setulb_loop(fg, x0, lower, maxiter=500, ftol=1e-12, gtol=1e-10, maxls=40, m=10):
+    """Minimise with L-BFGS-B from x0 under lower bounds, as `scipy.optimize.minimize(method='L-BFGS-B')` does, without
+    its per-evaluation wrapper.
+
+    Parameters
+    ----------
+    fg : callable
+        x → (f, gradient).
+    x0 : array-like
+        The start (raised to its bounds).
+    lower : array-like
+        Lower bounds (−inf for none); no upper bounds.
+    maxiter : int
+        Most iterations.
+    ftol, gtol : float
+        Stop when an iteration lowers f by less than ftol relatively, or the projected gradient is below gtol.
+    maxls : int
+        Most steps per line search.
+    m : int
+        Corrections kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        The last iterate.
+    """
+    lower = np.asarray(lower, float)
+    fin = np.isfinite(lower)
+    if not _setulb_new():
+        from scipy.optimize import minimize
+        return minimize(fg, x0, jac=True, method='L-BFGS-B', bounds=[(l if f else None, None) for l, f in zip(lower, fin)],
+                        options=dict(ftol=ftol, gtol=gtol, maxiter=maxiter, maxls=maxls, maxcor=m)).x
+    from scipy.optimize import _lbfgsb
+    n, low = len(lower), np.where(fin, lower, 0.0)
+    x = np.where(fin, np.maximum(np.asarray(x0, float), low), np.asarray(x0, float)).astype(np.float64)
+    f, g = np.array(0.0), np.zeros(n)
+    wa, iwa = np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m), np.zeros(3 * n, np.int32)
+    task, ln_task, lsave, isave, dsave = (np.zeros(2, np.int32), np.zeros(2, np.int32), np.zeros(4, np.int32),
+                                          np.zeros(44, np.int32), np.zeros(29))
+    nbd, up, factr, it = fin.astype(np.int32), np.zeros(n), ftol / np.finfo(float).eps, 0
+    while True:
+        g = np.asarray(g, np.float64)
+        _lbfgsb.setulb(m, x, low, up, nbd, f, g, factr, gtol, wa, iwa, task, lsave, isave, dsave, maxls, ln_task)
+        if task[0] == 3: f, g = fg(x.copy())                # f and g wanted at x
+        elif task[0] == 1:                                   # an iteration ended
+            it += 1
+            if it >= maxiter: break
+        else: break                                          # converged, or stopped (e.g. a failed line search)
+    return x
+
 # %% ../nbs/02c_optimum.ipynb #769f5500
 class Tracker:
     """Wraps the criterion: counts evaluations and keeps the best point, the path (θ, criterion per evaluation) and
@@ -318,12 +374,10 @@ def lbfgsb(tr, x0, lower, maxiter=500):
     maxiter : int
         Most iterations.
     """
-    from scipy.optimize import minimize          # here, not at import: `import mixednb` stays quick
     def fg(x):
         v, g = tr.f(x), tr.grad(x)
         return (v, g) if np.isfinite(v) and np.all(np.isfinite(g)) else (1e300, np.zeros(len(x)))
-    try: minimize(fg, x0, jac=True, method='L-BFGS-B', bounds=[(l if np.isfinite(l) else None, None) for l in lower],
-                  options=dict(ftol=1e-12, gtol=1e-10, maxiter=maxiter, maxls=40))
+    try: setulb_loop(fg, x0, lower, maxiter)
     except (ValueError, FloatingPointError): pass      # a failed line search: the best point so far is in `tr`
 
 def _bobyqa(tr, x0, lower, step, maxeval=5000):
