@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import _sparsetools as _st                  # SMMP with the output preallocated (see `DowndatePlan`)
 from scipy.linalg import solve_triangular, qr
-from scipy.linalg.lapack import dpotrf
+from scipy.linalg.lapack import dpotrf, dtrtrs
 from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
@@ -19,9 +19,9 @@ from .core import MixedModelError
 __all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'PairPlan', 'Scattered',
            'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas', 'amalgamation', 'amalgamated',
            'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of',
-           'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor', 'update_L', 'logdet',
-           'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat',
-           'cond_cov_u']
+           'tri_solve', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor',
+           'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat',
+           'RX_inv', 'u_hat', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -154,7 +154,7 @@ class Blocks:
         r = np.abs(np.diag(self.R0))
         if p and not r.min() > 1e-12 * r.max(): raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))}): is X of full rank?")
         self.beta0 = np.linalg.solve(XtX, Xty) if p else np.zeros(0)
-        Rt = lambda M: solve_triangular(self.R0.T, M, lower=True, check_finite=False)        # R₀⁻ᵀM: X' → Q'
+        Rt = lambda M: tri_solve(self.R0, M, lower=False, trans=True)        # R₀⁻ᵀM: X' → Q'
         self.xz = [np.vstack([Rt(np.asarray(XZ, float)), (np.asarray(yZ, float) - self.beta0 @ XZ)[None]]) for XZ, yZ in zip(XtZ, ytZ)]
         QtQ = Rt(Rt(XtX).T) if p else np.zeros((0, 0))
         Qtr = Rt(Xty - XtX @ self.beta0) if p else np.zeros(0)
@@ -1031,6 +1031,31 @@ def _(L: np.ndarray): return np.diag(L)
 def _(L: BlockDiagonal): return np.diagonal(L.d, axis1=1, axis2=2).ravel()
 
 # %% ../nbs/02_objective.ipynb #69508eea
+def tri_solve(T, B, lower=True, trans=False):
+    """T⁻¹B (or T⁻ᵀB with `trans`) for the triangular T, by LAPACK's `dtrtrs`.
+
+    Parameters
+    ----------
+    T : np.ndarray
+        A square triangular matrix with a non-zero diagonal.
+    B : np.ndarray
+        A vector or a matrix with as many rows as T.
+    lower : bool
+        T is lower (True) or upper (False) triangular.
+    trans : bool
+        Solve with T' instead of T.
+
+    Returns
+    -------
+    np.ndarray
+        The solution, of B's shape (float).
+    """
+    if len(T) == 0: return np.array(B, float)                        # no rows: nothing to solve (LAPACK refuses n = 0)
+    x, info = dtrtrs(T, np.asarray(B, float), lower=int(lower), trans=int(trans))
+    if info != 0: raise MixedModelError(f"a triangular factor is singular (LAPACK dtrtrs info {info})")
+    return x
+
+# %% ../nbs/02_objective.ipynb #0d7dc1d0
 @functools.singledispatch
 def solve_Lt(L, r):
     """u solving L'u = r, for the lower-triangular factor block L.
@@ -1050,7 +1075,7 @@ def solve_Lt(L, r):
     raise TypeError(f"not a factor block: {type(L).__name__}")
 
 @solve_Lt.register
-def _(L: np.ndarray, r): return solve_triangular(L, r, trans='T', lower=True, check_finite=False)
+def _(L: np.ndarray, r): return tri_solve(L, r, trans=True)
 
 @solve_Lt.register
 def _(L: BlockDiagonal, r):
@@ -1078,7 +1103,7 @@ def solve_L(L, M):
     raise TypeError(f"not a factor block: {type(L).__name__}")
 
 @solve_L.register
-def _(L: np.ndarray, M): return solve_triangular(L, M, lower=True, check_finite=False)
+def _(L: np.ndarray, M): return tri_solve(L, M)
 
 @solve_L.register
 def _(L: BlockDiagonal, M):
@@ -1104,7 +1129,7 @@ def inv_L(L):
     raise TypeError(f"not a factor block: {type(L).__name__}")
 
 @inv_L.register
-def _(L: np.ndarray): return solve_triangular(L, np.eye(L.shape[0]), lower=True, check_finite=False)
+def _(L: np.ndarray): return tri_solve(L, np.eye(L.shape[0]))
 
 @inv_L.register
 def _(L: BlockDiagonal): return BlockDiagonal(L.inv, L.d)
@@ -1455,7 +1480,7 @@ def gamma_hat(L):
         γ̂ = R₀β̂ for the shifted response.
     """
     Lxx = L['X', 'X']
-    return solve_triangular(Lxx[:-1, :-1].T, Lxx[-1, :-1], lower=False, check_finite=False)
+    return tri_solve(Lxx[:-1, :-1], Lxx[-1, :-1], trans=True)
 
 def beta_hat(L):
     """β̂ = R₀⁻¹γ̂, the coefficients of X.
@@ -1470,7 +1495,7 @@ def beta_hat(L):
     np.ndarray
         β̂ for the shifted response: add `Blocks.beta0` for the model's β̂.
     """
-    return solve_triangular(L.R0, gamma_hat(L), check_finite=False)
+    return tri_solve(L.R0, gamma_hat(L), lower=False)
 
 def RX_inv(L):
     """R_X⁻¹ = R₀⁻¹R_Q⁻¹ (upper triangular), so that (X'V⁻¹X)⁻¹ = R_X⁻¹R_X⁻ᵀ (vcov(β̂) = σ²R_X⁻¹R_X⁻ᵀ).
@@ -1486,7 +1511,7 @@ def RX_inv(L):
         p × p, R_X⁻¹.
     """
     RQ = L['X', 'X'][:-1, :-1].T
-    return solve_triangular(L.R0, solve_triangular(RQ, np.eye(len(RQ)), check_finite=False), check_finite=False)
+    return tri_solve(L.R0, tri_solve(RQ, np.eye(len(RQ)), lower=False), lower=False)
 
 # %% ../nbs/02_objective.ipynb #734896db
 def _split(L, k):

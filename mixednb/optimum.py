@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/optimum.html.md"""
 
 # %% ../nbs/02c_optimum.ipynb #65193d52
 from __future__ import annotations
-import dataclasses, time
+import dataclasses, math, time
 import numpy as np
 import nlopt
 from .core import MixedModelError
@@ -14,8 +14,8 @@ from .design import Design, lambda_of, theta_positions
 from .objective import lambdas
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'setulb_loop', 'Tracker',
-           'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma']
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'setulb_loop', 'same',
+           'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -282,9 +282,27 @@ def setulb_loop(fg, x0, lower, maxiter=500, ftol=1e-12, gtol=1e-10, maxls=40, m=
     return x
 
 # %% ../nbs/02c_optimum.ipynb #769f5500
+def same(a, b):
+    """Whether the vectors a and b hold the same numbers (`np.array_equal` on 1-d floats: NaN equals nothing), in about
+    a microsecond for the short vectors θ is: an optimizer asks for f and its gradient at each point, so this runs
+    several times per evaluation.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray or sequence of float
+        The vectors (None for a: False).
+
+    Returns
+    -------
+    bool
+    """
+    if a is None: return False
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return a.shape == b.shape and a.tolist() == b.tolist()
+
 class Tracker:
     """Wraps the criterion: counts evaluations and keeps the best point, the path (θ, criterion per evaluation) and
-    the largest scaled gradient seen per component (`slope`, see `moves`).
+    the gradients seen at the points of the path (`slopes`; the largest scaled one per component: `moves`).
 
     Parameters
     ----------
@@ -295,7 +313,7 @@ class Tracker:
     """
     def __init__(self, f, grad):
         self.f_, self.grad_, self.nf, self.ng, self.path, self.best = f, grad, 0, 0, [], (np.inf, None)
-        self.slope, self.t0 = None, time.perf_counter()
+        self.slopes, self.t0 = [], time.perf_counter()
 
     def f(self, x, strict=False):
         """The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless
@@ -313,14 +331,15 @@ class Tracker:
         float
             The criterion at x (+inf where it cannot be computed).
         """
-        if self.path and np.isfinite(self.path[-1][1]) and np.array_equal(self.path[-1][0], x): return self.path[-1][1]
+        x = np.array(x, float)                               # one copy, kept in the path (and as the best point)
+        if self.path and math.isfinite(self.path[-1][1]) and same(self.path[-1][0], x): return self.path[-1][1]
         self.nf += 1
         try: v = float(self.f_(x))
         except (MixedModelError, np.linalg.LinAlgError):
             if strict: raise
             v = np.inf
-        self.path.append((np.array(x, float), v))
-        if v < self.best[0]: self.best = (v, np.array(x, float))
+        self.path.append((x, v))
+        if v < self.best[0]: self.best = (v, x)
         return v
 
     def grad(self, x):
@@ -339,9 +358,8 @@ class Tracker:
         self.ng += 1
         try: g = self.grad_(x)
         except (MixedModelError, np.linalg.LinAlgError): return np.full(len(x), np.nan)
-        if self.path and np.array_equal(self.path[-1][0], x) and np.isfinite(self.path[-1][1]) and np.all(np.isfinite(g)):
-            s = np.abs(g) * np.maximum(np.abs(x), 1.0) / max(1.0, abs(self.path[-1][1]) / 1e3)   # as `check_optimum` scales it
-            self.slope = s if self.slope is None else np.maximum(self.slope, s)
+        if self.path and math.isfinite(self.path[-1][1]) and same(self.path[-1][0], x):
+            self.slopes.append((self.path[-1][0], g, self.path[-1][1]))     # scaled in `moves`, when asked
         return g
 
     def moves(self, gtol=1e-3):
@@ -358,7 +376,10 @@ class Tracker:
         numpy.ndarray of bool or None
             Per component of θ; None when no gradient was evaluated.
         """
-        return None if self.slope is None else self.slope > gtol
+        ok = [(x, g, v) for x, g, v in self.slopes if np.all(np.isfinite(g))]
+        if not ok: return None
+        s = np.max([np.abs(g) * np.maximum(np.abs(x), 1.0) / max(1.0, abs(v) / 1e3) for x, g, v in ok], axis=0)  # as `check_optimum` scales it
+        return s > gtol
 
 def lbfgsb(tr, x0, lower, maxiter=500):
     """L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`.
