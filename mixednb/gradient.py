@@ -16,6 +16,7 @@ from .objective import first_column, first_product, Scattered, times_blocks, _de
 from .objective import amalgamated, Amalgamated
 from scipy.linalg.lapack import dtrtri, dlauum, dpotrf
 from .core import MixedModelError
+from .optimum import same
 from .design import theta_positions
 
 # %% auto #0
@@ -430,7 +431,7 @@ class OneTerm:
         Lxx, info = dpotrf(self.xx - Lx @ Lx.T, lower=1, clean=1, overwrite_a=1)
         if info != 0: raise MixedModelError(f"the fixed-effects block [X y] is not positive definite (LAPACK info {info})")
         self.theta, self.Di, self.Lx, self.Lxx = theta, Di, Lx, Lxx
-        return float(self.const + 2 * (np.log(np.diagonal(D, axis1=1, axis2=2)).sum() + self.w @ np.log(np.diagonal(Lxx))))
+        return float(self.const + 2 * (np.log(D.diagonal(0, 1, 2)).sum() + self.w @ np.log(Lxx.diagonal())))
 
     def g(self, theta):
         """The gradient at θ, from `f`'s factor when θ is the one `f` saw last.
@@ -444,7 +445,7 @@ class OneTerm:
         -------
         np.ndarray
         """
-        if self.theta is None or not np.array_equal(self.theta, theta): self.f(theta)
+        if not same(self.theta, theta): self.f(theta)
         lam, Di, (l, p) = self.lam, self.Di, (self.l, self.p)
         S = _weighted_inverse(self.Lxx, self.sw)                                  # S_RR = L_XX⁻ᵀ W L_XX⁻¹
         E = times_blocks(self.Lx, Di)
@@ -481,7 +482,7 @@ def criterion_and_gradient(A: Blocks, reml=True):
         last[0], last[1] = theta, L
         return criterion(L, A.n, A.p, k, reml)
     def g(theta):
-        L = last[1] if last[0] is not None and np.array_equal(last[0], theta) else None
+        L = last[1] if same(last[0], theta) else None
         if not fits: return gradient(A, theta, reml, L=L)
         if not ws: ws.append(GradientWorkspace(A, reml))
         theta = np.asarray(theta, float)

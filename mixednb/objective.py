@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import _sparsetools as _st                  # SMMP with the output preallocated (see `DowndatePlan`)
 from scipy.linalg import solve_triangular, qr
-from scipy.linalg.lapack import dpotrf, dtrtrs
+from scipy.linalg.lapack import dpotrf, dtrtrs, dgeqrf, dorgqr
 from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
@@ -103,7 +103,7 @@ class Blocks:
         if self.offset is not None: y = y - self.offset
         if self.sw is not None: X, y = X * self.sw[:, None], y * self.sw
         Q, self.R0 = conditioned_X(X)                                                   # see "The fixed-effects columns"
-        self.beta0 = np.linalg.lstsq(X, y, rcond=None)[0] if self.p else np.zeros(0)   # see "A large offset" below
+        self.beta0 = tri_solve(self.R0, Q.T @ y, lower=False)         # least squares by the QR; see "A large offset" below
         r = y - X @ self.beta0          # with X itself: Q's rounding would put ~ulp(y) noise in every residual
         Xy = np.column_stack([Q, r])
         self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [Q y]'Z_j, dense
@@ -286,13 +286,23 @@ def conditioned_X(X):
     R0 : np.ndarray
         p × p, upper triangular, positive diagonal.
     """
-    Q, R0 = qr(X, mode='economic', check_finite=False)          # scipy's: numpy's is ~5× slower on a tall X
-    r = np.abs(np.diag(R0))
-    if len(r) and not r.min() > 1e-12 * r.max():
+    X = np.asarray(X, float)
+    n, p = X.shape
+    if p == 0: return np.zeros((n, 0)), np.zeros((0, 0))
+    # LAPACK's Householder QR directly (scipy.linalg.qr adds ~40 µs of wrapping; numpy's is ~5× slower on a tall X),
+    # with room for its blocked algorithm (64 columns of work per column of X)
+    a, tau, _, info = dgeqrf(X, lwork=64 * p)
+    if info != 0: raise MixedModelError(f"the QR decomposition of the fixed-effects matrix failed (LAPACK info {info})")
+    d = a.diagonal()[:p].copy()
+    r = np.abs(d)
+    if not r.min() > 1e-12 * r.max():
         raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))} is a combination of "
                               "the others): is X of full rank?")
-    s = np.where(np.diag(R0) < 0, -1.0, 1.0)
-    return Q * s, R0 * s[:, None]
+    s = np.where(d < 0, -1.0, 1.0)
+    R0 = np.triu(a[:p]) * s[:, None]
+    Q = dorgqr(a[:, :p], tau, lwork=64 * p)[0]
+    Q *= s
+    return Q, R0
 
 # %% ../nbs/02_objective.ipynb #8332251b
 class FirstColumn:
@@ -896,6 +906,9 @@ def small_tri_inv(L):
     p = L.shape[-1]
     if p > 3: return np.linalg.inv(L)
     X = np.zeros_like(L)
+    if p == 2:                                                               # (x | g)'s blocks: the closed form, fewer calls
+        X[:, 0, 0] = a = 1 / L[:, 0, 0]; X[:, 1, 1] = c = 1 / L[:, 1, 1]; X[:, 1, 0] = -L[:, 1, 0] * a * c
+        return X
     for j in range(p):
         X[:, j, j] = 1 / L[:, j, j]
         for i in range(j + 1, p): X[:, i, j] = -(L[:, i, j:i] * X[:, j:i, j]).sum(-1) / L[:, i, i]
