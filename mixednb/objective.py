@@ -16,10 +16,10 @@ from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'PairPlan', 'Scattered',
-           'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas', 'amalgamation', 'amalgamated',
-           'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense', 'diag_of',
-           'tri_solve', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor',
+__all__ = ['block_crossprod', 'Blocks', 'tri_solve', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'PairPlan',
+           'Scattered', 'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas', 'amalgamation',
+           'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense',
+           'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor',
            'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat',
            'RX_inv', 'u_hat', 'cond_cov_u']
 
@@ -269,6 +269,31 @@ class Blocks:
             i → q_i × q₁ array.
         """
         return self._z('first_dense', lambda: {i: P.left.toarray(P.left.values(self.off[i, 0])) for (i, j), P in self.plans.items() if i == j and P.left.dense})
+
+# %% ../nbs/02_objective.ipynb #69508eea
+def tri_solve(T, B, lower=True, trans=False):
+    """T⁻¹B (or T⁻ᵀB with `trans`) for the triangular T, by LAPACK's `dtrtrs`.
+
+    Parameters
+    ----------
+    T : np.ndarray
+        A square triangular matrix with a non-zero diagonal.
+    B : np.ndarray
+        A vector or a matrix with as many rows as T.
+    lower : bool
+        T is lower (True) or upper (False) triangular.
+    trans : bool
+        Solve with T' instead of T.
+
+    Returns
+    -------
+    np.ndarray
+        The solution, of B's shape (float).
+    """
+    if len(T) == 0: return np.array(B, float)                        # no rows: nothing to solve (LAPACK refuses n = 0)
+    x, info = dtrtrs(T, np.asarray(B, float), lower=int(lower), trans=int(trans))
+    if info != 0: raise MixedModelError(f"a triangular factor is singular (LAPACK dtrtrs info {info})")
+    return x
 
 # %% ../nbs/02_objective.ipynb #30d02336
 def conditioned_X(X):
@@ -1042,31 +1067,6 @@ def _(L: np.ndarray): return np.diag(L)
 
 @diag_of.register
 def _(L: BlockDiagonal): return np.diagonal(L.d, axis1=1, axis2=2).ravel()
-
-# %% ../nbs/02_objective.ipynb #69508eea
-def tri_solve(T, B, lower=True, trans=False):
-    """T⁻¹B (or T⁻ᵀB with `trans`) for the triangular T, by LAPACK's `dtrtrs`.
-
-    Parameters
-    ----------
-    T : np.ndarray
-        A square triangular matrix with a non-zero diagonal.
-    B : np.ndarray
-        A vector or a matrix with as many rows as T.
-    lower : bool
-        T is lower (True) or upper (False) triangular.
-    trans : bool
-        Solve with T' instead of T.
-
-    Returns
-    -------
-    np.ndarray
-        The solution, of B's shape (float).
-    """
-    if len(T) == 0: return np.array(B, float)                        # no rows: nothing to solve (LAPACK refuses n = 0)
-    x, info = dtrtrs(T, np.asarray(B, float), lower=int(lower), trans=int(trans))
-    if info != 0: raise MixedModelError(f"a triangular factor is singular (LAPACK dtrtrs info {info})")
-    return x
 
 # %% ../nbs/02_objective.ipynb #0d7dc1d0
 @functools.singledispatch
