@@ -111,7 +111,7 @@ def selected_inverse(L, k):
 # %% ../nbs/02b_gradient.ipynb #098c8950
 def _dense_rest(L, k):
     "L_r: the factor blocks L_ij of the later terms (i ≥ j ≥ 1) as one dense lower-triangular matrix, and the terms' offsets."
-    off = np.r_[0, np.cumsum([L[j, j].shape[0] for j in range(1, k)])]
+    off = np.concatenate([[0], np.cumsum([L[j, j].shape[0] for j in range(1, k)], dtype=int)]).astype(int)
     Lr = np.zeros((off[-1], off[-1]))
     for i in range(1, k):
         for j in range(1, i + 1): Lr[off[i - 1]:off[i], off[j - 1]:off[j]] = L[i, j]
@@ -405,7 +405,7 @@ class OneTerm:
         self.p, self.l, self.A11, self.xz, self.xx = t.p, t.nlev, A.diag[0], A.xz[0], A.xx
         self.at, self.lam, self.I = positions(t.p), np.zeros((t.p, t.p)), np.eye(t.p)
         nu = A.n - pX if reml else A.n
-        self.w = np.r_[np.full(pX, 1.0 if reml else 0.0), nu]                  # weights of 2 log L_jj in the Q/y block
+        self.w = np.append(np.full(pX, 1.0 if reml else 0.0), float(nu))                  # weights of 2 log L_jj in the Q/y block
         self.sw = np.sqrt(self.w)[:, None]
         self.const = nu * (1 + np.log(2 * np.pi / nu)) - A.ldW + (2 * np.log(np.diag(A.R0)).sum() if reml and pX else 0.0)
         self.theta = None

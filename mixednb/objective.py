@@ -533,7 +533,7 @@ class PairPlan:
         flat = r.astype(np.int64) * Aj.shape[0] + c
         self.flat, row = np.unique(flat, return_inverse=True)
         order = np.lexsort((g, row))
-        self.indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=len(self.flat)))]
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(self.flat)))])
         idx = np.int32 if max(Ai.nnz, Aj.nnz, Ai.shape[1], len(g)) < 2 ** 31 else np.int64
         self.indices, self.left, self.right = g[order].astype(idx), left[order].astype(idx), right[order].astype(idx)
         self.indptr = self.indptr.astype(idx)
@@ -750,11 +750,11 @@ def amalgamation(terms):
     groups = {}
     for i, t in enumerate(terms): groups.setdefault(_share_key(t, i), []).append(i)
     if len(groups) == len(terms): return None
-    start = np.r_[0, np.cumsum([t.p * (t.p + 1) // 2 for t in terms])]
+    start = np.concatenate([[0], np.cumsum([t.p * (t.p + 1) // 2 for t in terms], dtype=int)]).astype(int)
     out = []
     for idx in groups.values():
         ps = [terms[i].p for i in idx]
-        offs = np.r_[0, np.cumsum(ps)[:-1]]
+        offs = np.concatenate([[0], np.cumsum(ps)[:-1]]).astype(int)
         rows = np.concatenate([o + positions(p)[0] for o, p in zip(offs, ps)])
         cols = np.concatenate([o + positions(p)[1] for o, p in zip(offs, ps)])
         at = np.concatenate([start[i] + np.arange(start[i + 1] - start[i]) for i in idx])
