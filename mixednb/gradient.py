@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
-from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
+from .objective import Blocks, update_L, criterion, deviance, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
 from .objective import first_column, first_product, Scattered
 from . import objective as O
 from .objective import first_column, first_product, Scattered, times_blocks, _dense_blocks, small_chol, small_tri_inv
@@ -407,7 +407,8 @@ class OneTerm:
         nu = A.n - pX if reml else A.n
         self.w = np.append(np.full(pX, 1.0 if reml else 0.0), float(nu))                  # weights of 2 log L_jj in the Q/y block
         self.sw = np.sqrt(self.w)[:, None]
-        self.const = nu * (1 + np.log(2 * np.pi / nu)) - A.ldW + (2 * np.log(np.diag(A.R0)).sum() if reml and pX else 0.0)
+        self.n, self.pX, self.reml, self.ldW = A.n, pX, reml, A.ldW
+        self.ldR0 = 2 * np.log(np.diag(A.R0)).sum() if pX else 0.0                         # 2 Σ log R₀ᵢᵢ of ldRX2
         self.theta = None
 
     def f(self, theta):
@@ -431,7 +432,9 @@ class OneTerm:
         Lxx, info = dpotrf(self.xx - Lx @ Lx.T, lower=1, clean=1, overwrite_a=1)
         if info != 0: raise MixedModelError(f"the fixed-effects block [X y] is not positive definite (LAPACK info {info})")
         self.theta, self.Di, self.Lx, self.Lxx = theta, Di, Lx, Lxx
-        return float(self.const + 2 * (np.log(D.diagonal(0, 1, 2)).sum() + self.w @ np.log(Lxx.diagonal())))
+        ld = np.log(Lxx.diagonal())
+        return float(deviance(2 * np.log(D.diagonal(0, 1, 2)).sum(), 2 * ld[:-1].sum() + self.ldR0, Lxx[-1, -1] ** 2,
+                              self.n, self.pX, self.reml, ldW=self.ldW))              # the criterion's formula (02), its parts from this factor
 
     def g(self, theta):
         """The gradient at θ, from `f`'s factor when θ is the one `f` saw last.
