@@ -426,8 +426,9 @@ class OneTerm:
         REML criterion (True) or deviance (False).
     """
     def __init__(self, A: Blocks, reml=True):
-        A = amalgamated(A)                                                       # terms on one grouping factor: one term
-        if len(A.terms) != 1: raise ValueError(f"OneTerm is for models with one random-effects term, not {len(A.terms)}")
+        k, A = len(A.terms), amalgamated(A)                                      # terms on one grouping factor: one term
+        if len(A.terms) != 1:
+            raise ValueError(f"OneTerm is for models with one random-effects term (or terms on one grouping factor only), not {k} terms on {len(A.terms)} grouping factors")
         t, pX = A.terms[0], A.p
         self.p, self.l, self.A11, self.xz, self.xx = t.p, t.nlev, A.diag[0], A.xz[0], A.xx
         (self.rows, self.cols, self.at), = self.layout = _layout(A.terms)        # where θ goes in λ (block-diagonal if merged)
