@@ -6,7 +6,8 @@ against `y ~ x + (x | g)`, and `y ~ x + (1 | g) + (0 + x | g) + (x | h)` against
 
 Part 1, per evaluation: CPU time (`time.process_time`, one BLAS thread) of the criterion f and then its gradient g at
 the same θ (`criterion_and_gradient`, as a fit calls them), and of `objective` alone; the models taken in turn, the
-order rotated each round (the first after a large model runs on a cold cache); medians of the rounds. `path` says which
+order rotated each round and each model called ~10 ms' worth of times in a row (the first call after a large model
+runs on a cold cache); medians over the calls. `path` says which
 gradient the model takes: `OneTerm` (one term, or terms on one grouping factor only), `workspace` (`GradientWorkspace`),
 or `general` (`gradient`).
 
@@ -52,15 +53,18 @@ def per_evaluation(M, rounds):
     for k, (f, data) in M.items():
         d = design(f, data); A = Blocks(d)
         rows[k] = (A, np.where(d.theta_lower == 0, 0.7, 0.1), G.criterion_and_gradient(A))
-    tf, tg, to = ({k: [] for k in names} for _ in range(3))
+    tf, tg, to, reps = ({k: [] for k in names} for _ in range(3)) + ({},)
     with threadpool_limits(1):
-        for A, th, (f, g) in rows.values(): objective(A, th); f(th); g(th)
+        for k, (A, th, (f, g)) in rows.items():
+            objective(A, th); t = time.process_time(); f(th); g(th)
+            reps[k] = max(1, int(0.01 / max(time.process_time() - t, 1e-6)))      # ~10 ms of calls per model and round
         for r in range(rounds):
             for k in names[r % len(names):] + names[:r % len(names)]:
-                A, th, (f, g) = rows[k]
-                t0 = time.process_time(); f(th); t1 = time.process_time(); g(th); t2 = time.process_time()
-                objective(A, th); t3 = time.process_time()
-                tf[k].append(t1 - t0); tg[k].append(t2 - t1); to[k].append(t3 - t2)
+                A, th, (f, g), m = *rows[k], reps[k]
+                for _ in range(m):                     # f then g at its θ, as a fit calls them; then `objective`
+                    t0 = time.process_time(); f(th); t1 = time.process_time(); g(th); t2 = time.process_time()
+                    objective(A, th); t3 = time.process_time()
+                    tf[k].append(t1 - t0); tg[k].append(t2 - t1); to[k].append(t3 - t2)
     print(f"{'model':22s} {'path':>9s} {'objective ms':>13s} {'f ms':>7s} {'g ms':>7s} {'f + g ms':>9s}")
     for k in names:
         print(f"{k:22s} {path(rows[k][0], rows[k][2][0]):>9s} {np.median(to[k]) * 1e3:13.3f} {np.median(tf[k]) * 1e3:7.3f} "
