@@ -53,7 +53,7 @@ def per_evaluation(M, rounds):
     for k, (f, data) in M.items():
         d = design(f, data); A = Blocks(d)
         rows[k] = (A, np.where(d.theta_lower == 0, 0.7, 0.1), G.criterion_and_gradient(A))
-    tf, tg, to, reps = ({k: [] for k in names} for _ in range(3)) + ({},)
+    tf, tg, to, reps = *({k: [] for k in names} for _ in range(3)), {}
     with threadpool_limits(1):
         for k, (A, th, (f, g)) in rows.items():
             objective(A, th); t = time.process_time(); f(th); g(th)
