@@ -95,6 +95,8 @@ def test_criterion_and_gradient_paths():
     assert dense_gradient_fits(Blocks(design("y ~ x1 + (x1 | g) + (x2 | h)", DATA)))
     assert not dense_gradient_fits(Blocks(design("y ~ x1 + (1 | g) + (1 | h)", DATA)))   # scalar terms: traces
     assert not dense_gradient_fits(Blocks(design("y ~ x1 + (x1 | g) + (x2 | h)", DATA)), limit=100)
+    merged = Blocks(design("y ~ x1 + (x1 || g) + (1 | h)", DATA))          # (1|g) + (0+x1|g): one block of p = 2
+    assert dense_gradient_fits(merged) and not dense_gradient_fits(merged, limit=100)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
