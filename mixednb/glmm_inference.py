@@ -724,9 +724,9 @@ def load_glmm(rec, path, data, **model_args):
     if fam.get('estimated'): m.nb_estimated = True
     fp, saved = dict(persist.fingerprints(m), **{'prior weights': persist._digest(m.problem.wt)}), rec['fingerprints']
     bad = [k for k in saved if fp.get(k) != saved[k]]
-    if bad: raise MixedModelError(f"the data do not match the saved fit of '{rec['formula']}': {', '.join(bad)} differ "
-                                  f"({fp['rows']} rows now, {saved['rows']} when saved); load it with the data (and "
-                                  "weights, offset, contrasts) it was fitted to")
+    if bad: raise MixedModelError(f"the data do not match the saved fit of '{rec['formula']}': {', '.join(bad)} differ"
+                                  + (f" ({fp['rows']} rows now, {saved['rows']} when saved)" if 'rows' in bad else '')
+                                  + "; load it with the data (and weights, offset, contrasts) it was fitted to")
     theta, beta, d = np.asarray(rec['theta'], float), np.asarray(list(rec['fixef'].values()), float), m.design
     if theta.shape != d.theta0.shape or beta.shape != (d.p,):
         raise MixedModelError(f"the saved θ and β have {theta.size} and {beta.size} elements; the model '{rec['formula']}' "
