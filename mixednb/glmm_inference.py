@@ -17,7 +17,7 @@ from .objective import lambdas, cond_cov_u, update_L
 from .fit import LinearMixedModel
 from . import plots, display, widgets, diagnostics, mertools, allfit   # noqa: F401 (their methods of LinearMixedModel, shared below)
 from types import SimpleNamespace
-from .confint import _labels
+from .confint import _labels, theta_sigma
 from .predict import boot_ci, _check_nsim
 from .progress import tracked
 from .anova import _anova, _named
@@ -71,16 +71,20 @@ def pars(self: GeneralizedLinearMixedModel):
     sig = [('sigma', self.sigma)] if self.family.scale else []
     return pd.Series(dict(self._vc_pars() + sig + list(zip(self.design.xnames, _fitted(self).beta))), name='estimate')
 
+def _kinds_of(m):
+    "Per element of ψ (the standard deviations and correlations of `pars`, in θ's order): 'sd' or 'cor'."
+    return [n.split('_')[0] for n, _ in m._vc_pars()]
+
 def _profiled(m):
-    """{name: index in x = (θ, β)} of the parameters a profile covers — the fixed effects and, when σ = 1, the standard
-    deviation of each scalar term (θ itself) — and the names of `pars` it leaves out."""
-    d, k, idx, skipped, pos = m.design, len(m.design.theta0), {}, [], 0
-    vc = [n for n, _ in m._vc_pars()]
-    for t in d.terms:                                                   # θ's elements, term by term
-        n = t.p * (t.p + 1) // 2
-        if t.p == 1 and not m.family.scale: idx[vc[pos]] = pos
-        else: skipped += vc[pos:pos + n]
-        pos += n
+    """{name: index in x = (ψ, β)} of the parameters a profile covers — the fixed effects and, when σ = 1, the standard
+    deviations and correlations ψ (ψ = θ for a scalar term) of each term whose ψ is defined (a zero standard deviation
+    leaves its correlations undefined) — and the names of `pars` it leaves out."""
+    d, k, vc, idx, skipped, pos = m.design, len(m.design.theta0), m._vc_pars(), {}, [], 0
+    for t in d.terms:                                                   # ψ's elements, term by term
+        part = vc[pos:pos + t.ntheta]
+        if m.family.scale or not np.isfinite([v for _, v in part]).all(): skipped += [n for n, _ in part]
+        else: idx.update({n: pos + j for j, (n, _) in enumerate(part)})
+        pos += t.ntheta
     if m.family.scale: skipped.append('sigma')
     for j, name in enumerate(d.xnames): idx[name] = k + j
     return idx, skipped
@@ -93,8 +97,11 @@ def _check_parm(m, parm):
     if bad: raise MixedModelError(f"parm: {bad} are not parameters of the model; they are {names}")
     return parm
 
+_COR_EDGE = 1 - 1e-8                                                    # |ρ| held below 1, where λ would be singular
+
 def _profile_at(m, idx, value, x_start, u_start, ctl):
-    """The profiled deviance with parameter `idx` of x = (θ, β) held at `value`: min over the others by BOBYQA.
+    """The profiled deviance with parameter `idx` of x = (ψ, β) held at `value`: min over the others by BOBYQA, θ made
+    from ψ by `confint.theta_sigma` (σ = 1), a free correlation moved as tanh of an unbounded variable.
 
     Returns
     -------
@@ -103,28 +110,41 @@ def _profile_at(m, idx, value, x_start, u_start, ctl):
     """
     F, P, d = _fitted(m), m.problem, m.design
     k = len(F.theta)
-    lower = np.r_[d.theta_lower, np.full(d.p, -np.inf)]
+    cor = np.r_[np.array(_kinds_of(m)) == 'cor', np.zeros(d.p, bool)]
     free = np.ones(len(x_start), bool); free[idx] = False
+    lower = np.r_[np.where(cor[:k], -np.inf, 0.0), np.full(d.p, -np.inf)][free]   # sd ≥ 0
     se = np.sqrt(np.diag(m.vcov.to_numpy())) if d.p else np.zeros(0)
     step = np.r_[np.full(k, 0.05), np.maximum(se, 1e-3) * 0.2][free]
-    state = {'u': u_start}
-    def full(xf):
-        x = x_start.copy(); x[free] = xf; x[idx] = value
+    cf, state = cor[free], {'u': u_start}
+    def full(yf):
+        x = x_start.copy(); x[free] = np.where(cf, np.tanh(yf), yf); x[idx] = value
         return x
-    def f(xf):
-        x = full(xf)
-        r = pirls(P, x[:k], x[k:], state['u'])
+    def f(yf):
+        x = full(yf)
+        try: theta = theta_sigma(d.terms, np.r_[x[:k], 1.0])[0]
+        except np.linalg.LinAlgError: return np.inf                    # correlations not positive definite together
+        r = pirls(P, theta, x[k:], state['u'])
         state['u'] = r.u
-        return criterion(P, x[:k], r, F.nAGQ)
-    xf, dev, _ = bobyqa(f, np.maximum(x_start[free], lower[free]), lower[free], step, ftol_rel=1e-12, xtol_abs=1e-8,
-                        maxeval=ctl['maxeval'])
-    return dev, full(xf), state['u']
+        return criterion(P, theta, r, F.nAGQ)
+    y0 = np.where(cf, np.arctanh(np.clip(x_start[free], -_COR_EDGE, _COR_EDGE)), np.maximum(x_start[free], lower))
+    yf, dev, _ = bobyqa(f, y0, lower, step, ftol_rel=1e-12, xtol_abs=1e-8, maxeval=ctl['maxeval'])
+    return dev, full(yf), state['u']
+
+def _x_hat(m):
+    "x̂ = (ψ̂, β̂): the standard deviations and correlations of the fit (σ = 1), then β̂."
+    return np.r_[[v for _, v in m._vc_pars()], _fitted(m).beta]
+
+def _bounds(m, i):
+    "The range of x_i: [0, ∞) for a standard deviation, [−1, 1] (just inside) for a correlation, ℝ for β."
+    kinds = _kinds_of(m)
+    if i >= len(kinds): return -np.inf, np.inf
+    return (0.0, np.inf) if kinds[i] == 'sd' else (-_COR_EDGE, _COR_EDGE)
 
 def _zeta(m, i):
     """ζ(v) = sign(v − x̂ᵢ)√(d(v) − d̂) for xᵢ = v, each call warm-started at the last one's optimum (`zeta.reset()`
     starts again from the fit)."""
     F, ctl = _fitted(m), dict(CONTROL)
-    x_hat, cache = np.r_[F.theta, F.beta], {}
+    x_hat, cache = _x_hat(m), {}
     def zeta(v):
         dev, x, u = _profile_at(m, i, v, cache.get('x', x_hat), cache.get('u', F.r.u), ctl)
         cache.update(x=x, u=u)
@@ -133,7 +153,7 @@ def _zeta(m, i):
     return zeta
 
 def profile_ci(m, level=0.95, parm=None):
-    """Profile likelihood intervals for the fixed effects and the scalar terms' standard deviations.
+    """Profile likelihood intervals for the fixed effects and the random effects' standard deviations and correlations.
 
     Parameters
     ----------
@@ -142,18 +162,19 @@ def profile_ci(m, level=0.95, parm=None):
     level : float
         Confidence level.
     parm : str or list of str, optional
-        Names among `m.pars` (`sd_(Intercept)|herd`, …, the fixed effects); all by default.
+        Names among `m.pars` (`sd_(Intercept)|herd`, `cor_x.(Intercept)|g`, …, the fixed effects); all by default.
 
     Returns
     -------
     pandas.DataFrame
-        One row per parameter of `pars`, columns labelled as lme4 ('2.5 %', '97.5 %'); NaN (with a warning) for the
-        correlations, the standard deviations of vector terms and σ, which are not profiled.
+        One row per parameter of `pars`, columns labelled as lme4 ('2.5 %', '97.5 %'); an end at a bound (0 for a
+        standard deviation, ±1 for a correlation) where ζ does not reach ±z before it; NaN (with a warning) for the
+        parameters of the Gamma and inverse Gaussian's random effects and their σ, and the correlations of a term
+        with a zero standard deviation, which are not profiled.
     """
     F, d = _fitted(m), m.design
     if F.nAGQ == 0: raise MixedModelError("profile intervals need the Laplace or AGQ deviance over (θ, β): refit with nAGQ ≥ 1")
-    z, k = stats.norm.ppf(1 - (1 - level) / 2), len(F.theta)
-    x_hat = np.r_[F.theta, F.beta]
+    z, x_hat = stats.norm.ppf(1 - (1 - level) / 2), _x_hat(m)
     idx_of, skipped = _profiled(m)
     parm = _check_parm(m, parm)
     se = dict(zip(d.xnames, np.sqrt(np.diag(m.vcov.to_numpy()))))
@@ -161,23 +182,23 @@ def profile_ci(m, level=0.95, parm=None):
     for name in parm:
         if name not in idx_of: continue
         i = idx_of[name]
-        scale = se[name] if name in se else max(0.1 * abs(x_hat[i]), 0.05)
-        zeta = _zeta(m, i)
+        scale = se[name] if name in se else 0.1 if name.startswith('cor_') else max(0.1 * abs(x_hat[i]), 0.05)
+        zeta, (lo, hi) = _zeta(m, i), _bounds(m, i)
         for side, col in ((-1, 0), (1, 1)):
             zeta.reset()
-            lo_bound = 0.0 if i < k else -np.inf
-            a, b = x_hat[i], x_hat[i] + side * z * scale
-            if b < lo_bound: b = lo_bound
+            bound = lo if side < 0 else hi
+            a, b = x_hat[i], float(np.clip(x_hat[i] + side * z * scale, lo, hi))
             zb = zeta(b)
-            while side * zb < z and b != lo_bound:                    # widen until ζ passes ±z
-                a, b = b, max(lo_bound, b + side * z * scale)
+            while side * zb < z and b != bound:                        # widen until ζ passes ±z
+                a, b = b, float(np.clip(b + side * z * scale, lo, hi))
                 zb = zeta(b)
-            if b == lo_bound and side * zb < z: out.iloc[parm.index(name), col] = lo_bound; continue
+            if b == bound and side * zb < z:                           # the bound itself: 0, or a correlation of ±1
+                out.iloc[parm.index(name), col] = round(bound); continue
             zeta.reset()
             out.iloc[parm.index(name), col] = optimize.brentq(lambda v: zeta(v) - side * z, a, b, xtol=1e-7, rtol=1e-9)
     if any(p in skipped for p in parm):
-        warn(f"profile intervals are not computed for {[p for p in parm if p in skipped]} (the correlations and standard "
-             "deviations of vector terms, and the dispersion σ): their rows are NaN")
+        warn(f"profile intervals are not computed for {[p for p in parm if p in skipped]} (the random effects of a family "
+             "with a dispersion and its σ, or the correlations of a term with a zero standard deviation): their rows are NaN")
     return out
 
 # %% ../nbs/15c_glmm_inference.ipynb #db83f1b2
@@ -487,7 +508,7 @@ def plot_L_blocks(self: GeneralizedLinearMixedModel, ax=None, max_q=300):
     """
     out = LinearMixedModel.__dict__['plot_L_blocks'](self, ax, max_q)
     a = out if ax is not None else out.axes[0]
-    a.set_title(a.get_title().replace('Blocks of L at θ̂', 'Blocks of L at θ̂, weighted by W at the mode'), fontsize=11)
+    a.set_title(a.get_title() + '\nweighted by W, the PIRLS weights at the mode', fontsize=11)
     return out
 
 class GlmmProfile:
@@ -502,8 +523,8 @@ class GlmmProfile:
     npts : int
         Grid points on each side of the estimate.
     parm : str or list of str, optional
-        Names of `m.pars` that `profile_ci` profiles (the fixed effects, the standard deviations of scalar terms when
-        σ = 1); default all of those.
+        Names of `m.pars` that `profile_ci` profiles (the fixed effects, the standard deviations and correlations
+        when σ = 1); default all of those.
 
     Attributes
     ----------
@@ -518,19 +539,19 @@ class GlmmProfile:
         idx, skipped = _profiled(m)
         parm = list(idx) if parm is None else _check_parm(m, parm)
         bad = [p for p in parm if p in skipped]
-        if bad: raise MixedModelError(f"profile: {bad} cannot be profiled for a GLMM here — only the fixed effects and "
-                                      f"the standard deviations of scalar terms (when σ = 1) are; those are {list(idx)}")
+        if bad: raise MixedModelError(f"profile: {bad} cannot be profiled for this GLMM — not the random effects of a family "
+                                      f"with a dispersion, nor σ, nor the correlations of a term with a zero standard "
+                                      f"deviation; the profiled parameters are {list(idx)}")
         if not 0 < alphamax < 1: raise MixedModelError(f"alphamax must be between 0 and 1, not {alphamax!r}")
         self.m, self.parm, self._ci = m, parm, {}
-        F = _fitted(m)
-        x_hat, ends = np.r_[F.theta, F.beta], profile_ci(m, 1 - alphamax, parm)
+        x_hat, ends = _x_hat(m), profile_ci(m, 1 - alphamax, parm)
         rows = []
         for name in parm:
             i, zeta = idx[name], _zeta(m, idx[name])
             rows.append((name, x_hat[i], 0.0))
             for end in ends.loc[name]:
                 zeta.reset()
-                for v in x_hat[i] + (end - x_hat[i]) * np.arange(1, npts + 1) / npts:   # outwards, each warm-started
+                for v in np.clip(x_hat[i] + (end - x_hat[i]) * np.arange(1, npts + 1) / npts, *_bounds(m, i)):   # outwards
                     rows.append((name, v, zeta(v)))
         t = pd.DataFrame(rows, columns=['parameter', 'value', 'zeta'])
         t['k'] = t.parameter.map({p: j for j, p in enumerate(parm)})
