@@ -18,7 +18,7 @@ from .fit import LinearMixedModel
 from . import plots, display, widgets, diagnostics, mertools, allfit   # noqa: F401 (their methods of LinearMixedModel, shared below)
 from types import SimpleNamespace
 from .confint import _labels, theta_sigma
-from .predict import boot_ci, _check_nsim
+from .predict import boot_ci, _check_nsim, parallel_map, _pars
 from .progress import tracked
 from .anova import _anova, _named
 
@@ -316,7 +316,7 @@ def refit(self: GeneralizedLinearMixedModel, y, nAGQ=None, control=None):
 
 @patch
 @needs_fit
-def bootstrap(self: GeneralizedLinearMixedModel, nsim=500, seed=None, progress=True, fun=None, control=None):
+def bootstrap(self: GeneralizedLinearMixedModel, nsim=500, seed=None, progress=True, fun=None, control=None, n_jobs=None):
     """Parametric bootstrap replicates of a statistic of the refitted model, as lme4's `bootMer`.
 
     Parameters
@@ -328,9 +328,11 @@ def bootstrap(self: GeneralizedLinearMixedModel, nsim=500, seed=None, progress=T
     progress : bool
         Show a progress bar.
     fun : callable, optional
-        Model → pandas Series; default `pars` (θ and β).
+        Model → pandas Series; default `pars` (the standard deviations, correlations and β).
     control : dict, optional
         Settings of the refits; default no final Hessian (`calc_derivs=False`), which `pars` does not need.
+    n_jobs : int or None
+        Processes for the refits (`predict.parallel_map`; −1: every core); the same replicates as with one.
 
     Returns
     -------
@@ -338,21 +340,24 @@ def bootstrap(self: GeneralizedLinearMixedModel, nsim=500, seed=None, progress=T
         nsim × statistics (NaN for a failed refit); `attrs`: singular, failed, nsim, seed.
     """
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
-    fun = fun or (lambda r: r.pars)
+    fun = fun or _pars
     control = dict(calc_derivs=False) if control is None else control
     names = fun(self).index
-    rows, singular, failed = [], 0, 0
-    for _ in tracked(range(nsim), 'bootstrap', enabled=progress):
-        y = _draw(self, rng, _mean_draw(self, rng, False))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', MixedModelWarning)
-                r = self.refit(y, control=control)
-            singular += r.is_singular; rows.append(fun(r).reindex(names).to_numpy(float))
-        except MixedModelError: failed += 1; rows.append(np.full(len(names), np.nan))
-    out = pd.DataFrame(np.array(rows), columns=names)
-    out.attrs.update(singular=int(singular), failed=failed, nsim=nsim, seed=seed)
+    ys = [_draw(self, rng, _mean_draw(self, rng, False)) for _ in range(nsim)]   # the stream's draws, in its order
+    res = parallel_map(_refit_one, ys, (self, fun, names, control), n_jobs, 'bootstrap', progress)
+    out = pd.DataFrame(np.array([r[0] for r in res]).reshape(nsim, len(names)), columns=names)
+    out.attrs.update(singular=int(sum(r[1] for r in res)), failed=int(sum(r[2] for r in res)), nsim=nsim, seed=seed)
     return out
+
+def _refit_one(state, y):
+    "One replicate: fun of the refit to y (NaN and failed=True where it fails), and whether it is singular."
+    m, fun, names, control = state
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', MixedModelWarning)
+            r = m.refit(y, control=control)
+        return fun(r).reindex(names).to_numpy(float), bool(r.is_singular), False
+    except MixedModelError: return np.full(len(names), np.nan), False, True
 
 # %% ../nbs/15c_glmm_inference.ipynb #1e01e8d9
 @patch

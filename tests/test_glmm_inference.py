@@ -242,3 +242,11 @@ def test_correlation_interval_end_is_where_the_deviance_rises_by_z2():
     assert res.fun - m.objective == pytest.approx(3.841459, abs=2e-4)
     prof = m.profile(parm='cor_x.(Intercept)|g')
     assert (prof.table.value.abs() <= 1).all() and (np.diff(prof.table.value) > 0).all()
+
+
+def test_bootstrap_in_two_processes_is_the_serial_one():
+    m = gm1()
+    a = m.bootstrap(6, seed=9, progress=False)
+    b = m.bootstrap(6, seed=9, progress=False, n_jobs=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert b.attrs == a.attrs
