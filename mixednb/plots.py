@@ -389,14 +389,16 @@ def residual_plot(m, ax=None, type=None):
         The new figure, or `ax` when given.
     """
     f, r, xl, rl = _residual_axes(m, type)
+    glmm = hasattr(m, 'family')
     fig, (a1, a2), out = _axes(ax, 2, figsize=(9.5, 4.2))
     kw = _points(len(r))
     a1.scatter(f, r, **kw)
     a1.axhline(0, color='k', lw=0.8)
-    if hasattr(m, 'family'): a1.plot(*_binned_means(f, r), '-', color='C3', lw=1.2, label='mean in 20 bins of η̂', gid='binned-mean')
-    if hasattr(m, 'family'): a1.legend(fontsize='small', loc='upper left')
-    a1.set(xlabel=xl, ylabel=rl, title='Residuals against ' + ('the linear predictor' if hasattr(m, 'family') else 'fitted values'))
-    _qq(a2, r, rl, **kw)
+    if glmm:
+        a1.plot(*_binned_means(f, r), '-', color='C3', lw=1.2, label='mean in 20 bins of η̂', gid='binned-mean')
+        a1.legend(fontsize='small', loc='upper left')
+    a1.set(xlabel=xl, ylabel=rl, title='Residuals against ' + ('the linear predictor' if glmm else 'fitted values'))
+    _qq(a2, r, rl if glmm else 'scaled residuals', **kw)
     if ax is None: fig.suptitle(f"Residuals of {m.formula}")
     return out
 
