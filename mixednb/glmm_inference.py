@@ -681,6 +681,13 @@ def __getstate__(self: GeneralizedLinearMixedModel):
     return state
 
 @patch
+def __copy__(self: GeneralizedLinearMixedModel):
+    "A shallow copy sharing the problem and the fit's arrays (`refit`, `at_theta`), not rebuilt as unpickling rebuilds them."
+    new = object.__new__(type(self))
+    new.__dict__.update(self.__dict__)
+    return new
+
+@patch
 def __setstate__(self: GeneralizedLinearMixedModel, state):
     "The model from what `__getstate__` wrote: the problem made again, the factor at the mode refactored from η̂ and μ̂."
     self.__dict__.update(state)

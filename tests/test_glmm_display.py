@@ -424,3 +424,16 @@ def test_every_lmm_method_exists_on_a_glmm(gm):
     from mixednb import LinearMixedModel
     missing = [n for n in dir(LinearMixedModel) if not n.startswith('_') and not hasattr(gm, n)]
     assert missing == ['load'] or missing == [], missing        # load: a classmethod, GeneralizedLinearMixedModel.load
+
+
+def test_the_older_displays_draw_on_grouseticks(gt):
+    "The caterpillar and shrinkage plots, Z and Λθ, the HTML summary and the θ explorer on two crossed Poisson terms."
+    f = gt.plot_caterpillar('LOCATION')
+    assert f.axes[0].get_ylabel().startswith('LOCATION (63 levels')
+    gt.plot_shrinkage('BROOD')
+    Z = np.hstack(_Zs(gt))
+    assert f"{int((Z != 0).sum())} nonzeros" in gt.plot_Z().axes[0].get_title()          # 403 rows × 2 terms
+    assert gt.plot_Lambda().axes[0].get_title().startswith(f"Λθ: {Z.shape[1]} × {Z.shape[1]}")
+    assert 'YEAR96' in gt._repr_html_() and 'BROOD' in gt._repr_html_()
+    ex = gt.explore_theta()
+    np.testing.assert_allclose(ex.theta, gt.theta)

@@ -115,3 +115,12 @@ def test_glmm_load_mismatches(tmp_path):
         GeneralizedLinearMixedModel.load(lmer("Reaction ~ Days + (1 | Subject)", load('sleepstudy')).save(tmp_path / 'l.json'),
                                          load('sleepstudy'))
     assert isinstance(LinearMixedModel.load(p, data), GeneralizedLinearMixedModel)   # load_fit reads the kind of fit
+
+
+def test_glmm_copy_is_shallow():
+    "copy.copy (refit, at_theta) shares the problem: pickling's rebuild is for pickling only."
+    import copy
+    m = glmm_case('binomial')[0]
+    c = copy.copy(m)
+    assert c.problem is m.problem and c._fit is m._fit and c.design is m.design
+    assert m.at_theta(m.theta).problem is m.problem
