@@ -11,11 +11,13 @@ import numpy as np
 import nlopt
 from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
-from .objective import lambdas
+from .objective import lambdas, objective, schur_error
+from . import objective as O
+from .gradient import OneTerm
 
 # %% auto #0
 __all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'Tracker', 'lbfgsb',
-           'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma']
+           'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma', 'refined_criterion']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -471,4 +473,31 @@ def flat_sigma(f, theta, fval=None, atol=1e-2):
     theta = np.asarray(theta, float)
     if not np.any(theta): return False
     fval = f(theta) if fval is None else fval
-    return all(abs(f(c * theta) - fval) <= atol for c in (2.0, 0.5))
+    up = max(2.0, 1 / np.abs(theta).max())                     # to SDs at least σ: near 0 the criterion is flat in any case
+    return all(abs(f(c * theta) - fval) <= atol for c in (up, 0.5))
+
+# %% ../nbs/02c_optimum.ipynb #1f749231
+def refined_criterion(f, A, reml):
+    """The criterion `f` (from `gradient.criterion_and_gradient`), its X/y block made from the rows where it lost digits.
+
+    Parameters
+    ----------
+    f : callable
+        θ → the criterion; `OneTerm.f` for a one-term model (else `update_L` refines by itself, and f is returned).
+    A : Blocks
+        The blocks f evaluates.
+    reml : bool
+        REML criterion (True) or deviance (False).
+
+    Returns
+    -------
+    callable
+        θ → the criterion, refined where `schur_error` of OneTerm's block exceeds `REFINE_TOL`·n or the block cannot be factored.
+    """
+    one = getattr(f, '__self__', None)
+    if not isinstance(one, OneTerm): return f
+    def refined(theta):
+        try: v = f(theta)
+        except MixedModelError: return objective(A, theta, reml)
+        return objective(A, theta, reml) if schur_error(one.Lxx @ one.Lxx.T, one.xx, A.n) > O.REFINE_TOL * A.n else v
+    return refined
