@@ -20,8 +20,8 @@ __all__ = ['REFINE_TOL', 'block_crossprod', 'Blocks', 'conditioned_X', 'FirstCol
            'Scattered', 'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas', 'amalgamation',
            'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense',
            'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor',
-           'schur_error', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat',
-           'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'cond_cov_u']
+           'schur_error', 'schur_bound', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective',
+           'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -1293,6 +1293,27 @@ def schur_error(S, xx, n):
     w = np.ones(len(s)); w[-1] = n
     return float(np.finfo(float).eps * (w @ (a / s)))
 
+def schur_bound(A, theta):
+    """A bound of `schur_error` from θ alone, so that the common evaluation pays one dot product: ε(p + n)(1 + |θ|²·d),
+    d the largest trace of a level's block Z_ℓ'Z_ℓ of any term.
+
+    Each sᵢᵢ = wᵢ'V⁻¹wᵢ ≥ aᵢᵢ/λ_max(V), and λ_max(V) = 1 + λ_max(Λ'Z'ZΛ) ≤ 1 + Σ_t |θ_t|² max_ℓ tr Z_tℓ'Z_tℓ.
+
+    Parameters
+    ----------
+    A : Blocks
+        The blocks (their `diag`; d is kept with Z's derived values).
+    theta : np.ndarray
+        θ.
+
+    Returns
+    -------
+    float
+        The bound.
+    """
+    d = A._z('trace_max', lambda: max((float(np.trace(D, axis1=1, axis2=2).max(initial=0.0)) for D in A.diag), default=0.0))
+    return float(np.finfo(float).eps * (A.n + A.p) * (1.0 + float(np.dot(theta, theta)) * d))
+
 # %% ../nbs/02_objective.ipynb #92f1bf34
 def _lam_off(A, i, j, lams):
     "Λ_i'A_ijΛ_j (i > j ≥ 1), dense; for scalar terms A_ij times a number, else λ applied level by level (`times_blocks`)."
@@ -1357,7 +1378,8 @@ def update_L(A: Blocks, theta, keep_products=False, of=None):
     for m in range(k): M -= L['X', m] @ L['X', m].T
     L.R0, L.ldW, L.terms = A.R0, A.ldW, A.terms                          # X = QR₀: the X rows are Q's; Σ log wᵢ
     B = A if of is None else of
-    if schur_error(M, A.xx, A.n) > REFINE_TOL * A.n and B.rows is not None: M = refined_schur(B, L, theta)   # see below
+    tol = REFINE_TOL * A.n                                                # digits lost (see below): made from the rows
+    if schur_bound(A, theta) > tol and schur_error(M, A.xx, A.n) > tol and B.rows is not None: M = refined_schur(B, L, theta)
     L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
     return L
 

@@ -11,7 +11,7 @@ import numpy as np
 import nlopt
 from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
-from .objective import lambdas, objective, schur_error
+from .objective import lambdas, objective, schur_error, schur_bound
 from . import objective as O
 from .gradient import OneTerm
 
@@ -499,5 +499,7 @@ def refined_criterion(f, A, reml):
     def refined(theta):
         try: v = f(theta)
         except MixedModelError: return objective(A, theta, reml)
-        return objective(A, theta, reml) if schur_error(one.Lxx @ one.Lxx.T, one.xx, A.n) > O.REFINE_TOL * A.n else v
+        tol = O.REFINE_TOL * A.n
+        if schur_bound(A, theta) <= tol or schur_error(one.Lxx @ one.Lxx.T, one.xx, A.n) <= tol: return v
+        return objective(A, theta, reml)
     return refined
