@@ -193,8 +193,10 @@ def model_columns(expr, frame, contrasts=None, data=None):
     spec : ColumnSpec
         The recipe for the same columns, to build them again on new data.
     """
-    coding = {c: 'poly' for c, t in zip(frame.columns, frame.dtypes) if isinstance(t, pd.CategoricalDtype) and t.ordered}
-    tr = translate(expr, list(map(str, frame.columns)), contrasts={**coding, **(contrasts or {})}, data=data)
+    names, contrasts = list(map(str, frame.columns)), contrasts or {}
+    tr = translate(expr, names, contrasts=contrasts, data=data)
+    coding = {c: 'poly' for c in frame.columns if str(c) in tr.columns and c not in contrasts and _ordered(frame[c].dtype)}
+    if coding: tr = translate(expr, names, contrasts={**coding, **contrasts}, data=data)    # ordered factors: R's poly
     _check_matrices(frame, tr, contrasts or {})
     plain = _plain_columns(tr, frame)
     if plain is not None: return (*plain, ColumnSpec(None, tr, frame))              # formulaic's recipe made when asked
@@ -211,14 +213,20 @@ def _plain_columns(tr, frame):
     one = '1' in toks or '0' not in toks
     cols = [t for t in toks if t not in ('0', '1')]
     if not all(c in tr.columns and alias(c) == c for c in cols) or len(cols) != len(tr.columns): return None
-    for c in cols:
-        t = frame[c].dtype
+    series = [frame[c] for c in cols]                        # each column fetched once (a pandas look-up is ~20 µs)
+    for v in series:
+        t = v.dtype
+        if isinstance(t, np.dtype) and t.kind in 'iuf': continue                        # numpy numbers: plain
         if (isinstance(t, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
                 or pd.api.types.is_complex_dtype(t)): return None
     X = np.empty((len(frame), one + len(cols)))
     if one: X[:, 0] = 1.0
-    for j, c in enumerate(cols): X[:, one + j] = frame[c].to_numpy(dtype=float)
+    for j, v in enumerate(series): X[:, one + j] = v.to_numpy(dtype=float)
     return X, ['(Intercept)'] * one + cols
+
+def _ordered(t):
+    "Whether the dtype t is an ordered categorical (an R ordered factor: `poly` contrasts by default)."
+    return isinstance(t, pd.CategoricalDtype) and t.ordered
 
 def _check_matrices(frame, tr, contrasts):
     "A contrast matrix needs one row per level of its factor (levels sorted, as R's)."

@@ -14,7 +14,7 @@ from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, war
 from .design import Design, design
 from .objective import Blocks, update_L, criterion, objective, beta_hat, RX_inv, u_hat, lambdas, cond_cov_u, pwrss, amalgamated
 from .gradient import criterion_and_gradient
-from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb, decorrelated_starts, refined_criterion
+from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb, decorrelated_starts, same, refined_criterion
 
 # %% auto #0
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
@@ -406,7 +406,7 @@ class _Remembered:
     L-BFGS-B's last step, which computed the gradient there), it answers without computing; `n` counts the computations."""
     def __init__(self, g): self.g, self.n, self.x, self.v = g, 0, None, None
     def __call__(self, x):
-        if self.x is not None and np.array_equal(self.x, x): return self.v.copy()
+        if same(self.x, x): return self.v.copy()
         v = self.g(x); self.n += 1
         self.x, self.v = np.array(x, float), np.array(v, float)
         return v

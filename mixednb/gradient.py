@@ -16,6 +16,7 @@ from .objective import first_column, first_product, Scattered, times_blocks, _de
 from .objective import amalgamated, Amalgamated
 from scipy.linalg.lapack import dtrtri, dlauum, dpotrf
 from .core import MixedModelError
+from .optimum import same
 from .design import theta_positions
 
 # %% auto #0
@@ -110,7 +111,7 @@ def selected_inverse(L, k):
 # %% ../nbs/02b_gradient.ipynb #098c8950
 def _dense_rest(L, k):
     "L_r: the factor blocks L_ij of the later terms (i ≥ j ≥ 1) as one dense lower-triangular matrix, and the terms' offsets."
-    off = np.r_[0, np.cumsum([L[j, j].shape[0] for j in range(1, k)])]
+    off = np.concatenate([[0], np.cumsum([L[j, j].shape[0] for j in range(1, k)], dtype=int)]).astype(int)
     Lr = np.zeros((off[-1], off[-1]))
     for i in range(1, k):
         for j in range(1, i + 1): Lr[off[i - 1]:off[i], off[j - 1]:off[j]] = L[i, j]
@@ -404,7 +405,7 @@ class OneTerm:
         self.p, self.l, self.A11, self.xz, self.xx = t.p, t.nlev, A.diag[0], A.xz[0], A.xx
         self.at, self.lam, self.I = positions(t.p), np.zeros((t.p, t.p)), np.eye(t.p)
         nu = A.n - pX if reml else A.n
-        self.w = np.r_[np.full(pX, 1.0 if reml else 0.0), nu]                  # weights of 2 log L_jj in the Q/y block
+        self.w = np.append(np.full(pX, 1.0 if reml else 0.0), float(nu))                  # weights of 2 log L_jj in the Q/y block
         self.sw = np.sqrt(self.w)[:, None]
         self.const = nu * (1 + np.log(2 * np.pi / nu)) - A.ldW + (2 * np.log(np.diag(A.R0)).sum() if reml and pX else 0.0)
         self.theta = None
@@ -430,7 +431,7 @@ class OneTerm:
         Lxx, info = dpotrf(self.xx - Lx @ Lx.T, lower=1, clean=1, overwrite_a=1)
         if info != 0: raise MixedModelError(f"the fixed-effects block [X y] is not positive definite (LAPACK info {info})")
         self.theta, self.Di, self.Lx, self.Lxx = theta, Di, Lx, Lxx
-        return float(self.const + 2 * (np.log(np.diagonal(D, axis1=1, axis2=2)).sum() + self.w @ np.log(np.diagonal(Lxx))))
+        return float(self.const + 2 * (np.log(D.diagonal(0, 1, 2)).sum() + self.w @ np.log(Lxx.diagonal())))
 
     def g(self, theta):
         """The gradient at θ, from `f`'s factor when θ is the one `f` saw last.
@@ -444,7 +445,7 @@ class OneTerm:
         -------
         np.ndarray
         """
-        if self.theta is None or not np.array_equal(self.theta, theta): self.f(theta)
+        if not same(self.theta, theta): self.f(theta)
         lam, Di, (l, p) = self.lam, self.Di, (self.l, self.p)
         S = _weighted_inverse(self.Lxx, self.sw)                                  # S_RR = L_XX⁻ᵀ W L_XX⁻¹
         E = times_blocks(self.Lx, Di)
@@ -481,7 +482,7 @@ def criterion_and_gradient(A: Blocks, reml=True):
         last[0], last[1] = theta, L
         return criterion(L, A.n, A.p, k, reml)
     def g(theta):
-        L = last[1] if last[0] is not None and np.array_equal(last[0], theta) else None
+        L = last[1] if same(last[0], theta) else None
         if not fits: return gradient(A, theta, reml, L=L)
         if not ws: ws.append(GradientWorkspace(A, reml))
         theta = np.asarray(theta, float)

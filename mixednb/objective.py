@@ -11,17 +11,17 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import _sparsetools as _st                  # SMMP with the output preallocated (see `DowndatePlan`)
 from scipy.linalg import solve_triangular, qr
-from scipy.linalg.lapack import dpotrf
+from scipy.linalg.lapack import dpotrf, dtrtrs, dgeqrf, dorgqr
 from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['REFINE_TOL', 'block_crossprod', 'Blocks', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'PairPlan',
-           'Scattered', 'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas', 'amalgamation',
-           'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense',
-           'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor',
-           'schur_error', 'schur_bound', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective',
-           'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'cond_cov_u']
+__all__ = ['REFINE_TOL', 'block_crossprod', 'Blocks', 'tri_solve', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract',
+           'PairPlan', 'Scattered', 'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas',
+           'amalgamation', 'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal',
+           'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand',
+           'times_blocks', 'Factor', 'schur_error', 'schur_bound', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
+           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -110,7 +110,7 @@ class Blocks:
         if self.offset is not None: y = y - self.offset
         if self.sw is not None: X, y = X * self.sw[:, None], y * self.sw
         Q, R0 = conditioned_X(X)                                                       # see "The fixed-effects columns"
-        beta0 = np.linalg.lstsq(X, y, rcond=None)[0] if X.shape[1] else np.zeros(0)   # see "A large offset" below
+        beta0 = tri_solve(R0, Q.T @ y, lower=False)                  # least squares by the QR; see "A large offset" below
         r = y - X @ beta0               # with X itself: Q's rounding would put ~ulp(y) noise in every residual
         return np.column_stack([Q, r]), R0, beta0
 
@@ -168,7 +168,7 @@ class Blocks:
         r = np.abs(np.diag(self.R0))
         if p and not r.min() > 1e-12 * r.max(): raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))}): is X of full rank?")
         self.beta0 = np.linalg.solve(XtX, Xty) if p else np.zeros(0)
-        Rt = lambda M: solve_triangular(self.R0.T, M, lower=True, check_finite=False)        # R₀⁻ᵀM: X' → Q'
+        Rt = lambda M: tri_solve(self.R0, M, lower=False, trans=True)        # R₀⁻ᵀM: X' → Q'
         self.xz = [np.vstack([Rt(np.asarray(XZ, float)), (np.asarray(yZ, float) - self.beta0 @ XZ)[None]]) for XZ, yZ in zip(XtZ, ytZ)]
         QtQ = Rt(Rt(XtX).T) if p else np.zeros((0, 0))
         Qtr = Rt(Xty - XtX @ self.beta0) if p else np.zeros(0)
@@ -285,6 +285,31 @@ class Blocks:
         """
         return self._z('first_dense', lambda: {i: P.left.toarray(P.left.values(self.off[i, 0])) for (i, j), P in self.plans.items() if i == j and P.left.dense})
 
+# %% ../nbs/02_objective.ipynb #69508eea
+def tri_solve(T, B, lower=True, trans=False):
+    """T⁻¹B (or T⁻ᵀB with `trans`) for the triangular T, by LAPACK's `dtrtrs`.
+
+    Parameters
+    ----------
+    T : np.ndarray
+        A square triangular matrix with a non-zero diagonal.
+    B : np.ndarray
+        A vector or a matrix with as many rows as T.
+    lower : bool
+        T is lower (True) or upper (False) triangular.
+    trans : bool
+        Solve with T' instead of T.
+
+    Returns
+    -------
+    np.ndarray
+        The solution, of B's shape (float).
+    """
+    if len(T) == 0: return np.array(B, float)                        # no rows: nothing to solve (LAPACK refuses n = 0)
+    x, info = dtrtrs(T, np.asarray(B, float), lower=int(lower), trans=int(trans))
+    if info != 0: raise MixedModelError(f"a triangular factor is singular (LAPACK dtrtrs info {info})")
+    return x
+
 # %% ../nbs/02_objective.ipynb #30d02336
 def conditioned_X(X):
     """X = Q R₀ with Q'Q = I and R₀ upper triangular with a positive diagonal (a thin QR decomposition).
@@ -301,13 +326,23 @@ def conditioned_X(X):
     R0 : np.ndarray
         p × p, upper triangular, positive diagonal.
     """
-    Q, R0 = qr(X, mode='economic', check_finite=False)          # scipy's: numpy's is ~5× slower on a tall X
-    r = np.abs(np.diag(R0))
-    if len(r) and not r.min() > 1e-12 * r.max():
+    X = np.asarray(X, float)
+    n, p = X.shape
+    if p == 0: return np.zeros((n, 0)), np.zeros((0, 0))
+    # LAPACK's Householder QR directly (scipy.linalg.qr adds ~40 µs of wrapping; numpy's is ~5× slower on a tall X),
+    # with room for its blocked algorithm (64 columns of work per column of X)
+    a, tau, _, info = dgeqrf(X, lwork=64 * p)
+    if info != 0: raise MixedModelError(f"the QR decomposition of the fixed-effects matrix failed (LAPACK info {info})")
+    d = a.diagonal()[:p].copy()
+    r = np.abs(d)
+    if not r.min() > 1e-12 * r.max():
         raise MixedModelError(f"the fixed-effects matrix is not of full rank (column {int(np.argmin(r))} is a combination of "
                               "the others): is X of full rank?")
-    s = np.where(np.diag(R0) < 0, -1.0, 1.0)
-    return Q * s, R0 * s[:, None]
+    s = np.where(d < 0, -1.0, 1.0)
+    R0 = np.triu(a[:p]) * s[:, None]
+    Q = dorgqr(a[:, :p], tau, lwork=64 * p)[0]
+    Q *= s
+    return Q, R0
 
 # %% ../nbs/02_objective.ipynb #8332251b
 class FirstColumn:
@@ -513,7 +548,7 @@ class PairPlan:
         flat = r.astype(np.int64) * Aj.shape[0] + c
         self.flat, row = np.unique(flat, return_inverse=True)
         order = np.lexsort((g, row))
-        self.indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=len(self.flat)))]
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(self.flat)))])
         idx = np.int32 if max(Ai.nnz, Aj.nnz, Ai.shape[1], len(g)) < 2 ** 31 else np.int64
         self.indices, self.left, self.right = g[order].astype(idx), left[order].astype(idx), right[order].astype(idx)
         self.indptr = self.indptr.astype(idx)
@@ -730,11 +765,11 @@ def amalgamation(terms):
     groups = {}
     for i, t in enumerate(terms): groups.setdefault(_share_key(t, i), []).append(i)
     if len(groups) == len(terms): return None
-    start = np.r_[0, np.cumsum([t.p * (t.p + 1) // 2 for t in terms])]
+    start = np.concatenate([[0], np.cumsum([t.p * (t.p + 1) // 2 for t in terms], dtype=int)]).astype(int)
     out = []
     for idx in groups.values():
         ps = [terms[i].p for i in idx]
-        offs = np.r_[0, np.cumsum(ps)[:-1]]
+        offs = np.concatenate([[0], np.cumsum(ps)[:-1]]).astype(int)
         rows = np.concatenate([o + positions(p)[0] for o, p in zip(offs, ps)])
         cols = np.concatenate([o + positions(p)[1] for o, p in zip(offs, ps)])
         at = np.concatenate([start[i] + np.arange(start[i + 1] - start[i]) for i in idx])
@@ -911,6 +946,9 @@ def small_tri_inv(L):
     p = L.shape[-1]
     if p > 3: return np.linalg.inv(L)
     X = np.zeros_like(L)
+    if p == 2:                                                               # (x | g)'s blocks: the closed form, fewer calls
+        X[:, 0, 0] = a = 1 / L[:, 0, 0]; X[:, 1, 1] = c = 1 / L[:, 1, 1]; X[:, 1, 0] = -L[:, 1, 0] * a * c
+        return X
     for j in range(p):
         X[:, j, j] = 1 / L[:, j, j]
         for i in range(j + 1, p): X[:, i, j] = -(L[:, i, j:i] * X[:, j:i, j]).sum(-1) / L[:, i, i]
@@ -1045,7 +1083,7 @@ def _(L: np.ndarray): return np.diag(L)
 @diag_of.register
 def _(L: BlockDiagonal): return np.diagonal(L.d, axis1=1, axis2=2).ravel()
 
-# %% ../nbs/02_objective.ipynb #69508eea
+# %% ../nbs/02_objective.ipynb #0d7dc1d0
 @functools.singledispatch
 def solve_Lt(L, r):
     """u solving L'u = r, for the lower-triangular factor block L.
@@ -1065,7 +1103,7 @@ def solve_Lt(L, r):
     raise TypeError(f"not a factor block: {type(L).__name__}")
 
 @solve_Lt.register
-def _(L: np.ndarray, r): return solve_triangular(L, r, trans='T', lower=True, check_finite=False)
+def _(L: np.ndarray, r): return tri_solve(L, r, trans=True)
 
 @solve_Lt.register
 def _(L: BlockDiagonal, r):
@@ -1093,7 +1131,7 @@ def solve_L(L, M):
     raise TypeError(f"not a factor block: {type(L).__name__}")
 
 @solve_L.register
-def _(L: np.ndarray, M): return solve_triangular(L, M, lower=True, check_finite=False)
+def _(L: np.ndarray, M): return tri_solve(L, M)
 
 @solve_L.register
 def _(L: BlockDiagonal, M):
@@ -1119,7 +1157,7 @@ def inv_L(L):
     raise TypeError(f"not a factor block: {type(L).__name__}")
 
 @inv_L.register
-def _(L: np.ndarray): return solve_triangular(L, np.eye(L.shape[0]), lower=True, check_finite=False)
+def _(L: np.ndarray): return tri_solve(L, np.eye(L.shape[0]))
 
 @inv_L.register
 def _(L: BlockDiagonal): return BlockDiagonal(L.inv, L.d)
@@ -1522,7 +1560,7 @@ def gamma_hat(L):
         γ̂ = R₀β̂ for the shifted response.
     """
     Lxx = L['X', 'X']
-    return solve_triangular(Lxx[:-1, :-1].T, Lxx[-1, :-1], lower=False, check_finite=False)
+    return tri_solve(Lxx[:-1, :-1], Lxx[-1, :-1], trans=True)
 
 def beta_hat(L):
     """β̂ = R₀⁻¹γ̂, the coefficients of X.
@@ -1537,7 +1575,7 @@ def beta_hat(L):
     np.ndarray
         β̂ for the shifted response: add `Blocks.beta0` for the model's β̂.
     """
-    return solve_triangular(L.R0, gamma_hat(L), check_finite=False)
+    return tri_solve(L.R0, gamma_hat(L), lower=False)
 
 def RX_inv(L):
     """R_X⁻¹ = R₀⁻¹R_Q⁻¹ (upper triangular), so that (X'V⁻¹X)⁻¹ = R_X⁻¹R_X⁻ᵀ (vcov(β̂) = σ²R_X⁻¹R_X⁻ᵀ).
@@ -1553,7 +1591,7 @@ def RX_inv(L):
         p × p, R_X⁻¹.
     """
     RQ = L['X', 'X'][:-1, :-1].T
-    return solve_triangular(L.R0, solve_triangular(RQ, np.eye(len(RQ)), check_finite=False), check_finite=False)
+    return tri_solve(L.R0, tri_solve(RQ, np.eye(len(RQ)), lower=False), lower=False)
 
 # %% ../nbs/02_objective.ipynb #734896db
 def _split(L, k):

@@ -6,18 +6,19 @@ Docs: https://mixednb.github.io/mixednb/optimum.html.md"""
 
 # %% ../nbs/02c_optimum.ipynb #65193d52
 from __future__ import annotations
-import dataclasses, time
+import dataclasses, math, time
 import numpy as np
 import nlopt
+from scipy.linalg.lapack import dgeqrf
 from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
 from .objective import lambdas, objective, schur_error, schur_bound
 from . import objective as O
-from .gradient import OneTerm
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'Tracker', 'lbfgsb',
-           'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma', 'refined_criterion']
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'setulb_loop', 'same',
+           'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma',
+           'refined_criterion']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -48,7 +49,7 @@ def term_transform(t):
 # %% ../nbs/02c_optimum.ipynb #8e844569
 def _lower_factor(M):
     "The lower-triangular λ with λλ' = MM', diagonal ≥ 0 (from the QR factorization of M')."
-    R = np.linalg.qr(M.T, mode='r')
+    R = np.triu(dgeqrf(np.asarray(M, float).T)[0])                 # LAPACK's QR of the square M' (numpy's qr: ~20 µs of wrapping)
     sgn = np.where(np.diag(R) < 0, -1.0, 1.0)
     return (sgn[:, None] * R).T
 
@@ -181,7 +182,7 @@ def compressed(theta, terms, tol=1e-10):
     for lam in lambdas(terms, theta):
         p = len(lam)
         zero = np.linalg.norm(lam, axis=0) <= tol * max(1.0, float(np.abs(lam).max(initial=0.0)))
-        order = np.r_[np.flatnonzero(~zero), np.flatnonzero(zero)]
+        order = np.concatenate([np.flatnonzero(~zero), np.flatnonzero(zero)])
         new = np.where(zero[order][None, :], 0.0, lam[:, order])
         out.append(new[theta_positions(p)])
     return np.concatenate(out) if out else theta.copy()
@@ -227,10 +228,84 @@ def vanished_term_descent(f, grad, theta, terms, fval, eps=1e-3, steps=(1e-3, 3e
         k += m
     return best
 
+# %% ../nbs/02c_optimum.ipynb #d2d3080c
+def _setulb_new():
+    "Whether scipy's `_lbfgsb.setulb` has the signature of scipy ≥ 1.15 (the C translation, integer task codes)."
+    import scipy
+    return tuple(int(v) for v in scipy.__version__.split('.')[:2]) >= (1, 15)
+
+def setulb_loop(fg, x0, lower, maxiter=500, ftol=1e-12, gtol=1e-10, maxls=40, m=10):
+    """Minimise with L-BFGS-B from x0 under lower bounds, as `scipy.optimize.minimize(method='L-BFGS-B')` does, without
+    its per-evaluation wrapper.
+
+    Parameters
+    ----------
+    fg : callable
+        x → (f, gradient).
+    x0 : array-like
+        The start (raised to its bounds).
+    lower : array-like
+        Lower bounds (−inf for none); no upper bounds.
+    maxiter : int
+        Most iterations.
+    ftol, gtol : float
+        Stop when an iteration lowers f by less than ftol relatively, or the projected gradient is below gtol.
+    maxls : int
+        Most steps per line search.
+    m : int
+        Corrections kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        The last iterate.
+    """
+    lower = np.asarray(lower, float)
+    fin = np.isfinite(lower)
+    if not _setulb_new():
+        from scipy.optimize import minimize
+        return minimize(fg, x0, jac=True, method='L-BFGS-B', bounds=[(l if f else None, None) for l, f in zip(lower, fin)],
+                        options=dict(ftol=ftol, gtol=gtol, maxiter=maxiter, maxls=maxls, maxcor=m)).x
+    from scipy.optimize import _lbfgsb
+    n, low = len(lower), np.where(fin, lower, 0.0)
+    x = np.where(fin, np.maximum(np.asarray(x0, float), low), np.asarray(x0, float)).astype(np.float64)
+    f, g = np.array(0.0), np.zeros(n)
+    wa, iwa = np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m), np.zeros(3 * n, np.int32)
+    task, ln_task, lsave, isave, dsave = (np.zeros(2, np.int32), np.zeros(2, np.int32), np.zeros(4, np.int32),
+                                          np.zeros(44, np.int32), np.zeros(29))
+    nbd, up, factr, it = fin.astype(np.int32), np.zeros(n), ftol / np.finfo(float).eps, 0
+    while True:
+        g = np.asarray(g, np.float64)
+        _lbfgsb.setulb(m, x, low, up, nbd, f, g, factr, gtol, wa, iwa, task, lsave, isave, dsave, maxls, ln_task)
+        if task[0] == 3: f, g = fg(x.copy())                # f and g wanted at x
+        elif task[0] == 1:                                   # an iteration ended
+            it += 1
+            if it >= maxiter: break
+        else: break                                          # converged, or stopped (e.g. a failed line search)
+    return x
+
 # %% ../nbs/02c_optimum.ipynb #769f5500
+def same(a, b):
+    """Whether the vectors a and b hold the same numbers (`np.array_equal` on 1-d floats: NaN equals nothing), in about
+    a microsecond for the short vectors θ is: an optimizer asks for f and its gradient at each point, so this runs
+    several times per evaluation.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray or sequence of float
+        The vectors (None for a: False).
+
+    Returns
+    -------
+    bool
+    """
+    if a is None: return False
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return a.shape == b.shape and a.tolist() == b.tolist()
+
 class Tracker:
     """Wraps the criterion: counts evaluations and keeps the best point, the path (θ, criterion per evaluation) and
-    the largest scaled gradient seen per component (`slope`, see `moves`).
+    the gradients seen at the points of the path (`slopes`; the largest scaled one per component: `moves`).
 
     Parameters
     ----------
@@ -241,7 +316,7 @@ class Tracker:
     """
     def __init__(self, f, grad):
         self.f_, self.grad_, self.nf, self.ng, self.path, self.best = f, grad, 0, 0, [], (np.inf, None)
-        self.slope, self.t0 = None, time.perf_counter()
+        self.slopes, self.t0 = [], time.perf_counter()
 
     def f(self, x, strict=False):
         """The criterion at x, recorded; +inf where the factorization fails (far outside the useful range of θ), unless
@@ -259,14 +334,15 @@ class Tracker:
         float
             The criterion at x (+inf where it cannot be computed).
         """
-        if self.path and np.isfinite(self.path[-1][1]) and np.array_equal(self.path[-1][0], x): return self.path[-1][1]
+        x = np.array(x, float)                               # one copy, kept in the path (and as the best point)
+        if self.path and math.isfinite(self.path[-1][1]) and same(self.path[-1][0], x): return self.path[-1][1]
         self.nf += 1
         try: v = float(self.f_(x))
         except (MixedModelError, np.linalg.LinAlgError):
             if strict: raise
             v = np.inf
-        self.path.append((np.array(x, float), v))
-        if v < self.best[0]: self.best = (v, np.array(x, float))
+        self.path.append((x, v))
+        if v < self.best[0]: self.best = (v, x)
         return v
 
     def grad(self, x):
@@ -285,9 +361,8 @@ class Tracker:
         self.ng += 1
         try: g = self.grad_(x)
         except (MixedModelError, np.linalg.LinAlgError): return np.full(len(x), np.nan)
-        if self.path and np.array_equal(self.path[-1][0], x) and np.isfinite(self.path[-1][1]) and np.all(np.isfinite(g)):
-            s = np.abs(g) * np.maximum(np.abs(x), 1.0) / max(1.0, abs(self.path[-1][1]) / 1e3)   # as `check_optimum` scales it
-            self.slope = s if self.slope is None else np.maximum(self.slope, s)
+        if self.path and math.isfinite(self.path[-1][1]) and same(self.path[-1][0], x):
+            self.slopes.append((self.path[-1][0], g, self.path[-1][1]))     # scaled in `moves`, when asked
         return g
 
     def moves(self, gtol=1e-3):
@@ -304,7 +379,10 @@ class Tracker:
         numpy.ndarray of bool or None
             Per component of θ; None when no gradient was evaluated.
         """
-        return None if self.slope is None else self.slope > gtol
+        ok = [(x, g, v) for x, g, v in self.slopes if np.all(np.isfinite(g))]
+        if not ok: return None
+        s = np.max([np.abs(g) * np.maximum(np.abs(x), 1.0) / max(1.0, abs(v) / 1e3) for x, g, v in ok], axis=0)  # as `check_optimum` scales it
+        return s > gtol
 
 def lbfgsb(tr, x0, lower, maxiter=500):
     """L-BFGS-B with the exact gradient from x0 (at most `maxiter` iterations); the best point is in `tr`.
@@ -320,12 +398,10 @@ def lbfgsb(tr, x0, lower, maxiter=500):
     maxiter : int
         Most iterations.
     """
-    from scipy.optimize import minimize          # here, not at import: `import mixednb` stays quick
     def fg(x):
         v, g = tr.f(x), tr.grad(x)
         return (v, g) if np.isfinite(v) and np.all(np.isfinite(g)) else (1e300, np.zeros(len(x)))
-    try: minimize(fg, x0, jac=True, method='L-BFGS-B', bounds=[(l if np.isfinite(l) else None, None) for l in lower],
-                  options=dict(ftol=1e-12, gtol=1e-10, maxiter=maxiter, maxls=40))
+    try: setulb_loop(fg, x0, lower, maxiter)
     except (ValueError, FloatingPointError): pass      # a failed line search: the best point so far is in `tr`
 
 def _bobyqa(tr, x0, lower, step, maxeval=5000):
@@ -494,6 +570,7 @@ def refined_criterion(f, A, reml):
     callable
         θ → the criterion, refined where `schur_error` of OneTerm's block exceeds `REFINE_TOL`·n or the block cannot be factored.
     """
+    from mixednb.gradient import OneTerm                      # here: the gradient module imports this one
     one = getattr(f, '__self__', None)
     if not isinstance(one, OneTerm): return f
     def refined(theta):
