@@ -9,9 +9,10 @@ property (pairs, disagreements, fits not verified, fits with a note in test_inva
 
 Measured on 2026-11-26 (2 cores shared, ~1.5 min per property): the test's examples, 800 pairs: none disagree (largest
 gap 1.9e-9 relative), 9 fits not verified; before the X/y block was refined (02_objective), 2 disagreed. --seed 1:
-before `flat_sigma` followed the σ plateau down, 2 pairs of 800 disagreed by 2.1e-8 relative (one `(1 | g/h)` of 44
-rows in 43 cells, rows reordered and levels relabelled), after it 5e-9. An unseeded sample had one pair 3.6e-4 apart
-(`(x | g) + (1 | h)` by ML, σ ≈ 1.7e-4, both fits not verified: the optimizers stall in a curved valley)."""
+2 pairs of 800 disagree by 2.1e-8 relative (one `(1 | g/h)` of 44 rows in 43 cells by REML, rows reordered and
+levels relabelled: both fits say σ is not determined; see 02c, "σ against the random effects"). An unseeded sample
+had one pair 3.6e-4 apart (`(x | g) + (1 | h)` by ML, σ ≈ 1.7e-4, both fits not verified: the optimizers stall in a
+curved valley)."""
 import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
