@@ -573,10 +573,12 @@ def refined_criterion(f, A, reml):
     from mixednb.gradient import OneTerm                      # here: the gradient module imports this one
     one = getattr(f, '__self__', None)
     if not isinstance(one, OneTerm): return f
+    tol, b0 = O.REFINE_TOL * A.n, schur_bound(A, np.zeros(1))
+    growth = schur_bound(A, np.ones(1)) - b0                                # `schur_bound` is b0 + growth·|θ|²:
+    lim = np.inf if growth <= 0 else (tol - b0) / growth                    # one dot product an evaluation
     def refined(theta):
         try: v = f(theta)
         except MixedModelError: return objective(A, theta, reml)
-        tol = O.REFINE_TOL * A.n
-        if schur_bound(A, theta) <= tol or schur_error(one.Lxx @ one.Lxx.T, one.xx, A.n) <= tol: return v
+        if np.dot(theta, theta) <= lim or schur_error(one.Lxx @ one.Lxx.T, one.xx, A.n) <= tol: return v
         return objective(A, theta, reml)
     return refined
