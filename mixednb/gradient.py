@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotri
-from .objective import Blocks, update_L, criterion, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
+from .objective import Blocks, update_L, criterion, deviance, lambdas, Lambda, blockdiag, inv_L, solve_Lt, dense, gamma_hat, u_hat, pwrss, positions
 from .objective import first_column, first_product, Scattered
 from . import objective as O
 from .objective import first_column, first_product, Scattered, times_blocks, _dense_blocks, small_chol, small_tri_inv
@@ -206,13 +206,25 @@ def _G_diag(A, C, Lam, lams, terms):
         out.append(g)
     return out
 
+def _layout(terms):
+    """Per term of L's blocks, (rows, cols, at): the positions of its λ that θ fills and the elements of θ that fill
+    them, as `lambdas` reads them: an `Amalgamated` term's own, else `positions(p)` and the term's run of θ."""
+    out, k = [], 0
+    for t in terms:
+        if isinstance(t, Amalgamated): out.append((t.rows, t.cols, t.at)); continue
+        r, c = positions(t.p)
+        out.append((r, c, np.arange(k, k + len(r)))); k += len(r)
+    return out
+
+def _theta_pick(G, layout):
+    "θ-shaped: for each θ_k (term t, λ[a, b]), G_t[a, b], from per-term p×p arrays G_t and their `_layout`."
+    out = np.empty(sum(len(at) for _, _, at in layout))
+    for g, (r, c, at) in zip(G, layout): out[at] = g[r, c]
+    return out
+
 def _theta_sum(blocks, terms):
-    "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t; `Amalgamated` terms say where θ_k is."
-    if terms and isinstance(terms[0], Amalgamated):
-        out = np.empty(sum(t.ntheta for t in terms))
-        for t, M in zip(terms, blocks): out[t.at] = M.sum(0)[t.cols, t.rows]
-        return out
-    return np.concatenate([M.sum(0)[positions(t.p)[::-1]] for t, M in zip(terms, blocks)])
+    "For each θ_k (term t, λ[a, b]): Σ_ℓ M_t[ℓ][b, a], for per-term (ℓ, p, p) arrays M_t (`Amalgamated` terms say where θ_k is)."
+    return _theta_pick([M.sum(0).T for M in blocks], _layout(terms))
 
 def _back_solve(L, k, R):
     "X with L_Z'X = R, per term (R_j: q_j × c), by blocked back-substitution."
@@ -292,10 +304,19 @@ def _lam_rows(M, lams, offs, out):
         else: np.matmul(lam, M[a:b].reshape(-1, p, M.shape[1]), out=out[a:b].reshape(-1, p, M.shape[1]))
     return out
 
+def _merged_lams(terms, lams):
+    "The λ of `Amalgamated` terms from the model's terms' λ: each term's on its merged term's diagonal, zeros elsewhere."
+    out = []
+    for m in terms:
+        lam = np.zeros((m.p, m.p))
+        for i, o, p in m.parts: lam[o:o + p, o:o + p] = lams[i]
+        out.append(lam)
+    return out
+
 def dense_gradient_fits(A: Blocks, limit=1e7):
-    """Whether `GradientWorkspace` suits the model: a vector-valued term or a single term, no terms amalgamated into
-    one block (`amalgamated`; the general `gradient` reads those), and its dense arrays (q_R × q, q_R = the later
-    terms' columns + p + 1) at most `limit` numbers.
+    """Whether `GradientWorkspace` suits the model: a vector-valued term or a single term among the blocks the factor
+    is made from (terms on one grouping factor amalgamated: `(x||g)` is one term of p = 2 there), and its dense arrays
+    (q_R × q, q_R = the later terms' columns + p + 1) at most `limit` numbers.
 
     Parameters
     ----------
@@ -308,16 +329,18 @@ def dense_gradient_fits(A: Blocks, limit=1e7):
     -------
     bool
     """
-    if amalgamated(A) is not A: return False        # its λ of merged terms is block-diagonal: the general gradient reads it
-    qs = [t.q for t in A.terms]
-    qR = sum(qs[1:]) + A.p + 1
-    return (len(qs) == 1 or any(t.p > 1 for t in A.terms)) and qR * (qs[0] + qR) <= limit
+    E = amalgamated(A)                              # L's terms: merged ones have a block-diagonal λ, p > 1
+    qs = [t.q for t in E.terms]
+    qR = sum(qs[1:]) + E.p + 1
+    return (len(qs) == 1 or any(t.p > 1 for t in E.terms)) and qR * (qs[0] + qR) <= limit
 
 class GradientWorkspace:
     """The gradient of the criterion from the factor, with the later terms and the Q/y rows as one dense block R.
 
     Everything that does not depend on θ is made once: the dense blocks of A against the later terms' and the
-    Q/y rows, the weights, the positions of θ in each λ, and R's buffer.
+    Q/y rows, the weights, the positions of θ in each λ, and R's buffer. It works on the blocks the factor is made
+    from (`amalgamated`): terms on one grouping factor are one term with a block-diagonal λ, and only the entries of
+    λ that θ fills are read off G (`_layout`).
 
     Parameters
     ----------
@@ -327,7 +350,8 @@ class GradientWorkspace:
         REML criterion (True) or deviance (False).
     """
     def __init__(self, A: Blocks, reml=True):
-        terms, self.k = A.terms, len(A.terms)
+        A = amalgamated(A)                                                       # L's terms (02_objective)
+        terms, self.k, self.terms = A.terms, len(A.terms), A.terms
         qs = [t.q for t in terms]
         self.q1, self.p1, self.l1 = qs[0], terms[0].p, terms[0].nlev
         ends = np.cumsum(qs[1:], dtype=int)
@@ -345,7 +369,7 @@ class GradientWorkspace:
         self.AR1 = AR1.reshape(-1, self.p1)                                      # rows (row of R, level of term 1)
         self.ARb = [np.ascontiguousarray(ARR[:, c:e]).reshape(-1, terms[j].p) for j, (c, e) in enumerate(self.offs, 1)]
         self.Ab1 = [AR1[a:b].reshape(terms[j].nlev, terms[j].p, self.q1) for j, (a, b) in enumerate(self.offs, 1)]
-        self.A11, self.pos = A.diag[0], [positions(t.p) for t in terms]
+        self.A11, self.layout = A.diag[0], _layout(terms)
         self.R, self.LR1 = np.zeros((qR, qR)), np.zeros((qR, self.q1))
         self.LS1, self.LSr = np.empty((qR, self.q1)), np.empty((qR, qr))
 
@@ -357,13 +381,15 @@ class GradientWorkspace:
         L : Factor
             The factor (`update_L`) at θ.
         lams : list of np.ndarray
-            The terms' λ at θ (`lambdas`).
+            The λ at θ of L's terms (`lambdas(L.terms, θ)`) or of the model's terms (`lambdas(A.terms, θ)`: those of
+            terms on one grouping factor are then put on their merged term's diagonal).
 
         Returns
         -------
         np.ndarray
             ∂d/∂θ, one entry per element of θ.
         """
+        if len(lams) != self.k: lams = _merged_lams(self.terms, lams)
         qr, qR, R, LR1, (l1, p1) = self.qr, self.qR, self.R, self.LR1, (self.l1, self.p1)
         first = L.first or {}
         for i, (a, b) in enumerate(self.offs, 1):
@@ -386,7 +412,7 @@ class GradientWorkspace:
                 pj, lj = lams[j].shape[0], (e - c) // lams[j].shape[0]
                 g = self.ARb[j - 1].T @ np.ascontiguousarray(LS[:, c:e]).reshape(-1, pj)
                 G.append(g + (self.Ab1[j - 1] @ SL[c:e].reshape(lj, pj, -1).transpose(0, 2, 1)).sum(0))
-        return 2 * np.concatenate([g[pos] for g, pos in zip(G, self.pos)])
+        return 2 * _theta_pick(G, self.layout)
 
 # %% ../nbs/02b_gradient.ipynb #11b00723
 class OneTerm:
@@ -395,19 +421,23 @@ class OneTerm:
     Parameters
     ----------
     A : Blocks
-        The model's blocks (one term).
+        The model's blocks (one term, or terms on one grouping factor only: `(x||g)` is one amalgamated term).
     reml : bool
         REML criterion (True) or deviance (False).
     """
     def __init__(self, A: Blocks, reml=True):
-        if len(A.terms) != 1: raise ValueError(f"OneTerm is for models with one random-effects term, not {len(A.terms)}")
+        k, A = len(A.terms), amalgamated(A)                                      # terms on one grouping factor: one term
+        if len(A.terms) != 1:
+            raise ValueError(f"OneTerm is for models with one random-effects term (or terms on one grouping factor only), not {k} terms on {len(A.terms)} grouping factors")
         t, pX = A.terms[0], A.p
         self.p, self.l, self.A11, self.xz, self.xx = t.p, t.nlev, A.diag[0], A.xz[0], A.xx
-        self.at, self.lam, self.I = positions(t.p), np.zeros((t.p, t.p)), np.eye(t.p)
+        (self.rows, self.cols, self.at), = self.layout = _layout(A.terms)        # where θ goes in λ (block-diagonal if merged)
+        self.lam, self.I = np.zeros((t.p, t.p)), np.eye(t.p)
         nu = A.n - pX if reml else A.n
         self.w = np.append(np.full(pX, 1.0 if reml else 0.0), float(nu))                  # weights of 2 log L_jj in the Q/y block
         self.sw = np.sqrt(self.w)[:, None]
-        self.const = nu * (1 + np.log(2 * np.pi / nu)) - A.ldW + (2 * np.log(np.diag(A.R0)).sum() if reml and pX else 0.0)
+        self.n, self.pX, self.reml, self.ldW = A.n, pX, reml, A.ldW
+        self.ldR0 = 2 * np.log(np.diag(A.R0)).sum() if pX else 0.0                         # 2 Σ log R₀ᵢᵢ of ldRX2
         self.theta = None
 
     def f(self, theta):
@@ -423,7 +453,7 @@ class OneTerm:
         float
         """
         theta = np.array(theta, float)
-        lam = self.lam; lam[self.at] = theta
+        lam = self.lam; lam[self.rows, self.cols] = theta[self.at]
         M = lam.T @ self.A11 @ lam; M += self.I
         D = small_chol(M)
         Di = small_tri_inv(D)
@@ -431,7 +461,9 @@ class OneTerm:
         Lxx, info = dpotrf(self.xx - Lx @ Lx.T, lower=1, clean=1, overwrite_a=1)
         if info != 0: raise MixedModelError(f"the fixed-effects block [X y] is not positive definite (LAPACK info {info})")
         self.theta, self.Di, self.Lx, self.Lxx = theta, Di, Lx, Lxx
-        return float(self.const + 2 * (np.log(D.diagonal(0, 1, 2)).sum() + self.w @ np.log(Lxx.diagonal())))
+        ld = np.log(Lxx.diagonal())
+        return float(deviance(2 * np.log(D.diagonal(0, 1, 2)).sum(), 2 * ld[:-1].sum() + self.ldR0, Lxx[-1, -1] ** 2,
+                              self.n, self.pX, self.reml, ldW=self.ldW))              # the criterion's formula (02), its parts from this factor
 
     def g(self, theta):
         """The gradient at θ, from `f`'s factor when θ is the one `f` saw last.
@@ -453,7 +485,7 @@ class OneTerm:
         m = len(S)
         S11 = Di.transpose(0, 2, 1) @ Di + E.reshape(m, l, p).transpose(1, 2, 0) @ SR1.reshape(m, l, p).transpose(1, 0, 2)
         G = (self.A11 @ (lam @ S11)).sum(0) - self.xz.reshape(-1, p).T @ SR1.reshape(-1, p)
-        return 2 * G[self.at]
+        return 2 * _theta_pick([G], self.layout)
 
 # %% ../nbs/02b_gradient.ipynb #91f0a074
 def criterion_and_gradient(A: Blocks, reml=True):
@@ -470,10 +502,11 @@ def criterion_and_gradient(A: Blocks, reml=True):
     -------
     (callable, callable)
         f(θ), the criterion, and g(θ), its gradient (using f's factor when θ is the one f saw last): `OneTerm`'s for
-        one term, else by a `GradientWorkspace` (made at the first gradient) where `dense_gradient_fits`, else by `gradient`.
+        one term (or terms on one grouping factor only), else by a `GradientWorkspace` (made at the first gradient)
+        where `dense_gradient_fits`, else by `gradient`.
     """
     k, fits, last, ws = len(A.terms), dense_gradient_fits(A), [None, None], []
-    if k == 1:
+    if len(amalgamated(A).terms) == 1:
         one = OneTerm(A, reml)
         return one.f, one.g
     def f(theta):
@@ -486,5 +519,6 @@ def criterion_and_gradient(A: Blocks, reml=True):
         if not fits: return gradient(A, theta, reml, L=L)
         if not ws: ws.append(GradientWorkspace(A, reml))
         theta = np.asarray(theta, float)
-        return ws[0](update_L(A, theta) if L is None else L, lambdas(A.terms, theta))
+        if L is None: L = update_L(A, theta)
+        return ws[0](L, lambdas(ws[0].terms, theta))                        # L's terms: amalgamated or the model's
     return f, g

@@ -16,8 +16,8 @@ from .objective import lambdas, objective, schur_error, schur_bound
 from . import objective as O
 
 # %% auto #0
-__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'vanished_term_descent', 'setulb_loop', 'same',
-           'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma',
+__all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'loaded', 'vanished_term_descent', 'setulb_loop',
+           'same', 'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma',
            'refined_criterion']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
@@ -186,6 +186,45 @@ def compressed(theta, terms, tol=1e-10):
         new = np.where(zero[order][None, :], 0.0, lam[:, order])
         out.append(new[theta_positions(p)])
     return np.concatenate(out) if out else theta.copy()
+
+# %% ../nbs/02c_optimum.ipynb #f43c9b9d
+def loaded(theta, terms, sign=1.0, tol=1e-6):
+    """θ with, in each term where a diagonal λ_jj is at its bound (≤ `tol`) and rows below j are not 0, the columns
+    j, …, p rotated so that column j carries the dominant direction of those rows (the same λλ', the same criterion).
+
+    Parameters
+    ----------
+    theta : array-like
+        θ, in the terms' order.
+    terms : list of ReTerm
+        The terms (only `p` is used).
+    sign : float
+        The sign given to column j's largest entry: with λ_jj = 0 either sign is the same Σ, but a step off λ_jj's
+        bound correlates effect j with the others one way or the other (±1: check both).
+    tol : float
+        λ_jj at most `tol` counts as at its bound (as `check_optimum` counts it) and is set to 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        θ of the loaded factors; θ itself (a copy) where no term has such a column.
+    """
+    theta, out = np.asarray(theta, float), []
+    for lam in lambdas(terms, theta):
+        lam, p = lam.copy(), len(lam)
+        for j in range(p - 1):
+            B = lam[j + 1:, j:]
+            if lam[j, j] > tol or not np.any(B): continue
+            lam[j, j] = 0.0
+            V = np.linalg.svd(B)[2].T                                    # columns: B's right singular vectors
+            lam[:, j:] = lam[:, j:] @ V
+            k = j + 1 + int(np.argmax(np.abs(lam[j + 1:, j])))
+            lam[:, j] *= sign * np.sign(lam[k, j]) or 1.0
+            lam[j + 1:, j + 1:] = _lower_factor(lam[j + 1:, j + 1:])      # lower-triangular again after column j
+        out.append(lam[theta_positions(p)])
+    return np.concatenate(out) if out else theta.copy()
+
+def _loaded_minus(theta, terms): return loaded(theta, terms, sign=-1.0)
 
 # %% ../nbs/02c_optimum.ipynb #083af8c8
 def vanished_term_descent(f, grad, theta, terms, fval, eps=1e-3, steps=(1e-3, 3e-2, 0.3)):
@@ -443,11 +482,11 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
     for rnd in range(restarts + 1):
         fx = tr.best[0] if np.array_equal(x, tr.best[1]) else None     # known: no second evaluation
         chk = check_optimum(tr.f, tr.grad, x, lower, fval=fx, gtol=gtol)
-        if chk['ok'] and terms is not None:
-            xc = compressed(x, terms)
-            if not np.array_equal(xc, x):
-                chk_c = check_optimum(tr.f, tr.grad, xc, lower, gtol=gtol)
-                if not chk_c['ok']: x, chk = xc, chk_c
+        for other in ((compressed, loaded, _loaded_minus) if terms is not None else ()):   # a singular term's other factors
+            xc = other(x, terms)
+            if not chk['ok'] or same(xc, x): continue
+            chk_c = check_optimum(tr.f, tr.grad, xc, lower, gtol=gtol)
+            if not chk_c['ok']: x, chk = xc, chk_c
         if chk['ok'] and terms is not None:
             down = vanished_term_descent(tr.f, tr.grad, x, terms, chk['fval'])
             if down is not None: chk = dict(chk, ok=False, better=down)

@@ -95,6 +95,8 @@ def test_criterion_and_gradient_paths():
     assert dense_gradient_fits(Blocks(design("y ~ x1 + (x1 | g) + (x2 | h)", DATA)))
     assert not dense_gradient_fits(Blocks(design("y ~ x1 + (1 | g) + (1 | h)", DATA)))   # scalar terms: traces
     assert not dense_gradient_fits(Blocks(design("y ~ x1 + (x1 | g) + (x2 | h)", DATA)), limit=100)
+    merged = Blocks(design("y ~ x1 + (x1 || g) + (1 | h)", DATA))          # (1|g) + (0+x1|g): one block of p = 2
+    assert dense_gradient_fits(merged) and not dense_gradient_fits(merged, limit=100)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -107,8 +109,6 @@ def test_workspace_on_every_first_term_update_kind(weighted):
     for f in BP_FORMULAS:
         d = design(f, df, weights='w' if weighted else None)
         if not any(t.p > 1 for t in d.terms): continue
-        A0 = Blocks(d)
-        if amalgamated(A0) is not A0: continue          # merged terms: routed to `gradient` (test below)
         th = random_theta(d, np.random.default_rng(9))
         w = df.w.to_numpy() if weighted else None
         h = 1e-5
@@ -123,20 +123,69 @@ def test_workspace_on_every_first_term_update_kind(weighted):
         np.testing.assert_allclose(got['dense'], num, rtol=0, atol=1e-5 * max(1.0, np.abs(num).max()), err_msg=f)
 
 
-@pytest.mark.parametrize('form', ["y ~ x + (x || g) + (z | h)", "y ~ x + (1 | g) + (0 + x | g) + (x | h)",
-                                  "y ~ x + (x | g) + (z || h)", "y ~ x + (x + z || g)"])
-def test_amalgamated_terms_take_the_general_gradient(form):
-    "Terms merged into one block (a vector term beside them) are routed to `gradient`, which reads merged λ: it is exact."
-    rng = np.random.default_rng(7)
-    n = 400
+AMALGAMATED = ["y ~ x + (x || g)",                          # one grouping factor: `OneTerm` on the merged term
+               "y ~ x + (x + z || g)",
+               "y ~ x + (1 | g) + (0 + x | g)",
+               "y ~ x + (1 + z | g) + (0 + x | g)",            # a vector and a scalar piece
+               "y ~ x + (1 | g) + (0 + x | g) + (x | h)",      # a merged term beside others: `GradientWorkspace`
+               "y ~ x + (x || g) + (1 | h)",
+               "y ~ x + (x || g) + (z | h)",
+               "y ~ x + (x | g) + (z || h)",                   # the merged term later
+               "y ~ x + (x || g) + (z || h)"]                  # two merged terms
+
+
+def _amalg_data(seed=7, n=400):
+    rng = np.random.default_rng(seed)
     df = pd.DataFrame(dict(x=rng.normal(size=n), z=rng.normal(size=n), g=rng.integers(0, 20, n).astype(str),
-                           h=rng.integers(0, 15, n).astype(str)))
-    df['y'] = df.x + rng.normal(size=n)
-    d = design(form, df); A = Blocks(d)
-    assert amalgamated(A) is not A and not dense_gradient_fits(A)
-    th = np.where(d.theta0 == 0, 0.3 * rng.normal(size=len(d.theta0)), np.abs(rng.normal(size=len(d.theta0))) + 0.2)
-    fn, gn = criterion_and_gradient(A)
-    assert abs(fn(th) - objective(A, th)) <= 1e-12 * abs(objective(A, th))
-    eps = 1e-6
-    fd = np.array([(objective(A, th + eps * e) - objective(A, th - eps * e)) / (2 * eps) for e in np.eye(len(th))])
-    np.testing.assert_allclose(gn(th), fd, rtol=1e-5, atol=1e-5 * np.abs(fd).max())
+                           h=rng.integers(0, 15, n).astype(str), w=rng.uniform(0.5, 2, n)))
+    df['y'] = df.x + rng.normal(size=20)[df.g.astype(int)] * (1 + 0.5 * df.x) + rng.normal(size=n)
+    return df
+
+
+@pytest.mark.parametrize('form', AMALGAMATED)
+@pytest.mark.parametrize('reml', [True, False])
+@pytest.mark.parametrize('weighted', [False, True])
+def test_amalgamated_terms_take_the_fast_gradient(form, reml, weighted, monkeypatch):
+    """Terms merged into one block (block-diagonal λ) take `OneTerm` (one grouping factor) or `GradientWorkspace`,
+    never the general `gradient` (patched to fail here: the routing test), and their gradient equals the general
+    `gradient` of the terms one by one (`amalgamate = False`: separate blocks, another derivation) to 1e-8 and central
+    differences of the criterion to 1e-5, at a random θ and with a θ at zero; their criterion is `objective`'s."""
+    import mixednb.gradient as G
+    df = _amalg_data()
+    d = design(form, df, weights='w' if weighted else None)
+    A, S = Blocks(d), Blocks(d)
+    S.amalgamate = False
+    E = amalgamated(A)
+    assert E is not A and dense_gradient_fits(A)
+    one = len(E.terms) == 1
+    rng = np.random.default_rng(len(form))
+    th = np.where(d.theta_lower == 0, rng.uniform(0.3, 1.5, len(d.theta0)), 0.3 * rng.normal(size=len(d.theta0)))
+    th0 = th.copy(); th0[d.terms[-1].ntheta - 1 if d.terms[-1].p == 1 else 0] = 0.0     # a zero on λ's diagonal
+    want = {tuple(t): gradient(S, t, reml) for t in (th, th0)}                 # before the general path is patched away
+    fn, gn = criterion_and_gradient(A, reml)
+    assert isinstance(fn.__self__, OneTerm) if one else not hasattr(fn, '__self__')
+    monkeypatch.setattr(G, 'gradient', lambda *a, **k: pytest.fail("the general gradient was called"))
+    for t in (th, th0):
+        crit = objective(A, t, reml)
+        assert abs(fn(t) - crit) <= 1e-11 * abs(crit)
+        got, old = gn(t), want[tuple(t)]
+        num = fd(A, t, reml)
+        scale = max(1.0, np.abs(old).max())
+        np.testing.assert_allclose(got, old, rtol=0, atol=1e-8 * scale, err_msg=form)
+        np.testing.assert_allclose(got, num, rtol=0, atol=1e-5 * scale, err_msg=form)
+        L = update_L(A, t)
+        ws = GradientWorkspace(A, reml)                  # the model's λ or L's (merged) λ: the same gradient
+        np.testing.assert_allclose(ws(L, lambdas(A.terms, t)), old, rtol=0, atol=1e-8 * scale)
+        np.testing.assert_array_equal(ws(L, lambdas(A.terms, t)), ws(L, lambdas(L.terms, t)))
+
+
+def test_one_term_reads_a_merged_lambda():
+    "`OneTerm` on `(x + z || g)`: λ diagonal 3×3 from three θ, and its criterion that of the dense formula at that λ."
+    from test_block_paths import dense_criterion
+    df = _amalg_data()
+    d = design("y ~ x + (x + z || g)", df)
+    ot, th = OneTerm(Blocks(d)), np.array([0.8, 0.4, 1.3])
+    assert abs(ot.f(th) - dense_criterion(d, th)) <= 1e-10 * abs(dense_criterion(d, th))
+    np.testing.assert_array_equal(ot.lam, np.diag(th))
+    with pytest.raises(ValueError, match='one random-effects term'):
+        OneTerm(Blocks(design("y ~ x + (x || g) + (1 | h)", df)))

@@ -127,6 +127,28 @@ def test_singular_term_checked_in_its_compressed_factor():
     assert m.optsum['converged']
 
 
+
+def test_singular_term_checked_with_its_loading_in_the_vanished_column():
+    """The same problem's saddle in a third form: λ₁₁ = 0 with the rank-1 loading spread over columns 1 and 2 (a
+    rotation of the first form, the same Σ and criterion, a zero gradient in λ₁₁, no zero column to compress). A
+    β₀ computed another way once left the fit there, 0.336 above the optimum, with every check passed. From that
+    point, verify_and_restart must reach the optimum of the slow BOBYQA runs of the test above."""
+    from scipy.optimize import minimize
+    from mixednb.gradient import criterion_and_gradient
+    df = _singular_saddle_problem()
+    m = quiet(lambda: LinearMixedModel("y ~ x + (x + z | g)", df))
+    cond, Ac = m._conditioned(True)
+    f, g = criterion_and_gradient(Ac, True)
+    c, s = np.cos(0.5), np.sin(0.5)
+    spread = lambda v: np.array([0, -c * v[0], -c * v[1], s * v[0], s * v[1], 0])       # columns 1 and 2 both carry v
+    v = minimize(lambda v: f(spread(v)), [0.1, 0.1], method='Nelder-Mead', options=dict(xatol=1e-10, fatol=1e-12)).x
+    x0 = spread(v)
+    assert abs(f(x0) - 605.6563) < 1e-3                                    # the saddle, 0.336 above the optimum
+    assert check_optimum(f, g, x0, m.design.theta_lower)['ok']             # which the first-order check passes
+    tr = Tracker(f, g)
+    x, rec = verify_and_restart(tr, x0, m.design.theta_lower, terms=Ac.terms)
+    assert tr.best[0] < 605.3200408 and rec['converged']
+
 def test_vanished_vector_term_is_left_along_its_negative_curvature():
     """A generated `(x | g)` problem by ML (56 rows, from the invariance property's family): with y → 63.22·y + 9397.8
     the fit stopped at λ ≈ 0, where every derivative is 0, 0.0205 above the optimum y itself reaches. The two optima
