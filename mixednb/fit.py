@@ -14,7 +14,7 @@ from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, war
 from .design import Design, design
 from .objective import Blocks, update_L, criterion, objective, beta_hat, RX_inv, u_hat, lambdas, cond_cov_u, pwrss, amalgamated
 from .gradient import criterion_and_gradient
-from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb, decorrelated_starts, same
+from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb, decorrelated_starts, same, refined_criterion
 
 # %% auto #0
 __all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
@@ -452,6 +452,7 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
     ctl, d = _control(control, kw), self.design
     cond, Ac = self._conditioned(ctl['conditioning'])
     f, g = criterion_and_gradient(Ac, self.REML)
+    f = refined_criterion(f, Ac, self.REML)                     # a one-term model's X/y block made from the rows where it lost digits (02c)
     tr = Tracker(f, g := _Remembered(g))
     theta0 = _start(self, start, cond)
     self.blas_threads = blas_threads                             # also for Satterthwaite, profile and bootstrap

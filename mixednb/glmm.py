@@ -31,8 +31,8 @@ from .predict import selected_columns, _new_rows
 __all__ = ['EPS', 'LOGIT', 'PROBIT', 'CLOGLOG', 'LOG', 'INVERSE', 'IDENTITY', 'INVERSE_SQUARE', 'LINKS', 'FAMILIES', 'CANONICAL',
            'CONTROL', 'Link', 'Family', 'binomial', 'poisson', 'Gamma', 'inverse_gaussian', 'negative_binomial',
            'family_of', 'GlmmResponse', 'glmm_response', 'glmm_design', 'Zlam_u', 'GlmmProblem', 'PirlsResult', 'pirls',
-           'gh_rule', 'agq_check', 'agq_deviance', 'Objective', 'criterion', 'bobyqa', 'deriv12',
-           'GeneralizedLinearMixedModel', 'glmer', 'theta_ml', 'glmer_nb', 'glmm_fe_table', 'glmm_re_table']
+           'gh_rule', 'one_factor', 'agq_check', 'level_factors', 'agq_deviance', 'Objective', 'criterion', 'bobyqa',
+           'deriv12', 'GeneralizedLinearMixedModel', 'glmer', 'theta_ml', 'glmer_nb', 'glmm_fe_table', 'glmm_re_table']
 
 # %% ../nbs/15_glmm.ipynb #9c068292
 EPS = np.finfo(float).eps
@@ -820,9 +820,27 @@ def gh_rule(k, p=1):
     w = np.prod(np.array(np.meshgrid(*[w1] * p, indexing='ij')).reshape(p, -1), axis=0)
     return z, w
 
+def one_factor(terms):
+    """Whether all the random-effects terms are on one grouping factor — the same levels in the same rows, as
+    `(x || g)` or `(1 | g) + (0 + x | g)` — so that the integral over u splits into one integral per level.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        The model's terms.
+
+    Returns
+    -------
+    bool
+        True for one term, or several whose factors' codes are equal.
+    """
+    t0 = terms[0]
+    return all(t.group == t0.group and t.nlev == t0.nlev and np.array_equal(t.codes, t0.codes) for t in terms[1:])
+
 def agq_check(P, nAGQ):
-    """Raise `MixedModelError` unless `nAGQ` is a whole number ≥ 0 and, when above 1, applies: one random-effects
-    term, a family without dispersion, nAGQᵖ ≤ 10,000 nodes per level.
+    """Raise `MixedModelError` unless `nAGQ` is a whole number ≥ 0 and, when above 1, applies: the random effects on
+    one grouping factor (one term, or several on the same factor: `one_factor`), a family without dispersion,
+    nAGQᵖ ≤ 10,000 nodes per level (p: the random effects per level, all terms together).
 
     Parameters
     ----------
@@ -834,16 +852,46 @@ def agq_check(P, nAGQ):
     if not isinstance(nAGQ, (int, np.integer)) or nAGQ < 0:
         raise MixedModelError(f"nAGQ must be a whole number ≥ 0, not {nAGQ!r}")
     if nAGQ <= 1: return
-    if len(P.terms) != 1:
-        raise MixedModelError(f"nAGQ = {nAGQ} needs a single random-effects term (one grouping factor); this model has "
-                              f"{len(P.terms)}: use nAGQ = 1 (Laplace)")
+    if not one_factor(P.terms):
+        raise MixedModelError(f"nAGQ = {nAGQ} needs a single random-effects term, or several on one grouping factor; "
+                              f"this model's terms are on {', '.join(dict.fromkeys(t.group for t in P.terms))}: use "
+                              "nAGQ = 1 (Laplace)")
     if P.family.scale:
         raise MixedModelError(f"nAGQ = {nAGQ} is not available for the {P.family.name} family (its dispersion does not "
                               "enter lme4's quadrature formula); use nAGQ = 1")
-    p = P.terms[0].p
+    p = sum(t.p for t in P.terms)
     if nAGQ ** p > 10_000:
-        raise MixedModelError(f"nAGQ = {nAGQ} on a term of {p} columns needs {nAGQ}^{p} = {nAGQ ** p} nodes per level "
-                              "(the product rule); use fewer nodes (at most 10,000 in all)")
+        raise MixedModelError(f"nAGQ = {nAGQ} with {p} random effects per level needs {nAGQ}^{p} = {nAGQ ** p} nodes per "
+                              "level (the product rule); use fewer nodes (at most 10,000 in all)")
+
+def level_factors(P, theta, r):
+    """Per level j of the one grouping factor, the lower Cholesky factor L_j of the level's block of Λ'Z'WZΛ + I at
+    PIRLS's mode, and log|LL'| = Σ_j log|L_j|².
+
+    Parameters
+    ----------
+    P : GlmmProblem
+        The model's data: its terms on one grouping factor (`one_factor`).
+    theta : numpy.ndarray
+        θ.
+    r : PirlsResult
+        PIRLS's result at (θ, β).
+
+    Returns
+    -------
+    (numpy.ndarray, float)
+        The (ℓ, p, p) factors, p = Σ p_t over the terms, and the log-determinant. One term: read off PIRLS's factor
+        (its first block is block diagonal); several: summed from the rows, x_i'λ with λ = diag(λ_t) and W at the mode.
+    """
+    if len(P.terms) == 1: return r.L[0, 0].d, r.ldL2
+    from scipy.linalg import block_diag
+    t0 = P.terms[0]
+    XL = np.hstack([t.X for t in P.terms]) @ block_diag(*lambdas(P.terms, theta))
+    w, p = P.working(r.eta, r.mu)[0], XL.shape[1]
+    S = sparse.csr_matrix((w, (t0.codes, np.arange(len(w)))), shape=(t0.nlev, len(w)))
+    H = np.asarray(S @ np.einsum('ia,ib->iab', XL, XL).reshape(len(w), p * p)).reshape(t0.nlev, p, p) + np.eye(p)
+    Lj = np.linalg.cholesky(H)
+    return Lj, float(2 * np.log(np.diagonal(Lj, axis1=1, axis2=2)).sum())
 
 def agq_deviance(P, theta, r, nAGQ, lme4_scale=False):
     """−2 log L by adaptive Gauss–Hermite quadrature with nAGQ nodes per dimension, at PIRLS's mode `r`.
@@ -851,11 +899,11 @@ def agq_deviance(P, theta, r, nAGQ, lme4_scale=False):
     Parameters
     ----------
     P : GlmmProblem
-        The model's data: one random-effects term (`agq_check`).
+        The model's data: its random effects on one grouping factor (`agq_check`).
     theta : numpy.ndarray
         θ.
     r : PirlsResult
-        PIRLS's result at (θ, β): the mode ũ, η, μ and the factor L (block diagonal, one p × p block per level).
+        PIRLS's result at (θ, β): the mode ũ, η, μ and the factor L.
     nAGQ : int
         Nodes per dimension (1: the Laplace deviance).
     lme4_scale : bool
@@ -866,14 +914,16 @@ def agq_deviance(P, theta, r, nAGQ, lme4_scale=False):
     float
         −2 log L.
     """
+    from scipy.linalg import block_diag
     t, f = P.terms[0], P.family
-    lam = lambdas(P.terms, theta)[0]
-    Lj = r.L[0, 0].d                                                   # (ℓ, p, p), lower
-    ut = r.u.reshape(t.nlev, t.p)
-    z, w = gh_rule(nAGQ, t.p)
+    lam = block_diag(*lambdas(P.terms, theta))                         # the level's λ: one term's, or diag(λ_t)
+    Lj, ldL2 = level_factors(P, theta, r)                              # (ℓ, p, p), lower
+    k0 = np.cumsum([0] + [s.q for s in P.terms])
+    ut = np.hstack([r.u[a:b].reshape(s.nlev, s.p) for s, a, b in zip(P.terms, k0[:-1], k0[1:])])   # (ℓ, p)
+    z, w = gh_rule(nAGQ, ut.shape[1])
     Ljt_inv = np.linalg.inv(Lj).transpose(0, 2, 1)                     # L_j^{-T}
     delta = np.einsum('jab,kb->jka', Ljt_inv, z)                       # (ℓ, K, p): u_jk − ũ_j
-    XL = t.X @ lam                                                     # η moves by x_i'λ δ
+    XL = np.hstack([s.X for s in P.terms]) @ lam                       # η moves by x_i'λ δ
     eta = r.eta[:, None] + np.einsum('ip,ikp->ik', XL, delta[t.codes])
     dev = f.dev_resids(P.y[:, None], f.link.linkinv(eta), P.wt[:, None])
     S = sparse.csr_matrix((np.ones(len(t.codes)), (t.codes, np.arange(len(t.codes)))), shape=(t.nlev, len(t.codes)))
@@ -882,7 +932,7 @@ def agq_deviance(P, theta, r, nAGQ, lme4_scale=False):
     expo = -0.5 * (G - d0[:, None]) + 0.5 * (z ** 2).sum(axis=1)
     mx = expo.max(axis=1, keepdims=True)
     logmult = np.log((np.exp(expo - mx) * w).sum(axis=1)) + mx[:, 0]
-    out = d0.sum() + r.ldL2 - 2 * logmult.sum()
+    out = d0.sum() + ldL2 - 2 * logmult.sum()
     return float(out if lme4_scale else out + r.aic - r.devres)
 
 # %% ../nbs/15_glmm.ipynb #0a86a0c7
@@ -1332,7 +1382,7 @@ def glmer(formula, data, family='binomial', nAGQ=1, weights=None, offset=None, s
         `Gamma('log')`, `negative_binomial(θ)` (θ known; `glmer_nb` estimates it); R's ``'Gamma(link = "log")'`` too.
     nAGQ : int
         1: Laplace (default); 0: lme4's faster nAGQ = 0 (β estimated inside PIRLS); k > 1: adaptive Gauss–Hermite
-        quadrature with k nodes per dimension, for one random-effects term (see `fit`).
+        quadrature with k nodes per dimension, for random effects on one grouping factor (one term, or several as `(x || g)`; see `agq_check`).
     weights : str or array-like, optional
         Prior weights: for proportions, the numbers of trials.
     offset : str or array-like, optional

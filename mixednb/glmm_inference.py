@@ -6,23 +6,24 @@ Docs: https://mixednb.github.io/mixednb/glmm_inference.html.md"""
 
 # %% ../nbs/15c_glmm_inference.ipynb #321fbddd
 from __future__ import annotations
-import copy, dataclasses, warnings
+import copy, dataclasses, json, pathlib, warnings
+import mixednb
 import numpy as np, pandas as pd
 from scipy import stats, optimize
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, warn
 from .glmm import GeneralizedLinearMixedModel, GlmmProblem, pirls, criterion, bobyqa, _fitted, CONTROL, _b
-from .objective import lambdas, cond_cov_u
+from .objective import lambdas, cond_cov_u, update_L
 from .fit import LinearMixedModel
-from . import plots, display, widgets   # noqa: F401 (their methods of LinearMixedModel, shared below)
+from . import plots, display, widgets, diagnostics, mertools, allfit   # noqa: F401 (their methods of LinearMixedModel, shared below)
 from types import SimpleNamespace
-from .confint import _labels
-from .predict import boot_ci, _check_nsim
+from .confint import _labels, theta_sigma
+from .predict import boot_ci, _check_nsim, parallel_map, _pars
 from .progress import tracked
 from .anova import _anova, _named
 
 # %% auto #0
-__all__ = ['profile_ci']
+__all__ = ['NOT_FOR_GLMM', 'profile_ci', 'GlmmProfile', 'load_glmm']
 
 # %% ../nbs/15c_glmm_inference.ipynb #77d37808
 @patch(as_prop=True)
@@ -59,13 +60,48 @@ def anova(self: GeneralizedLinearMixedModel, *models, **named):
     return _anova(_named((self, *models), named, inspect.currentframe().f_back))
 
 # %% ../nbs/15c_glmm_inference.ipynb #75c449cd
-def _sig_names(m):
-    "lme4's names .sig01, .sig02, … of the standard deviations and correlations, term by term (θ's layout)."
-    n = sum(t.p * (t.p + 1) // 2 for t in m.design.terms)
-    return [f".sig{k + 1:02d}" for k in range(n)]
+GeneralizedLinearMixedModel._vc_pars = LinearMixedModel.__dict__['_vc_pars']   # sd_…|g, cor_…|g in θ's order, as the LMM
+
+@patch(as_prop=True)
+@needs_fit
+def pars(self: GeneralizedLinearMixedModel):
+    """The parameters by the linear model's names (its `pars`): each term's standard deviations `sd_(Intercept)|herd`
+    and correlations `cor_x.(Intercept)|g`, then `sigma` for the Gamma and inverse Gaussian, then β̂; a Series. The
+    rows of `confint` (every method) and the default statistic of `bootstrap`."""
+    sig = [('sigma', self.sigma)] if self.family.scale else []
+    return pd.Series(dict(self._vc_pars() + sig + list(zip(self.design.xnames, _fitted(self).beta))), name='estimate')
+
+def _kinds_of(m):
+    "Per element of ψ (the standard deviations and correlations of `pars`, in θ's order): 'sd' or 'cor'."
+    return [n.split('_')[0] for n, _ in m._vc_pars()]
+
+def _profiled(m):
+    """{name: index in x = (ψ, β)} of the parameters a profile covers — the fixed effects and, when σ = 1, the standard
+    deviations and correlations ψ (ψ = θ for a scalar term) of each term whose ψ is defined (a zero standard deviation
+    leaves its correlations undefined) — and the names of `pars` it leaves out."""
+    d, k, vc, idx, skipped, pos = m.design, len(m.design.theta0), m._vc_pars(), {}, [], 0
+    for t in d.terms:                                                   # ψ's elements, term by term
+        part = vc[pos:pos + t.ntheta]
+        if m.family.scale or not np.isfinite([v for _, v in part]).all(): skipped += [n for n, _ in part]
+        else: idx.update({n: pos + j for j, (n, _) in enumerate(part)})
+        pos += t.ntheta
+    if m.family.scale: skipped.append('sigma')
+    for j, name in enumerate(d.xnames): idx[name] = k + j
+    return idx, skipped
+
+def _check_parm(m, parm):
+    "parm as a list of names of `pars` (all by default); anything else raises, listing the names."
+    names = list(m.pars.index)
+    parm = names if parm is None else [parm] if isinstance(parm, str) else list(parm)
+    bad = [p for p in parm if p not in names]
+    if bad: raise MixedModelError(f"parm: {bad} are not parameters of the model; they are {names}")
+    return parm
+
+_COR_EDGE = 1 - 1e-8                                                    # |ρ| held below 1, where λ would be singular
 
 def _profile_at(m, idx, value, x_start, u_start, ctl):
-    """The profiled deviance with parameter `idx` of x = (θ, β) held at `value`: min over the others by BOBYQA.
+    """The profiled deviance with parameter `idx` of x = (ψ, β) held at `value`: min over the others by BOBYQA, θ made
+    from ψ by `confint.theta_sigma` (σ = 1), a free correlation moved as tanh of an unbounded variable.
 
     Returns
     -------
@@ -74,25 +110,50 @@ def _profile_at(m, idx, value, x_start, u_start, ctl):
     """
     F, P, d = _fitted(m), m.problem, m.design
     k = len(F.theta)
-    lower = np.r_[d.theta_lower, np.full(d.p, -np.inf)]
+    cor = np.r_[np.array(_kinds_of(m)) == 'cor', np.zeros(d.p, bool)]
     free = np.ones(len(x_start), bool); free[idx] = False
+    lower = np.r_[np.where(cor[:k], -np.inf, 0.0), np.full(d.p, -np.inf)][free]   # sd ≥ 0
     se = np.sqrt(np.diag(m.vcov.to_numpy())) if d.p else np.zeros(0)
     step = np.r_[np.full(k, 0.05), np.maximum(se, 1e-3) * 0.2][free]
-    state = {'u': u_start}
-    def full(xf):
-        x = x_start.copy(); x[free] = xf; x[idx] = value
+    cf, state = cor[free], {'u': u_start}
+    def full(yf):
+        x = x_start.copy(); x[free] = np.where(cf, np.tanh(yf), yf); x[idx] = value
         return x
-    def f(xf):
-        x = full(xf)
-        r = pirls(P, x[:k], x[k:], state['u'])
+    def f(yf):
+        x = full(yf)
+        try: theta = theta_sigma(d.terms, np.r_[x[:k], 1.0])[0]
+        except np.linalg.LinAlgError: return np.inf                    # correlations not positive definite together
+        r = pirls(P, theta, x[k:], state['u'])
         state['u'] = r.u
-        return criterion(P, x[:k], r, F.nAGQ)
-    xf, dev, _ = bobyqa(f, np.maximum(x_start[free], lower[free]), lower[free], step, ftol_rel=1e-12, xtol_abs=1e-8,
-                        maxeval=ctl['maxeval'])
-    return dev, full(xf), state['u']
+        return criterion(P, theta, r, F.nAGQ)
+    y0 = np.where(cf, np.arctanh(np.clip(x_start[free], -_COR_EDGE, _COR_EDGE)), np.maximum(x_start[free], lower))
+    yf, dev, _ = bobyqa(f, y0, lower, step, ftol_rel=1e-12, xtol_abs=1e-8, maxeval=ctl['maxeval'])
+    return dev, full(yf), state['u']
+
+def _x_hat(m):
+    "x̂ = (ψ̂, β̂): the standard deviations and correlations of the fit (σ = 1), then β̂."
+    return np.r_[[v for _, v in m._vc_pars()], _fitted(m).beta]
+
+def _bounds(m, i):
+    "The range of x_i: [0, ∞) for a standard deviation, [−1, 1] (just inside) for a correlation, ℝ for β."
+    kinds = _kinds_of(m)
+    if i >= len(kinds): return -np.inf, np.inf
+    return (0.0, np.inf) if kinds[i] == 'sd' else (-_COR_EDGE, _COR_EDGE)
+
+def _zeta(m, i):
+    """ζ(v) = sign(v − x̂ᵢ)√(d(v) − d̂) for xᵢ = v, each call warm-started at the last one's optimum (`zeta.reset()`
+    starts again from the fit)."""
+    F, ctl = _fitted(m), dict(CONTROL)
+    x_hat, cache = _x_hat(m), {}
+    def zeta(v):
+        dev, x, u = _profile_at(m, i, v, cache.get('x', x_hat), cache.get('u', F.r.u), ctl)
+        cache.update(x=x, u=u)
+        return np.sign(v - x_hat[i]) * np.sqrt(max(dev - F.dev, 0.0))
+    zeta.reset = cache.clear
+    return zeta
 
 def profile_ci(m, level=0.95, parm=None):
-    """Profile likelihood intervals for the fixed effects and the scalar terms' standard deviations.
+    """Profile likelihood intervals for the fixed effects and the random effects' standard deviations and correlations.
 
     Parameters
     ----------
@@ -100,75 +161,62 @@ def profile_ci(m, level=0.95, parm=None):
         A fitted model (nAGQ ≥ 1).
     level : float
         Confidence level.
-    parm : list of str, optional
-        Names among '.sig01', … and the fixed effects; all by default.
+    parm : str or list of str, optional
+        Names among `m.pars` (`sd_(Intercept)|herd`, `cor_x.(Intercept)|g`, …, the fixed effects); all by default.
 
     Returns
     -------
     pandas.DataFrame
-        Rows .sig01, … then the fixed effects, columns labelled as lme4 ('2.5 %', '97.5 %').
+        One row per parameter of `pars`, columns labelled as lme4 ('2.5 %', '97.5 %'); an end at a bound (0 for a
+        standard deviation, ±1 for a correlation) where ζ does not reach ±z before it; NaN (with a warning) for the
+        parameters of the Gamma and inverse Gaussian's random effects and their σ, and the correlations of a term
+        with a zero standard deviation, which are not profiled.
     """
     F, d = _fitted(m), m.design
     if F.nAGQ == 0: raise MixedModelError("profile intervals need the Laplace or AGQ deviance over (θ, β): refit with nAGQ ≥ 1")
-    z, k = stats.norm.ppf(1 - (1 - level) / 2), len(F.theta)
-    x_hat, dev_hat = np.r_[F.theta, F.beta], F.dev
-    sig, idx_of, skipped = _sig_names(m), {}, []
-    pos = 0
-    for t in d.terms:                                                   # θ's elements, term by term
-        n = t.p * (t.p + 1) // 2
-        if t.p == 1 and not m.family.scale: idx_of[sig[pos]] = pos
-        else: skipped += sig[pos:pos + n]
-        pos += n
-    for j, name in enumerate(d.xnames): idx_of[name] = k + j
-    names = list(sig) + list(d.xnames)
-    parm = names if parm is None else list(parm)
-    bad = [p for p in parm if p not in names]
-    if bad: raise MixedModelError(f"parm: {bad} are not parameters of the model; they are {names}")
+    z, x_hat = stats.norm.ppf(1 - (1 - level) / 2), _x_hat(m)
+    idx_of, skipped = _profiled(m)
+    parm = _check_parm(m, parm)
     se = dict(zip(d.xnames, np.sqrt(np.diag(m.vcov.to_numpy()))))
     out = pd.DataFrame(np.nan, index=parm, columns=_labels(level))
-    ctl = dict(CONTROL)
     for name in parm:
         if name not in idx_of: continue
         i = idx_of[name]
-        scale = se[name] if name in se else max(0.1 * abs(x_hat[i]), 0.05)
-        cache = {}
-        def zeta(v):
-            x0 = cache.get('x', x_hat); u0 = cache.get('u', F.r.u)
-            dev, x, u = _profile_at(m, i, v, x0, u0, ctl)
-            cache.update(x=x, u=u)
-            return np.sign(v - x_hat[i]) * np.sqrt(max(dev - dev_hat, 0.0))
+        scale = se[name] if name in se else 0.1 if name.startswith('cor_') else max(0.1 * abs(x_hat[i]), 0.05)
+        zeta, (lo, hi) = _zeta(m, i), _bounds(m, i)
         for side, col in ((-1, 0), (1, 1)):
-            cache.clear()
-            lo_bound = 0.0 if i < k else -np.inf
-            a, b = x_hat[i], x_hat[i] + side * z * scale
-            if b < lo_bound: b = lo_bound
+            zeta.reset()
+            bound = lo if side < 0 else hi
+            a, b = x_hat[i], float(np.clip(x_hat[i] + side * z * scale, lo, hi))
             zb = zeta(b)
-            while side * zb < z and b != lo_bound:                    # widen until ζ passes ±z
-                a, b = b, max(lo_bound, b + side * z * scale)
+            while side * zb < z and b != bound:                        # widen until ζ passes ±z
+                a, b = b, float(np.clip(b + side * z * scale, lo, hi))
                 zb = zeta(b)
-            if b == lo_bound and side * zb < z: out.iloc[parm.index(name), col] = lo_bound; continue
-            cache.clear()
+            if b == bound and side * zb < z:                           # the bound itself: 0, or a correlation of ±1
+                out.iloc[parm.index(name), col] = round(bound); continue
+            zeta.reset()
             out.iloc[parm.index(name), col] = optimize.brentq(lambda v: zeta(v) - side * z, a, b, xtol=1e-7, rtol=1e-9)
     if any(p in skipped for p in parm):
-        warn(f"profile intervals are not computed for {[p for p in parm if p in skipped]} (terms with correlations, or a "
-             "family with a dispersion): their rows are NaN")
+        warn(f"profile intervals are not computed for {[p for p in parm if p in skipped]} (the random effects of a family "
+             "with a dispersion and its σ, or the correlations of a term with a zero standard deviation): their rows are NaN")
     return out
 
 # %% ../nbs/15c_glmm_inference.ipynb #db83f1b2
 @patch
 @needs_fit
 def confint(self: GeneralizedLinearMixedModel, parm=None, level=0.95, method='profile', nsim=500, seed=None, progress=True):
-    """Confidence intervals, as lme4's `confint.merMod` for a GLMM.
+    """Confidence intervals, as lme4's `confint.merMod` for a GLMM, with the rows named as the linear model's (`pars`).
 
     Parameters
     ----------
-    parm : list of str, optional
-        Parameters: '.sig01', … and the fixed effects (all by default; Wald: the fixed effects).
+    parm : str or list of str, optional
+        Names among `pars`: `sd_(Intercept)|herd`, …, the fixed effects (all by default).
     level : float
         Confidence level, in (0, 1).
     method : {'profile', 'Wald', 'boot'}
-        Profile likelihood (default, as lme4), Wald (β̂ ± z·SE), or percentile intervals of a parametric bootstrap
-        of θ and β (`bootstrap`, `nsim` replicates from `seed`).
+        Profile likelihood (default, as lme4), Wald (β̂ ± z·SE; NaN for the variance parameters, as lme4; 'wald' as
+        for the linear model is accepted too), or percentile intervals of a parametric bootstrap of `pars`
+        (`bootstrap`, `nsim` replicates from `seed`).
     nsim : int
         Bootstrap replicates (method 'boot' only).
     seed : int or None
@@ -182,15 +230,15 @@ def confint(self: GeneralizedLinearMixedModel, parm=None, level=0.95, method='pr
         One row per parameter, columns labelled as lme4 ('2.5 %', '97.5 %').
     """
     if not 0 < level < 1: raise MixedModelError(f"level must be between 0 and 1, not {level}")
+    parm = _check_parm(self, parm)
     if method == 'profile': return profile_ci(self, level, parm)
-    if method == 'Wald':
+    if method in ('Wald', 'wald'):
         z = stats.norm.ppf(1 - (1 - level) / 2)
         se = np.sqrt(np.diag(self.vcov.to_numpy()))
-        out = pd.DataFrame(np.c_[self.fixef - z * se, self.fixef + z * se], index=self.design.xnames, columns=_labels(level))
-        return out if parm is None else out.loc[list(parm)]
-    if method == 'boot':
-        out = boot_ci(self.bootstrap(nsim, seed, progress), level)
-        return out if parm is None else out.loc[list(parm)]
+        out = pd.DataFrame(np.nan, index=self.pars.index, columns=_labels(level))
+        out.loc[self.design.xnames] = np.c_[self.fixef - z * se, self.fixef + z * se]
+        return out.loc[parm]
+    if method == 'boot': return boot_ci(self.bootstrap(nsim, seed, progress), level).loc[parm]
     raise MixedModelError(f"method must be 'profile', 'Wald' or 'boot', not {method!r}")
 
 # %% ../nbs/15c_glmm_inference.ipynb #b8d275c1
@@ -262,18 +310,13 @@ def refit(self: GeneralizedLinearMixedModel, y, nAGQ=None, control=None):
     new.design = dataclasses.replace(self.design, y=y)
     P = copy.copy(self.problem)
     P.d, P.y, P._aic_for = new.design, y, None                        # the aic offset belongs to the old y
+    if P._y1 is not None: P._y1 = y == 1 if np.isin(y, (0, 1)).all() else None   # devsum's 0/1 shortcut reads the new y
     new.problem, new._fit, new.optsum, new.notes = P, None, {}, list(self.design.notes)
     return new.fit(nAGQ=_fitted(self).nAGQ if nAGQ is None else nAGQ, control=control)
 
-@patch(as_prop=True)
-@needs_fit
-def pars(self: GeneralizedLinearMixedModel):
-    "θ (named θ1, …) and β, a Series: the default statistic of `bootstrap`."
-    return pd.concat([pd.Series(self.theta, index=[f"θ{i + 1}" for i in range(len(self.theta))]), self.fixef])
-
 @patch
 @needs_fit
-def bootstrap(self: GeneralizedLinearMixedModel, nsim=500, seed=None, progress=True, fun=None, control=None):
+def bootstrap(self: GeneralizedLinearMixedModel, nsim=500, seed=None, progress=True, fun=None, control=None, n_jobs=None):
     """Parametric bootstrap replicates of a statistic of the refitted model, as lme4's `bootMer`.
 
     Parameters
@@ -285,9 +328,11 @@ def bootstrap(self: GeneralizedLinearMixedModel, nsim=500, seed=None, progress=T
     progress : bool
         Show a progress bar.
     fun : callable, optional
-        Model → pandas Series; default `pars` (θ and β).
+        Model → pandas Series; default `pars` (the standard deviations, correlations and β).
     control : dict, optional
         Settings of the refits; default no final Hessian (`calc_derivs=False`), which `pars` does not need.
+    n_jobs : int or None
+        Processes for the refits (`predict.parallel_map`; −1: every core); the same replicates as with one.
 
     Returns
     -------
@@ -295,21 +340,24 @@ def bootstrap(self: GeneralizedLinearMixedModel, nsim=500, seed=None, progress=T
         nsim × statistics (NaN for a failed refit); `attrs`: singular, failed, nsim, seed.
     """
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
-    fun = fun or (lambda r: r.pars)
+    fun = fun or _pars
     control = dict(calc_derivs=False) if control is None else control
     names = fun(self).index
-    rows, singular, failed = [], 0, 0
-    for _ in tracked(range(nsim), 'bootstrap', enabled=progress):
-        y = _draw(self, rng, _mean_draw(self, rng, False))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', MixedModelWarning)
-                r = self.refit(y, control=control)
-            singular += r.is_singular; rows.append(fun(r).reindex(names).to_numpy(float))
-        except MixedModelError: failed += 1; rows.append(np.full(len(names), np.nan))
-    out = pd.DataFrame(np.array(rows), columns=names)
-    out.attrs.update(singular=int(singular), failed=failed, nsim=nsim, seed=seed)
+    ys = [_draw(self, rng, _mean_draw(self, rng, False)) for _ in range(nsim)]   # the stream's draws, in its order
+    res = parallel_map(_refit_one, ys, (self, fun, names, control), n_jobs, 'bootstrap', progress)
+    out = pd.DataFrame(np.array([r[0] for r in res]).reshape(nsim, len(names)), columns=names)
+    out.attrs.update(singular=int(sum(r[1] for r in res)), failed=int(sum(r[2] for r in res)), nsim=nsim, seed=seed)
     return out
+
+def _refit_one(state, y):
+    "One replicate: fun of the refit to y (NaN and failed=True where it fails), and whether it is singular."
+    m, fun, names, control = state
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', MixedModelWarning)
+            r = m.refit(y, control=control)
+        return fun(r).reindex(names).to_numpy(float), bool(r.is_singular), False
+    except MixedModelError: return np.full(len(names), np.nan), False, True
 
 # %% ../nbs/15c_glmm_inference.ipynb #1e01e8d9
 @patch
@@ -430,5 +478,308 @@ def objective_at(self: GeneralizedLinearMixedModel, theta):
     return self.at_theta(theta).objective
 
 # %% ../nbs/15c_glmm_inference.ipynb #3a0407cd
-for _name in ('plot_caterpillar', 'plot_shrinkage', 'plot_Z', 'plot_Lambda', '_repr_html_', 'explore_theta'):
+for _name in ('plot_caterpillar', 'plot_shrinkage', 'plot_Z', 'plot_Lambda', '_repr_html_', 'explore_theta',
+              'plot_residuals', 'plot_profile', 'singular_terms', '_singular_terms', 'explain_singular', 'rePCA', 'resim',
+              'plot_resim'):
     setattr(GeneralizedLinearMixedModel, _name, LinearMixedModel.__dict__[_name])
+
+# %% ../nbs/15c_glmm_inference.ipynb #a03287b6
+@patch(as_prop=True)
+@needs_fit
+def L(self: GeneralizedLinearMixedModel):
+    """The blocked Cholesky factor at θ̂ with W the PIRLS weights at the mode: LL' = [Λ'Z'WZΛ + I, Λ'Z'WX; ·, X'WX]
+    (and the working response's row), as the linear model's `L` with the weights; `vcov_rx` reads its R_X."""
+    F, P = _fitted(self), self.problem
+    w, z = P.working(F.r.eta, F.r.mu)
+    return update_L(P.blocks(w, P.X, z), F.theta)
+
+@patch
+@needs_fit
+def plot_L_blocks(self: GeneralizedLinearMixedModel, ax=None, max_q=300):
+    """The blocks of the weighted factor `L` at θ̂ (W: the PIRLS weights at the mode), drawn as the linear model's
+    `plot_L_blocks` draws its factor.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure.
+    max_q : int
+        Largest order of L whose nonzero cells are drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The new figure, or `ax` when given.
+    """
+    out = LinearMixedModel.__dict__['plot_L_blocks'](self, ax, max_q)
+    a = out if ax is not None else out.axes[0]
+    a.set_title(a.get_title() + '\nweighted by W, the PIRLS weights at the mode', fontsize=11)
+    return out
+
+class GlmmProfile:
+    """The likelihood profile of a fitted GLMM: ζ against each profiled parameter (`table`), and intervals (`ci`).
+
+    Parameters
+    ----------
+    m : GeneralizedLinearMixedModel
+        A fitted model (nAGQ ≥ 1).
+    alphamax : float
+        Each parameter's grid reaches its 1 − alphamax profile interval (lme4's default 0.01).
+    npts : int
+        Grid points on each side of the estimate.
+    parm : str or list of str, optional
+        Names of `m.pars` that `profile_ci` profiles (the fixed effects, the standard deviations and correlations
+        when σ = 1); default all of those.
+
+    Attributes
+    ----------
+    m : GeneralizedLinearMixedModel
+        The model.
+    parm : list of str
+        The profiled parameters.
+    table : pandas.DataFrame
+        Columns `parameter`, `value`, `zeta`: ζ of the deviance on a grid through each estimate (ζ = 0 there).
+    """
+    def __init__(self, m, alphamax=0.01, npts=6, parm=None):
+        idx, skipped = _profiled(m)
+        parm = list(idx) if parm is None else _check_parm(m, parm)
+        bad = [p for p in parm if p in skipped]
+        if bad: raise MixedModelError(f"profile: {bad} cannot be profiled for this GLMM — not the random effects of a family "
+                                      f"with a dispersion, nor σ, nor the correlations of a term with a zero standard "
+                                      f"deviation; the profiled parameters are {list(idx)}")
+        if not 0 < alphamax < 1: raise MixedModelError(f"alphamax must be between 0 and 1, not {alphamax!r}")
+        self.m, self.parm, self._ci = m, parm, {}
+        x_hat, ends = _x_hat(m), profile_ci(m, 1 - alphamax, parm)
+        rows = []
+        for name in parm:
+            i, zeta = idx[name], _zeta(m, idx[name])
+            rows.append((name, x_hat[i], 0.0))
+            for end in ends.loc[name]:
+                zeta.reset()
+                for v in np.clip(x_hat[i] + (end - x_hat[i]) * np.arange(1, npts + 1) / npts, *_bounds(m, i)):   # outwards
+                    rows.append((name, v, zeta(v)))
+        t = pd.DataFrame(rows, columns=['parameter', 'value', 'zeta'])
+        t['k'] = t.parameter.map({p: j for j, p in enumerate(parm)})
+        self.table = t.sort_values(['k', 'value'], kind='stable').drop(columns='k').reset_index(drop=True)
+
+    def ci(self, level=0.95):
+        """Profile intervals at `level` (`profile_ci`), for the profiled parameters.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            As `profile_ci`.
+        """
+        if level not in self._ci: self._ci[level] = profile_ci(self.m, level, self.parm)
+        return self._ci[level]
+
+    def plot(self, parm=None, ax=None, level=0.95):
+        "ζ against each parameter of this profile: `plots.profile_plot(prof, ...)`."
+        return plots.profile_plot(self, parm, ax, level)
+
+    def __repr__(self): return f"GlmmProfile of {len(self.parm)} parameters ({len(self.table)} points)"
+
+@patch
+@needs_fit
+def profile(self: GeneralizedLinearMixedModel, alphamax=0.01, parm=None):
+    """The likelihood profile of the Laplace (or AGQ) deviance, as lme4's `profile`: a `GlmmProfile`.
+
+    Parameters
+    ----------
+    alphamax : float
+        Each parameter's grid spans its 1 − alphamax profile interval.
+    parm : str or list of str, optional
+        The parameters (names of `pars`) to profile; default all that can be.
+
+    Returns
+    -------
+    GlmmProfile
+        Its `table` of ζ against each parameter, `ci(level)` and `plot()`.
+    """
+    return GlmmProfile(self, alphamax, parm=parm)
+
+# %% ../nbs/15c_glmm_inference.ipynb #189e9328
+@patch
+@needs_fit
+def check_convergence(self: GeneralizedLinearMixedModel, tol=1e-6):
+    """Gradient, Hessian and Newton step of the deviance over the free (θ, β) at the estimates, and whether the fit
+    has converged (the linear model's keys).
+
+    Parameters
+    ----------
+    tol : float
+        The largest predicted decrease g'H⁻¹g/2 of the deviance for which the fit counts as converged.
+
+    Returns
+    -------
+    dict
+        `names` of the free parameters, `gradient`, `hessian_eigenvalues`, `newton_step` (NaN unless H is positive
+        definite), `predicted_decrease`, `free` (mask of (θ, β)), `max_grad` (lme4's scaled-gradient check, as in
+        `optsum`) and `converged`.
+    """
+    F, k = _fitted(self), len(self.design.theta0)
+    if F.H is None: raise MixedModelError("check_convergence needs the gradient and Hessian of the deviance at the fit, "
+                                          "which this fit did not compute (nAGQ = 0, or control={'calc_derivs': False}): "
+                                          "refit with nAGQ ≥ 1 and calc_derivs=True (the default)")
+    names = [n for n, fr in zip([f"θ{i + 1}" for i in range(k)] + list(self.design.xnames), F.free) if fr]
+    ev = np.linalg.eigvalsh(F.H)
+    step = np.linalg.solve(F.H, F.g) if ev.min(initial=1) > 0 else np.full(len(F.g), np.nan)
+    dec = float(F.g @ step / 2)
+    return dict(names=names, gradient=F.g, hessian_eigenvalues=ev, newton_step=step, predicted_decrease=dec, free=F.free,
+                max_grad=self.optsum.get('max_grad'), converged=bool(ev.min(initial=1) > 0 and dec < tol))
+
+_PYMC = "the Bayesian twin (mixednb.bayes) is built for linear mixed models (lmer) only"
+NOT_FOR_GLMM = {
+    'predict_interval': "merTools' prediction intervals here add the linear model's normal residual variance σ² to its "
+                        "predictions; a GLMM has no such residual (simulate() draws new responses from the family)",
+    'display': "arm's display prints lmer's layout (DIC from the REML and ML deviances); use summary()",
+    'emmeans': "the marginal means here take the linear model's Satterthwaite or Kenward–Roger degrees of freedom; "
+               "a GLMM's would be on the link scale with asymptotic (z) tests, which are not built",
+    'anova_type3': "lmerTest's F tests use the linear model's Satterthwaite or Kenward–Roger denominators; compare nested "
+                   "GLMMs with anova(m0, m) (likelihood ratio) or read summary()'s Wald z tests",
+    'allfit': "allFit refits the linear model's profiled criterion with other optimizers; a GLMM is fitted by glmer's "
+              "two-stage BOBYQA only",
+    **{n: _PYMC for n in ('sample_pymc', 'fit_advi', 'compare_fixef', 'compare_pars', 'compare_ranef',
+                          'plot_compare_fixef', 'plot_compare_ranef')}}
+"The linear model's methods a GLMM does not have, and why: each raises `MixedModelError` saying so."
+
+def _refusal(name, why):
+    "A method that raises MixedModelError: `name` is not defined for a GLMM, because `why`."
+    def method(self, *args, **kw): raise MixedModelError(f"{name} is not available for a GLMM ({self.family.name}): {why}")
+    method.__name__, method.__doc__ = name, f"Not available for a GLMM: {why}; raises `MixedModelError` saying so."
+    return method
+
+for _name, _why in NOT_FOR_GLMM.items(): setattr(GeneralizedLinearMixedModel, _name, _refusal(_name, _why))
+
+# %% ../nbs/15c_glmm_inference.ipynb #08b60f7d
+from .glmm import Family, Link, LINKS, FAMILIES, negative_binomial, family_of
+from . import persist
+
+def _link_named(name):
+    "The link R names `name` (for unpickling)."
+    return LINKS[name]
+
+def _family_named(name, link, theta=None):
+    "The family R names `name` with its link (the negative binomial: by its θ), for unpickling and `load`."
+    return negative_binomial(theta, link) if theta is not None else FAMILIES[name](link)
+
+Link.__reduce__ = lambda self: (_link_named, (self.name,))
+Family.__reduce__ = lambda self: (_family_named, (self.name, self.link.name, self.theta))
+
+@patch
+def __getstate__(self: GeneralizedLinearMixedModel):
+    "What pickle writes: the model without its `GlmmProblem` and the factor at the mode, which `__setstate__` rebuilds."
+    state = dict(self.__dict__)
+    state['problem'] = dict(wt=self.problem.wt, trials=self.problem.trials)
+    if self._fit is not None:
+        state['_fit'] = SimpleNamespace(**{**vars(self._fit), 'r': dataclasses.replace(self._fit.r, L=None, A=None)})
+    return state
+
+@patch
+def __copy__(self: GeneralizedLinearMixedModel):
+    "A shallow copy sharing the problem and the fit's arrays (`refit`, `at_theta`), not rebuilt as unpickling rebuilds them."
+    new = object.__new__(type(self))
+    new.__dict__.update(self.__dict__)
+    return new
+
+@patch
+def __setstate__(self: GeneralizedLinearMixedModel, state):
+    "The model from what `__getstate__` wrote: the problem made again, the factor at the mode refactored from η̂ and μ̂."
+    self.__dict__.update(state)
+    P = self.problem = GlmmProblem(self.design, self.family, state['problem']['wt'], state['problem']['trials'])
+    F = self._fit
+    if F is None: return
+    r = F.r
+    w, z = P.working(r.eta, r.mu)
+    A = P.blocks(w, P.X[:, :0], z - P.X @ F.beta) if F.nAGQ else P.blocks(w, P.X, z)
+    F.r = dataclasses.replace(r, L=update_L(A, F.theta), A=A)
+
+@patch
+@needs_fit
+def save(self: GeneralizedLinearMixedModel, path, model_args=None):
+    """Write the fit to `path` as JSON: θ̂, β̂, the family, nAGQ, the deviance and its Hessian, the data's fingerprints.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    model_args : dict, optional
+        The model's other arguments (weights, offset, contrasts, na_action) as column names or JSON values, passed
+        on by `load`; arrays are not stored — pass them to `load` again.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    F, f = _fitted(self), self.family
+    fam = dict(name=f.name, link=f.link.name, theta=f.theta, estimated=bool(getattr(self, 'nb_estimated', False)))
+    fp = dict(persist.fingerprints(self), **{'prior weights': persist._digest(self.problem.wt)})
+    rec = {'format': persist.FORMAT, 'kind': 'glmer', 'mixednb': mixednb.__version__, 'formula': self.formula,
+           'family': fam, 'nAGQ': int(F.nAGQ), 'data_name': self.data_name,
+           'model_args': persist._jsonable(model_args or {}), 'theta': [float(v) for v in F.theta],
+           'fixef': dict(zip(self.design.xnames, map(float, F.beta))), 'objective': float(F.dev),
+           'derivs': None if F.H is None else dict(H=F.H.tolist(), g=F.g.tolist(), free=F.free.tolist()),
+           'fingerprints': fp, 'notes': list(self.notes),
+           'optsum': persist._jsonable({k: v for k, v in self.optsum.items() if k != 'seconds'})}
+    path = pathlib.Path(path)
+    path.write_text(json.dumps(rec, indent=1))
+    return path
+
+def load_glmm(rec, path, data, **model_args):
+    """A fitted `GeneralizedLinearMixedModel` from the record `save` wrote (read from `path`), on `data`, at the
+    saved (θ̂, β̂): PIRLS finds the modes there, and the deviance is checked against the saved one (to 1e-8).
+
+    Parameters
+    ----------
+    rec : dict
+        The saved record.
+    path : str or pathlib.Path
+        Where it was read from (recorded in `optsum`).
+    data : pandas.DataFrame
+        The data the model was fitted to.
+    **model_args
+        The model's other arguments when they were not stored.
+
+    Returns
+    -------
+    GeneralizedLinearMixedModel
+        The model at the saved estimates, with the saved Hessian (so the same `vcov`) and notes.
+    """
+    fam = rec['family']
+    m = GeneralizedLinearMixedModel(rec['formula'], data, _family_named(fam['name'], fam['link'], fam.get('theta')),
+                                    data_name=rec.get('data_name'), **{**rec['model_args'], **model_args})
+    if fam.get('estimated'): m.nb_estimated = True
+    fp, saved = dict(persist.fingerprints(m), **{'prior weights': persist._digest(m.problem.wt)}), rec['fingerprints']
+    bad = [k for k in saved if fp.get(k) != saved[k]]
+    if bad: raise MixedModelError(f"the data do not match the saved fit of '{rec['formula']}': {', '.join(bad)} differ"
+                                  + (f" ({fp['rows']} rows now, {saved['rows']} when saved)" if 'rows' in bad else '')
+                                  + "; load it with the data (and weights, offset, contrasts) it was fitted to")
+    theta, beta, d = np.asarray(rec['theta'], float), np.asarray(list(rec['fixef'].values()), float), m.design
+    if theta.shape != d.theta0.shape or beta.shape != (d.p,):
+        raise MixedModelError(f"the saved θ and β have {theta.size} and {beta.size} elements; the model '{rec['formula']}' "
+                              f"has {d.theta0.size} and {d.p}")
+    nAGQ, P = rec['nAGQ'], m.problem
+    r = (pirls(P, theta, beta, fixed_beta=False, tol=CONTROL['pirls_tol'], xtol=CONTROL['pirls_xtol']) if nAGQ == 0 else
+         pirls(P, theta, beta, tol=CONTROL['pirls_tol'], xtol=CONTROL['pirls_xtol']))
+    dv = rec.get('derivs')
+    m._fit = SimpleNamespace(theta=theta, beta=beta, r=r, nAGQ=nAGQ, H=None if dv is None else np.array(dv['H']),
+                             g=None if dv is None else np.array(dv['g']), free=None if dv is None else np.array(dv['free']),
+                             dev=criterion(P, theta, r, nAGQ))
+    if not abs(m._fit.dev - rec['objective']) <= 1e-8 * max(1.0, abs(rec['objective'])):
+        raise MixedModelError(f"the deviance at the saved estimates is {m._fit.dev!r}, not the saved {rec['objective']!r}: "
+                              "the saved fit does not belong to this model and data")
+    m.optsum, m.notes = dict(rec['optsum'], restored_from=str(path)), list(rec.get('notes', []))
+    return m
+
+@patch(cls_method=True)
+def load(cls: GeneralizedLinearMixedModel, path, data, **model_args):
+    "`persist.load_fit(path, data, **model_args)`: the saved GLMM rebuilt without refitting."
+    m = persist.load_fit(path, data, **model_args)
+    if not isinstance(m, GeneralizedLinearMixedModel): raise MixedModelError(f"{str(path)!r} holds a linear mixed model's fit: use LinearMixedModel.load")
+    return m

@@ -16,12 +16,12 @@ from .design import Design, lambda_of, Z_of, theta_positions
 from .core import MixedModelError
 
 # %% auto #0
-__all__ = ['block_crossprod', 'Blocks', 'tri_solve', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract', 'PairPlan',
-           'Scattered', 'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas', 'amalgamation',
-           'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal', 'block_kind', 'dense',
-           'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand', 'times_blocks', 'Factor',
-           'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat',
-           'RX_inv', 'u_hat', 'cond_cov_u']
+__all__ = ['REFINE_TOL', 'block_crossprod', 'Blocks', 'tri_solve', 'conditioned_X', 'FirstColumn', 'DowndatePlan', 'subtract',
+           'PairPlan', 'Scattered', 'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas',
+           'amalgamation', 'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal',
+           'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand',
+           'times_blocks', 'Factor', 'schur_error', 'schur_bound', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
+           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -99,15 +99,28 @@ class Blocks:
 
     def _set_xy(self, X, y):
         "The blocks that involve X and y: [Q y]'Z_j and [Q y]'[Q y], X = Q R₀, y shifted by its least-squares fit on X."
-        self.p = X.shape[1]
-        if self.offset is not None: y = y - self.offset
-        if self.sw is not None: X, y = X * self.sw[:, None], y * self.sw
-        Q, self.R0 = conditioned_X(X)                                                   # see "The fixed-effects columns"
-        self.beta0 = tri_solve(self.R0, Q.T @ y, lower=False)         # least squares by the QR; see "A large offset" below
-        r = y - X @ self.beta0          # with X itself: Q's rounding would put ~ulp(y) noise in every residual
-        Xy = np.column_stack([Q, r])
+        self.p, self._xy = X.shape[1], (X, y)                                          # kept (not copied) for `rows`
+        self.__dict__.pop('_rows', None)
+        Xy, self.R0, self.beta0 = self._basis_rows(X, y)
         self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [Q y]'Z_j, dense
         self.xx = Xy.T @ Xy                                                            # [Q y]'[Q y]
+
+    def _basis_rows(self, X, y):
+        "([Q r], R₀, β₀): X = QR₀ and r = y − Xβ₀, the offset subtracted and the weights applied."
+        if self.offset is not None: y = y - self.offset
+        if self.sw is not None: X, y = X * self.sw[:, None], y * self.sw
+        Q, R0 = conditioned_X(X)                                                       # see "The fixed-effects columns"
+        beta0 = tri_solve(R0, Q.T @ y, lower=False)                  # least squares by the QR; see "A large offset" below
+        r = y - X @ beta0               # with X itself: Q's rounding would put ~ulp(y) noise in every residual
+        return np.column_stack([Q, r]), R0, beta0
+
+    @property
+    def rows(self):
+        """[Q r], the n × (p + 1) rows whose products with Z and themselves are `xz` and `xx`: made again from X and y on
+        first use (see "Digits lost to cancellation"), then kept; None for blocks made without rows (`from_sums`)."""
+        if getattr(self, '_xy', None) is None or self.Zs is None: return None
+        if '_rows' not in self.__dict__: self._rows = self._basis_rows(*self._xy)[0]
+        return self._rows
 
     @classmethod
     def from_sums(cls, terms, n, diag, off, XtZ, ytZ, XtX, Xty, yty, ldW=0.0):
@@ -145,6 +158,7 @@ class Blocks:
         """
         self = cls.__new__(cls)
         self.sw, self.offset, self.ldW, self.terms, self.n, self.Zs = None, None, float(ldW), list(terms), int(n), None
+        self._xy = None
         self._zcache = {}
         self.diag, self.off = [np.asarray(D, float) for D in diag], {ij: sp.csr_matrix(M) for ij, M in off.items()}
         XtX, Xty = np.atleast_2d(np.asarray(XtX, float)), np.asarray(Xty, float)
@@ -210,6 +224,7 @@ class Blocks:
         if same_z is not None:
             new = copy.copy(same_z)
             for k in ('sw', 'offset', 'ldW', 'n', 'p', 'R0', 'beta0', 'xx'): setattr(new, k, getattr(self, k))
+            new._xy = getattr(self, '_xy', None); new.__dict__.pop('_rows', None)
         else:
             new = copy.copy(self)
             new.__dict__.pop('plans', None); new._zcache = {}
@@ -1291,6 +1306,52 @@ class Factor(dict):
     first: dict = None
     terms: list = None
 
+# %% ../nbs/02_objective.ipynb #8039b357
+REFINE_TOL = 1e-12
+
+def schur_error(S, xx, n):
+    """The error the criterion may carry from the downdate S = A_XX − Σ L_Xj L_Xj': ε Σ wᵢ aᵢᵢ/sᵢᵢ (w = 1 for X's columns, n for y's).
+
+    Parameters
+    ----------
+    S : np.ndarray
+        The downdated (p + 1) × (p + 1) X/y block.
+    xx : np.ndarray
+        A_XX = [Q r]'[Q r], before the downdate.
+    n : int
+        The number of rows.
+
+    Returns
+    -------
+    float
+        The estimate (inf where a diagonal element of S is not positive).
+    """
+    s, a = np.diag(S), np.diag(xx)
+    if not np.all(s > 0): return np.inf
+    w = np.ones(len(s)); w[-1] = n
+    return float(np.finfo(float).eps * (w @ (a / s)))
+
+def schur_bound(A, theta):
+    """A bound of `schur_error` from θ alone, so that the common evaluation pays one dot product: ε(p + n)(1 + |θ|²·d),
+    d the largest trace of a level's block Z_ℓ'Z_ℓ of any term.
+
+    Each sᵢᵢ = wᵢ'V⁻¹wᵢ ≥ aᵢᵢ/λ_max(V), and λ_max(V) = 1 + λ_max(Λ'Z'ZΛ) ≤ 1 + Σ_t |θ_t|² max_ℓ tr Z_tℓ'Z_tℓ.
+
+    Parameters
+    ----------
+    A : Blocks
+        The blocks (their `diag`; d is kept with Z's derived values).
+    theta : np.ndarray
+        θ.
+
+    Returns
+    -------
+    float
+        The bound.
+    """
+    d = A._z('trace_max', lambda: max((float(np.trace(D, axis1=1, axis2=2).max(initial=0.0)) for D in A.diag), default=0.0))
+    return float(np.finfo(float).eps * (A.n + A.p) * (1.0 + float(np.dot(theta, theta)) * d))
+
 # %% ../nbs/02_objective.ipynb #92f1bf34
 def _lam_off(A, i, j, lams):
     "Λ_i'A_ijΛ_j (i > j ≥ 1), dense; for scalar terms A_ij times a number, else λ applied level by level (`times_blocks`)."
@@ -1303,7 +1364,7 @@ def _rdiv_Lt(M, Ljj):
     "M L_jj⁻ᵀ = (L_jj⁻¹M')': the block below the factor block L_jj in its column, of any kind."
     return solve_L(Ljj, M.T).T
 
-def update_L(A: Blocks, theta, keep_products=False):
+def update_L(A: Blocks, theta, keep_products=False, of=None):
     """The blocks of the lower Cholesky factor L of the augmented PLS matrix at θ.
 
     Parameters
@@ -1314,6 +1375,9 @@ def update_L(A: Blocks, theta, keep_products=False):
         θ.
     keep_products : bool, default False
         Keep the first term's updates L_i1L_j1' in `L.products` (for the gradient at the same θ).
+    of : Blocks, optional
+        The model's blocks, when A is their `amalgamated` form: their rows make the X/y block where the usual
+        downdate loses digits (`schur_error`, `refined_schur`).
 
     Returns
     -------
@@ -1327,7 +1391,7 @@ def update_L(A: Blocks, theta, keep_products=False):
     MixedModelError
         If a diagonal block is not positive definite.
     """
-    if (E := amalgamated(A)) is not A: return update_L(E, theta, keep_products)   # terms sharing a grouping factor
+    if (E := amalgamated(A)) is not A: return update_L(E, theta, keep_products, A)   # terms sharing a grouping factor
     lams, k, L = lambdas(A.terms, theta), len(A.terms), Factor()
     if keep_products: L.products = {}
     for j, t in enumerate(A.terms):
@@ -1350,8 +1414,11 @@ def update_L(A: Blocks, theta, keep_products=False):
         L['X', j] = _rdiv_Lt(M, Ljj)
     M = A.xx.copy()
     for m in range(k): M -= L['X', m] @ L['X', m].T
-    L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
     L.R0, L.ldW, L.terms = A.R0, A.ldW, A.terms                          # X = QR₀: the X rows are Q's; Σ log wᵢ
+    B = A if of is None else of
+    tol = REFINE_TOL * A.n                                                # digits lost (see below): made from the rows
+    if schur_bound(A, theta) > tol and schur_error(M, A.xx, A.n) > tol and B.rows is not None: M = refined_schur(B, L, theta)
+    L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
     return L
 
 # %% ../nbs/02_objective.ipynb #97abd3c4
@@ -1564,6 +1631,44 @@ def u_hat(L, k):
         for i in range(j + 1, k): r = r - L[i, j].T @ u[i]
         u[j] = solve_Lt(L[j, j], np.asarray(r).ravel())
     return u
+
+# %% ../nbs/02_objective.ipynb #03369437
+def _back_substitute(L, k, C):
+    "U with L_ZZ'U = C, block row by block row from the last; C holds, per block row of L's Z part, a matrix of right-hand sides."
+    U = [None] * k
+    for j in reversed(range(k)):
+        r = C[j]
+        for i in range(j + 1, k): r = r - L[i, j].T @ U[i]
+        U[j] = solve_Lt(L[j, j], np.asarray(r))
+    return U
+
+def refined_schur(A, L, theta):
+    """S = [Q r]'V⁻¹[Q r] as R'R + U'U, from the rows: U = L_ZZ⁻ᵀL_XZ', R = [Q r] − ZΛU.
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks, with their rows (`Blocks.rows`) and Z.
+    L : Factor
+        `update_L`'s blocks at θ, the Z part and the X/y rows made (the X/y diagonal block is not read).
+    theta : np.ndarray
+        θ.
+
+    Returns
+    -------
+    np.ndarray
+        S, (p + 1) × (p + 1).
+    """
+    k = len(L.terms)
+    U = _back_substitute(L, k, [L['X', j].T for j in range(k)])
+    Ut = U
+    if isinstance(L.terms[0], Amalgamated):                            # per model term (see `u_hat`)
+        Ut = _by_term(L.terms, [u.reshape(m.nlev, m.p, -1) for m, u in zip(L.terms, U)],
+                      lambda V, o, p: V[:, o:o + p].reshape(-1, V.shape[-1]))
+    R = A.rows.copy()
+    for Z, t, lam, u in zip(A.Zs, A.terms, lambdas(A.terms, theta), Ut):
+        R -= Z @ (lam @ u.reshape(t.nlev, t.p, -1)).reshape(t.q, -1)     # b = Λu level by level
+    return R.T @ R + sum(u.T @ u for u in U)
 
 # %% ../nbs/02_objective.ipynb #bcb64342
 def _inv_col(L, k, i, D):

@@ -12,11 +12,13 @@ import nlopt
 from scipy.linalg.lapack import dgeqrf
 from .core import MixedModelError
 from .design import Design, lambda_of, theta_positions
-from .objective import lambdas
+from .objective import lambdas, objective, schur_error, schur_bound
+from . import objective as O
 
 # %% auto #0
 __all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'loaded', 'vanished_term_descent', 'setulb_loop',
-           'same', 'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma']
+           'same', 'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma',
+           'refined_criterion']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -586,4 +588,36 @@ def flat_sigma(f, theta, fval=None, atol=1e-2):
     theta = np.asarray(theta, float)
     if not np.any(theta): return False
     fval = f(theta) if fval is None else fval
-    return all(abs(f(c * theta) - fval) <= atol for c in (2.0, 0.5))
+    up = max(2.0, 1 / np.abs(theta).max())                     # to SDs at least σ: near 0 the criterion is flat in any case
+    return all(abs(f(c * theta) - fval) <= atol for c in (up, 0.5))
+
+# %% ../nbs/02c_optimum.ipynb #1f749231
+def refined_criterion(f, A, reml):
+    """The criterion `f` (from `gradient.criterion_and_gradient`), its X/y block made from the rows where it lost digits.
+
+    Parameters
+    ----------
+    f : callable
+        θ → the criterion; `OneTerm.f` for a one-term model (else `update_L` refines by itself, and f is returned).
+    A : Blocks
+        The blocks f evaluates.
+    reml : bool
+        REML criterion (True) or deviance (False).
+
+    Returns
+    -------
+    callable
+        θ → the criterion, refined where `schur_error` of OneTerm's block exceeds `REFINE_TOL`·n or the block cannot be factored.
+    """
+    from mixednb.gradient import OneTerm                      # here: the gradient module imports this one
+    one = getattr(f, '__self__', None)
+    if not isinstance(one, OneTerm): return f
+    tol, b0 = O.REFINE_TOL * A.n, schur_bound(A, np.zeros(1))
+    growth = schur_bound(A, np.ones(1)) - b0                                # `schur_bound` is b0 + growth·|θ|²:
+    lim = np.inf if growth <= 0 else (tol - b0) / growth                    # one dot product an evaluation
+    def refined(theta):
+        try: v = f(theta)
+        except MixedModelError: return objective(A, theta, reml)
+        if np.dot(theta, theta) <= lim or schur_error(one.Lxx @ one.Lxx.T, one.xx, A.n) <= tol: return v
+        return objective(A, theta, reml)
+    return refined

@@ -86,7 +86,8 @@ def save(self: LinearMixedModel, path, model_args=None):
 
 # %% ../nbs/19b_persist.ipynb #2217ade5
 def load_fit(path, data, **model_args):
-    """A fitted `LinearMixedModel` rebuilt from a file written by `save`, on `data`, at the saved θ̂ (no refit).
+    """A fitted `LinearMixedModel` rebuilt from a file written by `save`, on `data`, at the saved θ̂ (no refit); a GLMM's
+    file (`GeneralizedLinearMixedModel.save`) gives the GLMM, by `glmm_inference.load_glmm`.
 
     Parameters
     ----------
@@ -100,13 +101,16 @@ def load_fit(path, data, **model_args):
 
     Returns
     -------
-    LinearMixedModel
+    LinearMixedModel or GeneralizedLinearMixedModel
         The model at θ̂: the same criterion (checked to 1e-8 relatively), β̂, σ̂ and conditional modes as the saved fit;
         `optsum` is the saved record with ``restored_from`` added.
     """
     try: rec = json.loads(pathlib.Path(path).read_text())
     except (OSError, ValueError) as e: raise MixedModelError(f"cannot read a saved fit from {str(path)!r}: {e}") from None
     if not isinstance(rec, dict) or rec.get('format') != FORMAT: raise MixedModelError(f"{str(path)!r} is not a fit saved by mixednb (format {FORMAT!r})")
+    if rec.get('kind') == 'glmer':                                      # a GLMM's fit (GeneralizedLinearMixedModel.save)
+        from mixednb.glmm_inference import load_glmm
+        return load_glmm(rec, path, data, **model_args)
     m = LinearMixedModel(rec['formula'], data, REML=rec['REML'], data_name=rec.get('data_name'), **{**rec['model_args'], **model_args})
     fp, saved = fingerprints(m), rec['fingerprints']
     ts, tn = [k[5:] for k in saved if k.startswith('term ')], [k[5:] for k in fp if k.startswith('term ')]

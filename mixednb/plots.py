@@ -343,38 +343,62 @@ def _points(n):
     if n <= 2000: return dict(s=14, alpha=0.7, lw=0)
     return dict(s=2, alpha=max(0.03, min(0.4, 2000 / n)), lw=0, rasterized=True)
 
-def _qq(ax, r, **kw):
+def _qq(ax, r, what='scaled residuals', **kw):
     "Normal QQ plot of r with the line through the quartiles (R's `qqnorm` and `qqline`)."
     q, s = qq_points(r)
     ax.scatter(q, s, **kw)
     from scipy.stats import norm
     (q1, q3), (s1, s3) = norm.ppf([0.25, 0.75]), np.quantile(r, [0.25, 0.75])
     ax.axline((q1, s1), slope=(s3 - s1) / (q3 - q1), color='C3', lw=1, label='line through the quartiles')
-    ax.set(xlabel='standard normal quantiles', ylabel='sorted scaled residuals', title='Normal QQ plot')
+    ax.set(xlabel='standard normal quantiles', ylabel=f'sorted {what}', title='Normal QQ plot')
     ax.legend(fontsize='small', loc='upper left')
 
-def residual_plot(m, ax=None):
-    """Scaled residuals against fitted values (with the 0 line), and their normal QQ plot.
+def _binned_means(x, r, k=20):
+    "The mean of r in k bins of x with equal counts, at each bin's mean x: the trend a residual plot should show flat."
+    order = np.argsort(x, kind='stable')
+    parts = [p for p in np.array_split(order, min(k, len(x))) if len(p)]
+    return np.array([x[p].mean() for p in parts]), np.array([r[p].mean() for p in parts])
+
+def _residual_axes(m, type):
+    "(x, r, x label, r label) of the first panel: fitted values and scaled residuals, or for a GLMM η̂ and `type` residuals."
+    if not hasattr(m, 'family'):
+        if type is not None: raise MixedModelError(f"type: a linear model's residual plot shows its scaled residuals; type= "
+                                                   f"(here {type!r}) chooses a GLMM's kind of residual")
+        return m.fitted().to_numpy(), m.residuals(scaled=True).to_numpy(), 'fitted values', 'scaled residuals (y − ŷ)/σ̂'
+    type = 'pearson' if type is None else type
+    if type not in ('pearson', 'deviance'): raise MixedModelError(f"type must be 'pearson' or 'deviance', not {type!r}")
+    return (m.predict(type='link').to_numpy(), m.residuals(type).to_numpy(), 'linear predictor η̂ (link scale)',
+            f'{type} residuals')
+
+def residual_plot(m, ax=None, type=None):
+    """Scaled residuals against fitted values (with the 0 line), and their normal QQ plot; for a GLMM, Pearson (or
+    deviance) residuals against the linear predictor η̂, with their binned means, and their QQ plot.
 
     Parameters
     ----------
-    m : LinearMixedModel
+    m : LinearMixedModel or GeneralizedLinearMixedModel
         A fitted model.
     ax : sequence of two matplotlib.axes.Axes, optional
         Draw the two panels here instead of on a new figure.
+    type : {'pearson', 'deviance'}, optional
+        A GLMM's residuals, `m.residuals(type)` (default 'pearson', as lme4's `plot`); not for a linear model.
 
     Returns
     -------
     matplotlib.figure.Figure or sequence of Axes
         The new figure, or `ax` when given.
     """
+    f, r, xl, rl = _residual_axes(m, type)
+    glmm = hasattr(m, 'family')
     fig, (a1, a2), out = _axes(ax, 2, figsize=(9.5, 4.2))
-    f, r = m.fitted().to_numpy(), m.residuals(scaled=True).to_numpy()
     kw = _points(len(r))
     a1.scatter(f, r, **kw)
     a1.axhline(0, color='k', lw=0.8)
-    a1.set(xlabel='fitted values', ylabel='scaled residuals (y − ŷ)/σ̂', title='Residuals against fitted values')
-    _qq(a2, r, **kw)
+    if glmm:
+        a1.plot(*_binned_means(f, r), '-', color='C3', lw=1.2, label='mean in 20 bins of η̂', gid='binned-mean')
+        a1.legend(fontsize='small', loc='upper left')
+    a1.set(xlabel=xl, ylabel=rl, title='Residuals against ' + ('the linear predictor' if glmm else 'fitted values'))
+    _qq(a2, r, rl if glmm else 'scaled residuals', **kw)
     if ax is None: fig.suptitle(f"Residuals of {m.formula}")
     return out
 
@@ -382,7 +406,7 @@ def residual_plot(m, ax=None):
 def _profile(prof_or_model, parm):
     "A Profile (of the model, if a model is given) and the names of the parameters to draw."
     parm = [parm] if isinstance(parm, str) else parm
-    prof = prof_or_model.profile(parm=parm) if isinstance(prof_or_model, LinearMixedModel) else prof_or_model
+    prof = prof_or_model.profile(parm=parm) if hasattr(prof_or_model, 'profile') else prof_or_model   # a model, or a profile
     names = list(parm or prof.parm)
     bad = [p for p in names if p not in prof.parm]
     if bad: raise MixedModelError(f"parameter {bad[0]!r} is not in the profile; it holds {list(prof.parm)}")
@@ -417,7 +441,7 @@ def profile_plot(prof_or_model, parm=None, ax=None, level=0.95):
     prof, names = _profile(prof_or_model, parm)
     from scipy.stats import norm
     z, k = norm.ppf(0.5 + level / 2), len(names)
-    ci, nc = profile_ci(prof.profiler.m, level, names, prof.profiler), min(k, 3)
+    ci, nc = prof.ci(level).loc[names], min(k, 3)
     fig, axs, out = _axes(ax, k, ncols=nc, figsize=(3.4 * nc, 2.9 * -(-k // nc)), sharey=True)
     for a, name in zip(axs, names):
         t = prof.table[prof.table.parameter == name].sort_values('value')
@@ -492,20 +516,22 @@ def plot_caterpillar(self: LinearMixedModel, group=None, ax=None, level=0.95):
 
 # %% ../nbs/12_plots.ipynb #0185ce99
 @patch
-def plot_residuals(self: LinearMixedModel, ax=None):
+def plot_residuals(self: LinearMixedModel, ax=None, type=None):
     """Residuals against fitted values and their QQ plot: `residual_plot(m, ...)`.
 
     Parameters
     ----------
     ax : sequence of two matplotlib.axes.Axes, optional
         Draw the two panels here instead of on a new figure.
+    type : {'pearson', 'deviance'}, optional
+        For a GLMM (whose method this is too): the kind of residual, default 'pearson'.
 
     Returns
     -------
     matplotlib.figure.Figure or sequence of Axes
         The new figure, or `ax` when given.
     """
-    return residual_plot(self, ax)
+    return residual_plot(self, ax, type)
 
 # %% ../nbs/12_plots.ipynb #18d5190a
 @patch

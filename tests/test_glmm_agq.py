@@ -138,3 +138,56 @@ def test_agq_refused_in_words(formula, data, kw, match):
         glmer(formula, load(data), nAGQ=nq, **kw)
     with pytest.raises(MixedModelError, match='whole number'):
         glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), nAGQ=2.5)
+
+
+# --- Several terms on one grouping factor: (x || g) and (1 | g) + (0 + x | g), λ = diag(θ₁, θ₂) per level.
+
+UNCORRELATED = ["cbind(s, f) ~ x + (x || g)", "cbind(s, f) ~ x + (1 | g) + (0 + x | g)"]
+
+
+@pytest.mark.parametrize('formula', UNCORRELATED)
+def test_uncorrelated_terms_converge_to_brute_force(formula):
+    "AGQ over both terms' effects per level, against the 2-D integral with λ = [[θ₁, 0], [0, θ₂]]."
+    from mixednb.glmm import level_factors
+    df = simulated()
+    m = GeneralizedLinearMixedModel(formula, df)
+    assert len(m.design.terms) == 2 and {t.group for t in m.design.terms} == {'g'}
+    P = m.problem
+    theta, beta = np.array([0.9, 0.6]), np.array([-0.3, 0.7])
+    r = pirls(P, theta, beta)
+    assert level_factors(P, theta, r)[1] == pytest.approx(r.ldL2, rel=1e-12)   # the level blocks hold all of log|L|²
+    exact = brute_2d(df, [theta[0], 0.0, theta[1]], beta)
+    errs = {k: abs(agq_deviance(P, theta, r, k) - exact) for k in (1, 2, 3, 5, 9, 15)}
+    assert errs[1] == pytest.approx(abs(r.laplace - exact)) and errs[1] > 0.1
+    assert errs[2] < errs[1] and errs[3] < errs[2] and errs[5] < errs[3] and errs[9] < errs[5] and errs[15] < errs[9]
+    assert errs[15] < 1e-6 * exact and errs[9] < 1e-4
+
+
+def test_uncorrelated_fit_is_the_integral_at_its_estimates():
+    "nAGQ = 15 on (x || g): its deviance is the brute-force integral at its own estimates, and the two spellings agree."
+    df = simulated()
+    fits = {f: glmer(f, df, nAGQ=15) for f in UNCORRELATED}
+    a, b = fits.values()
+    assert a.objective == pytest.approx(b.objective, rel=1e-10)
+    np.testing.assert_allclose(a.theta, b.theta, rtol=1e-5)
+    exact = brute_2d(df, [a.theta[0], 0.0, a.theta[1]], a.fixef.to_numpy())
+    assert a.objective == pytest.approx(exact, rel=1e-8)
+    lap = glmer(UNCORRELATED[0], df)
+    exact_lap = brute_2d(df, [lap.theta[0], 0.0, lap.theta[1]], lap.fixef.to_numpy())
+    assert exact < exact_lap                                            # AGQ's estimates are nearer the true optimum
+    assert lap.objective - exact_lap > a.objective - exact              # and its deviance nearer the integral
+
+
+def test_uncorrelated_fit_deviance_approaches_the_integral_as_nAGQ_grows():
+    df = simulated()
+    fits = [glmer(UNCORRELATED[0], df, nAGQ=k) for k in (1, 3, 5, 7, 11, 15)]
+    exact = [brute_2d(df, [m.theta[0], 0.0, m.theta[1]], m.fixef.to_numpy()) for m in fits]
+    gaps = [abs(m.objective - e) for m, e in zip(fits, exact)]
+    assert all(a > b for a, b in zip(gaps, gaps[1:])) and gaps[0] > 0.1 and gaps[-1] < 1e-6
+    assert all(b <= a + 1e-9 for a, b in zip(exact, exact[1:]))         # the estimates approach the true optimum
+
+
+def test_terms_on_different_factors_still_refused():
+    df = simulated().assign(h=lambda d: pd.Categorical(np.arange(len(d)) % 5))
+    with pytest.raises(MixedModelError, match='several on one grouping factor'):
+        glmer("cbind(s, f) ~ x + (1 | g) + (1 | h)", df, nAGQ=3)

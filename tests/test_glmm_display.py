@@ -256,3 +256,184 @@ def test_at_theta_and_bad_input(gm):
         GeneralizedLinearMixedModel(CBPP, load('cbpp')).explore_theta()
     with pytest.raises(MixedModelError, match='not fitted'):
         GeneralizedLinearMixedModel(CBPP, load('cbpp')).ranef(condVar=True)
+
+
+# --- The rest of the linear model's displays on GLMMs: residuals, the factor's blocks, the profile, and the methods
+# --- that are not defined for a GLMM. cbpp (binomial, one term) and grouseticks (Poisson, two crossed terms).
+
+GT = "TICKS ~ YEAR + scale(HEIGHT) + (1 | BROOD) + (1 | LOCATION)"
+
+
+@pytest.fixture(scope='module')
+def gt():
+    return glmer(GT, load('grouseticks'), family='poisson')
+
+
+def _Zs(m):
+    "Z of the model from the data alone: one indicator column per level, per term (every term here is scalar)."
+    from scipy import sparse
+    blocks = []
+    for t in m.design.terms:
+        codes = pd.Categorical(m.design.frame[t.group]).codes
+        blocks.append(sparse.csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes))).toarray())
+    return blocks
+
+
+@pytest.mark.parametrize('which', ['cbpp', 'grouseticks'])
+@pytest.mark.parametrize('type', ['pearson', 'deviance'])
+def test_plot_residuals_draws_the_residuals_against_eta(gm, gt, which, type):
+    m = gm if which == 'cbpp' else gt
+    fig = m.plot_residuals(type=type)
+    a1, a2 = fig.axes
+    x, r = np.asarray(a1.collections[0].get_offsets()).T
+    y, wt = m.problem.y, m.problem.wt
+    mu = m.fitted().to_numpy()
+    eta = m.design.X @ m.fixef.to_numpy() + sum(Z @ b[:, 0] for Z, b in zip(_Zs(m), m._b()))   # η̂ = Xβ̂ + Zb̃
+    np.testing.assert_allclose(x, eta, rtol=0, atol=1e-10)
+    if type == 'pearson':                                                # (y − μ)/√(V(μ)/w), V by the family
+        V = mu * (1 - mu) if which == 'cbpp' else mu
+        np.testing.assert_allclose(r, (y - mu) / np.sqrt(V / wt), rtol=1e-12)
+    else:                                                                # Σ r² is lme4's deviance(), the unit deviances summed
+        assert (r ** 2).sum() == pytest.approx(m.deviance, rel=1e-12)
+        assert np.all(np.sign(r) == np.sign(y - mu))
+    np.testing.assert_allclose(r, m.residuals(type).to_numpy())
+    line = [l for l in a1.lines if l.get_gid() == 'binned-mean'][0]
+    bx, by = line.get_data()
+    assert len(bx) == 20 and np.all(np.diff(bx) > 0)
+    n = np.array([len(p) for p in np.array_split(np.arange(len(r)), 20)])
+    assert (by * n).sum() == pytest.approx(r.sum(), abs=1e-9)          # bin means of equal-count bins average back
+    assert a1.get_xlabel().startswith('linear predictor') and type in a1.get_ylabel()
+    q, s = np.asarray(a2.collections[0].get_offsets()).T
+    np.testing.assert_allclose(s, np.sort(r))
+
+
+def test_plot_residuals_bad_type(gm):
+    with pytest.raises(MixedModelError, match="'pearson' or 'deviance'"): gm.plot_residuals(type='working')
+    lm = load('sleepstudy')
+    from mixednb import lmer
+    with pytest.raises(MixedModelError, match="type"): lmer("Reaction ~ Days + (1 | Subject)", lm).plot_residuals(type='pearson')
+
+
+@pytest.mark.parametrize('which', ['cbpp', 'grouseticks'])
+def test_L_is_the_weighted_factor_at_the_mode(gm, gt, which):
+    """The random-effects rows of L: L_Z L_Z' = Λ'Z'WZΛ + I with W = wt μ'(η)²/V(μ) from the data (canonical links:
+    wt V(μ)); the X rows (stored for a QR-conditioned X) give R_X with (R_X'R_X)⁻¹ = the Schur complement's inverse,
+    (X'WX − X'WZΛ(Λ'Z'WZΛ + I)⁻¹Λ'Z'WX)⁻¹, which is `vcov_rx`."""
+    from mixednb.objective import dense
+    m = gm if which == 'cbpp' else gt
+    mu, wt = m.fitted().to_numpy(), m.problem.wt
+    W = wt * (mu * (1 - mu) if which == 'cbpp' else mu)
+    ZL = np.hstack([Z * th for Z, th in zip(_Zs(m), m.theta)])
+    X = m.design.X
+    AZ = ZL.T @ (W[:, None] * ZL) + np.eye(ZL.shape[1])
+    L, k = m.L, len(m.design.terms)
+    sizes = [t.q for t in m.design.terms]
+    off = np.r_[0, np.cumsum(sizes)]
+    LZ = np.zeros((off[-1], off[-1]))
+    for (i, j), B in L.items():
+        if 'X' in (i, j): continue
+        LZ[off[i]:off[i + 1], off[j]:off[j + 1]] = dense(B)
+    np.testing.assert_allclose(LZ @ LZ.T, AZ, rtol=1e-9, atol=1e-9 * np.abs(AZ).max())
+    XWZ = X.T @ (W[:, None] * ZL)
+    schur = X.T @ (W[:, None] * X) - XWZ @ np.linalg.solve(AZ, XWZ.T)
+    np.testing.assert_allclose(m.vcov_rx.to_numpy(), np.linalg.inv(schur), rtol=1e-7)
+    fig = m.plot_L_blocks()
+    ax = fig.axes[0]
+    assert 'weighted by W' in ax.get_title()
+    kinds = {p.get_gid() for p in ax.patches}
+    assert 'L-block-X|y rows' in kinds and 'L-block-block-diagonal' in kinds
+    assert (which == 'grouseticks') == any(g in kinds for g in ('L-block-sparse', 'L-block-dense'))   # BROOD × LOCATION
+    assert len([p for p in ax.patches if p.get_gid().startswith('L-block')]) == len(list(L.items()))
+
+
+def test_plot_profile_cbpp(gm):
+    fig = gm.plot_profile()
+    names = list(gm.pars.index)
+    axs = [a for a in fig.axes if a.get_title()]                         # a grid of 2 × 3, one panel unused
+    assert [a.get_title() for a in axs] == names
+    ci = gm.confint()
+    for a, name in zip(axs, names):
+        x, z = a.lines[0].get_data()
+        assert np.all(np.diff(x) > 0) and np.all(np.diff(z) > 0)        # ζ increases through the estimate
+        assert z[np.argmin(np.abs(x - gm.pars[name]))] == pytest.approx(0, abs=1e-12)
+        ends = [l.get_xdata()[0] for l in a.lines if l.get_linestyle() == ':']
+        np.testing.assert_allclose(ends, ci.loc[name].to_numpy(), rtol=1e-9)
+        assert np.interp(ends, x, z) == pytest.approx([-1.96, 1.96], abs=0.05)   # the grid crosses ±z at the ends
+    assert fig.axes[0].get_xlabel() == 'σ_(Intercept)|herd'
+
+
+def test_plot_profile_grouseticks_sd(gt):
+    "The profile of the BROOD standard deviation: ζ² is the rise of −2 log L over a refit with that sd held."
+    prof = gt.profile(parm='sd_(Intercept)|BROOD')
+    fig = prof.plot()
+    x, z = fig.axes[0].lines[0].get_data()
+    assert len(x) == 13 and (np.diff(z) > 0).all()
+    v, zeta = x[3], z[3]
+    # refit with θ_BROOD held at v: minimize over the rest with the model's own deviance, by scipy (not the profiler)
+    from scipy.optimize import minimize
+    i = [t.group for t in gt.design.terms].index('BROOD')
+    x0 = np.r_[np.delete(gt.theta, i), gt.fixef.to_numpy()]
+    def dev(xf):
+        th = np.insert(xf[:1], i, v)
+        return gt.at_theta(np.abs(th), xf[1:]).objective
+    res = minimize(dev, x0, method='Nelder-Mead', options=dict(xatol=1e-7, fatol=1e-9, maxiter=4000, maxfev=4000))
+    assert res.fun - gt.objective == pytest.approx(zeta ** 2, abs=2e-3)
+
+
+def test_profile_refuses_what_it_does_not_profile():
+    df = load('sleepstudy')
+    gam = glmer("Reaction ~ Days + (1 | Subject)", df, family='Gamma(log)')
+    with pytest.raises(MixedModelError, match='cannot be profiled'): gam.profile(parm='sd_(Intercept)|Subject')
+    with pytest.raises(MixedModelError, match='cannot be profiled'): gam.plot_profile(parm='sigma')
+
+
+def test_check_convergence_and_singular(gm, gt):
+    cc = gm.check_convergence()
+    assert cc['converged'] and cc['names'] == ['θ1', '(Intercept)', 'period2', 'period3', 'period4']
+    assert cc['predicted_decrease'] < 1e-8 and (cc['hessian_eigenvalues'] > 0).all()
+    np.testing.assert_allclose(cc['newton_step'], np.linalg.solve(gm._fit.H, gm._fit.g))
+    assert gm.singular_terms() == [] and gm.explain_singular() == []
+    assert set(gt.rePCA()) == {'BROOD', 'LOCATION'}
+    nz = glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", load('cbpp'), nAGQ=0)
+    with pytest.raises(MixedModelError, match='calc_derivs'): nz.check_convergence()
+
+
+def test_resim_draws_from_condvar(gm):
+    sims = gm.resim(4000, seed=2)
+    b, cv = gm.ranef()['herd']['(Intercept)'].to_numpy(), gm.condvar()[0][:, 0, 0]
+    np.testing.assert_allclose(sims['mean'], b, atol=4 * np.sqrt(cv.max() / 4000))
+    np.testing.assert_allclose(sims['sd'], np.sqrt(cv), rtol=0.06)
+    gm.plot_resim(n_sims=50, seed=1)
+
+
+@pytest.mark.parametrize('name, call', [
+    ('predict_interval', lambda m: m.predict_interval()),
+    ('display', lambda m: m.display()),
+    ('emmeans', lambda m: m.emmeans('period')),
+    ('anova_type3', lambda m: m.anova_type3()),
+    ('allfit', lambda m: m.allfit()),
+    ('sample_pymc', lambda m: m.sample_pymc()),
+    ('fit_advi', lambda m: m.fit_advi()),
+])
+def test_lmm_only_methods_say_so(gm, name, call):
+    with pytest.raises(MixedModelError, match=f"{name} is not available for a GLMM"): call(gm)
+
+
+def test_every_lmm_method_exists_on_a_glmm(gm):
+    "Each public method of the linear model is a GLMM method too (working, or raising MixedModelError saying why)."
+    from mixednb import LinearMixedModel
+    missing = [n for n in dir(LinearMixedModel) if not n.startswith('_') and not hasattr(gm, n)]
+    assert missing == ['load'] or missing == [], missing        # load: a classmethod, GeneralizedLinearMixedModel.load
+
+
+def test_the_older_displays_draw_on_grouseticks(gt):
+    "The caterpillar and shrinkage plots, Z and Λθ, the HTML summary and the θ explorer on two crossed Poisson terms."
+    f = gt.plot_caterpillar('LOCATION')
+    assert f.axes[0].get_ylabel().startswith('LOCATION (63 levels')
+    gt.plot_shrinkage('BROOD')
+    Z = np.hstack(_Zs(gt))
+    assert f"{int((Z != 0).sum())} nonzeros" in gt.plot_Z().axes[0].get_title()          # 403 rows × 2 terms
+    assert gt.plot_Lambda().axes[0].get_title().startswith(f"Λθ: {Z.shape[1]} × {Z.shape[1]}")
+    assert 'YEAR96' in gt._repr_html_() and 'BROOD' in gt._repr_html_()
+    ex = gt.explore_theta()
+    np.testing.assert_allclose(ex.theta, gt.theta)

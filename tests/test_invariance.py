@@ -8,13 +8,25 @@ near ±1, σ from 1e-4 to 10; the transformed predictor scaled by 1e-3 to 1e3 an
 the model changes). `||` terms are shifted by nothing: the model without a correlation is not invariant to the
 predictor's origin. Each property runs 200 examples with a fixed seed (hypothesis, derandomized).
 
-A pair of fits passes when the two optimum criteria agree within 1e-8 relative after the exact shift. Where a fit
-says it cannot be trusted (no verified optimum, the evaluation limit, or σ not separated from the random effects:
-`FLAGS`), the pair may disagree, at most `ALLOWED_FLAGGED` times per property; every pair where neither fit says so
-must agree. Measured (4 × 200): before the optimum check learnt a singular term's compressed factor and a vanished
-term's negative curvature (02c), 1 flagged disagreement; after it, none; after the new first-term products (02),
-one in `affine x`: 1.2e-5 (2.9e-8 relative) on a `(1 | g/h)` of 40 rows in nearly as many g:h cells, θ ≈ 1.9e4,
-where σ is barely separated from the g:h variance and the criterion is itself known to about 1e-6."""
+A pair of fits passes when the two optimum criteria agree within 1e-8 relative after the exact shift, whatever the
+fits say about themselves: no failures are allowed, flagged or not (a fit that says it is not verified, `FLAGS`,
+is named in the message). Measured (4 × 200): before the optimum check learnt a singular term's compressed factor
+and a vanished term's negative curvature (02c), 1 flagged disagreement; after it, none; after the new first-term
+products (02), one in `affine x`: 1.2e-5 (2.9e-8 relative) on a `(1 | g/h)` of 40 rows, θ ≈ 1.9e4. Until then up to
+10 flagged disagreements per property were allowed. On 2026-11-26, before the X/y block was refined (02_objective,
+"Digits lost to cancellation"), two pairs disagreed: `affine x` on a `(1 | g/h)` of 40 rows by REML, σ ≈ 6.6e-4,
+θ ≈ (1870, 15449), 1.9e-6 apart (1.2e-8 relative), where the criterion itself was only known to 4e-6 (pwrss 4e-9 of
+r'r; a 40-digit evaluation put the other fit's θ 2e-7 lower, not higher); and `affine y` on a `(x | g) + (1 | h)` of
+128 rows by ML, σ ≈ 3e-3, 9.0e-4 apart (1.1e-6 relative), where L-BFGS-B's line searches ran into the criterion's
+1e-7 noise and the restarts never moved θ₀ ≈ 1800 (one fit not verified). With the block refined, none: the largest
+gap is 1.9e-9 relative; 9 of the 1600 fits say they are not verified (all agree with their pair within 2e-9).
+Other samples of the same family (`benchmarks/invariance_pairs.py --seed N`, not part of this test) are not all
+clean: with an unseeded sample, one pair of 800 (`(x | g) + (1 | h)` by ML, 45 rows, σ ≈ 1.7e-4, θ ≈ 4e4) ended
+3.6e-4 apart, both fits not verified; the criterion there is right to 1e-9 (a 40-digit evaluation), but the
+optimizers stall in a curved valley (a correlation within 3e-11 of 1 in the conditioned basis; the midpoint of the
+two θ is 7e-4 below both). And where σ is barely separated (`(1 | g/h)` with about one row per g:h cell) the fits can
+run to θ ≈ 5e7, where the log-determinant's downdates (not refined) lose every digit: an example hypothesis shrank to
+(40 rows, ML, x → 1 − x) ends at 68.93 and 66.42, where a 60-digit evaluation gives 70.65 and 70.28."""
 import warnings
 import numpy as np, pandas as pd, pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
@@ -57,22 +69,17 @@ def fit(form, df, reml):
 
 
 FLAGS = ('verified optimum', 'evaluation limit', 'do not separate the residual variance')
-ALLOWED_FLAGGED = 10
-FLAGGED = {}
 
 
 def check(name, base, other, shift):
-    "Assert the two optima agree after `shift`, unless a fit flagged itself (counted, at most ALLOWED_FLAGGED)."
+    "Assert the two optima agree after `shift` (within 1e-8 relative), flagged or not."
     if base is None or other is None:
         assert base is None and other is None, f"{name}: one fit refused, the other not"
         return
     gap = other[0] - shift - base[0]
     if abs(gap) <= 1e-8 * max(1.0, abs(base[0])): return
-    if base[1] or other[1]:
-        FLAGGED.setdefault(name, []).append(gap)
-        assert len(FLAGGED[name]) <= ALLOWED_FLAGGED, f"{name}: more than {ALLOWED_FLAGGED} flagged disagreements: {FLAGGED[name]}"
-        return
-    raise AssertionError(f"{name}: optimum moved by {gap:+.3e} (criterion {base[0]:.10g}), neither fit flagged it")
+    said = ' and '.join(w for w, r in (('the first', base), ('the second', other)) if r[1]) or 'neither'
+    raise AssertionError(f"{name}: optimum moved by {gap:+.3e} (criterion {base[0]:.10g}); {said} fit said it may be off")
 
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None, derandomize=True,
