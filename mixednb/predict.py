@@ -16,7 +16,8 @@ from .rsyntax import translate
 from .objective import lambdas, conditioned_X
 from fastcore.basics import patch
 from .core import needs_fit, blas_limit
-from .fit import LinearMixedModel
+from .fit import LinearMixedModel, term_covariances
+from .optimum import Conditioning
 from .progress import tracked
 
 # %% auto #0
@@ -252,11 +253,23 @@ class ResponseBlocks:
         return out
 
 # %% ../nbs/07_predict.ipynb #f16cebba
+class _StartMapped(Conditioning):
+    """The model's `Conditioning`, remembering the last θ it mapped to the conditioned basis and the answer: every
+    bootstrap replicate's `fit` maps the same start (`boot_start`), which costs two QR decompositions per term."""
+    def __init__(self, cond):
+        self.__dict__.update(cond.__dict__)
+        self._last = (None, None)
+
+    def to_conditioned(self, theta):
+        if self._last[0] is None or not np.array_equal(self._last[0], theta):
+            self._last = (np.array(theta, float), super().to_conditioned(theta))
+        return self._last[1].copy()
+
 def _refit_basis(self):
     "(the Conditioning or None, `ResponseBlocks` of the model's blocks and its conditioned blocks): what every refit shares."
     X = self.design.X if self.A.sw is None else self.design.X * self.A.sw[:, None]
     cond, Ac = self._conditioned(True)
-    return cond, ResponseBlocks([self.A] if cond is None else [self.A, Ac], X)
+    return None if cond is None else _StartMapped(cond), ResponseBlocks([self.A] if cond is None else [self.A, Ac], X)
 
 def _refit(self, y, frame=True, **kw):
     "The model fitted to the checked response y: new blocks of y only, the design's y (and its frame's response column, if `frame`)."
@@ -363,8 +376,11 @@ def _pars(r):
     return r.pars
 
 def _pars_values(r):
-    "`pars`'s values as an array, in its order, without the Series."
-    return np.array([v for _, v in r._vc_pars()] + [r.sigma, *r._beta])
+    "`pars`'s values as an array, in its order (`_vc_pars`'s: per term each SD, then its correlations with the later columns), without the Series or the names."
+    out = []
+    for g, t, S, sd, C in term_covariances(r):
+        for j in range(t.p): out += [sd[j], *C[j + 1:, j]]
+    return np.array(out + [r.sigma, *r._beta])
 
 def boot_start(self):
     """Where each replicate's optimizer starts: θ̂, as lme4's `refit`, with a component on its bound (θ = 0) at
@@ -422,6 +438,7 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
             warnings.simplefilter('ignore', MixedModelWarning)
             res = [_refit_one(state, _simulate_one(self, rng, lams, mu)) for _ in tracked(range(nsim), 'bootstrap', enabled=progress)]
     else:
+        self._cached('refit', lambda: _refit_basis(self))                  # made once, before the workers fork
         ys = [_simulate_one(self, rng, lams, mu) for _ in range(nsim)]      # the serial stream's draws, in its order
         res = parallel_map(_refit_quiet, ys, state, n_jobs, 'bootstrap', progress)
     out = pd.DataFrame(np.array([r[0] for r in res]).reshape(nsim, len(names)), columns=names)
