@@ -261,9 +261,10 @@ class _StartMapped(Conditioning):
         self._last = (None, None)
 
     def to_conditioned(self, theta):
-        if self._last[0] is None or not np.array_equal(self._last[0], theta):
-            self._last = (np.array(theta, float), super().to_conditioned(theta))
-        return self._last[1].copy()
+        last = self._last                                   # read once: refits in threads replace it whole
+        if last[0] is None or not np.array_equal(last[0], theta):
+            last = self._last = (np.array(theta, float), super().to_conditioned(theta))
+        return last[1].copy()
 
 def _refit_basis(self):
     "(the Conditioning or None, `ResponseBlocks` of the model's blocks and its conditioned blocks): what every refit shares."
