@@ -393,7 +393,8 @@ def _refit_one(state, y):
     "One bootstrap replicate: fun of the refit to y (NaN and failed=True where the refit fails), and whether it is singular."
     m, fun, names, start = state
     try:
-        r = _refit(m, _response(m, y), frame=fun is not _pars, start=start, blas_threads=m.blas_threads)
+        own = fun is not _pars                                  # a user's fun may read the frame or the notes
+        r = _refit(m, _response(m, y), frame=own, start=start, blas_threads=m.blas_threads, flat=own)
         v = _pars_values(r) if fun is _pars else fun(r).reindex(names).to_numpy(float)
         return v, bool(r.is_singular), False
     except MixedModelError: return np.full(len(names), np.nan), False, True

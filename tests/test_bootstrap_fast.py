@@ -89,3 +89,19 @@ def test_response_blocks_from_sums_raise():
     class NoRows: Zs = None
     with pytest.raises(MixedModelError, match='without the rows'):
         ResponseBlocks([A, NoRows()], m.design.X)
+
+
+def test_flat_false_skips_only_the_identifiability_notes():
+    "fit(flat=False), which the bootstrap's default statistic uses: the same fit without flat_terms/flat_sigma's evaluations or notes."
+    d = load('sleepstudy')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', MixedModelWarning)
+        a = LinearMixedModel("Reaction ~ Days + Subject + (1 | Subject)", d).fit()
+        b = LinearMixedModel("Reaction ~ Days + Subject + (1 | Subject)", d).fit(flat=False)
+        m = lmer("Reaction ~ Days + (Days | Subject)", d)
+        y = m.simulate(1, seed=9)['sim_1']
+        r1, r2 = m.refit(y, start=boot_start(m)), m.refit(y, start=boot_start(m), flat=False)
+    assert any('cannot identify' in n for n in a.notes) and not any('cannot identify' in n for n in b.notes)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    np.testing.assert_array_equal(r1.pars.to_numpy(), r2.pars.to_numpy())
+    assert r2.optsum['feval'] < r1.optsum['feval'] and r2.optsum['converged']     # no flat_sigma at 2θ (and θ/2)
