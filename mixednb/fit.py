@@ -287,7 +287,7 @@ class LinearMixedModel:
         return f"LinearMixedModel({self.formula!r}, {d.n} obs, groups: {grp}; {what})"
 
 # %% ../nbs/03_fit.ipynb #2f2f0e67
-CONTROL = dict(restarts=2, gtol=1e-3, conditioning=True, check=True, ftol_rel=1e-12, ftol_abs=0.0, xtol_abs=1e-10,
+CONTROL = dict(restarts=2, gtol=1e-3, conditioning=True, check=True, flat=True, ftol_rel=1e-12, ftol_abs=0.0, xtol_abs=1e-10,
                maxeval=100_000, initial_step=1.0)
 
 def _control(control, kw):
@@ -436,8 +436,9 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
     control : dict, optional
         Settings (defaults in `CONTROL`): ``restarts`` (rounds of restarts when the check fails, 2), ``gtol``
         (largest scaled gradient at an optimum, 1e-3), ``conditioning`` (optimize in the centred and scaled basis,
-        True), ``check`` (verify the optimum, True), and the first optimizer's ``ftol_rel``, ``ftol_abs``,
-        ``xtol_abs``, ``maxeval``, ``initial_step``.
+        True), ``check`` (verify the optimum, True), ``flat`` (look for a term or σ the data cannot identify,
+        `flat_terms` and `flat_sigma`, True; only notes depend on it), and the first optimizer's ``ftol_rel``,
+        ``ftol_abs``, ``xtol_abs``, ``maxeval``, ``initial_step``.
     **kw
         The same settings as keyword arguments.
 
@@ -467,8 +468,8 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
             _first_optimizer(tr, Ac, s, d.theta_lower, optimizer, opt_kw)
             if tr.best[0] < f0: ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1]
         theta_c = np.maximum(tr.best[1], d.theta_lower)
-        flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0], moves=tr.moves(ctl['gtol'])) if ctl['check'] else []
-        flat_s = ctl['check'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])
+        flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0], moves=tr.moves(ctl['gtol'])) if ctl['check'] and ctl['flat'] else []
+        flat_s = ctl['check'] and ctl['flat'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])
         _set_user_theta(self, cond, theta_c, Ac)
     self.optsum = dict(info, feval=tr.nf, geval=g.n, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),
                        conditioned=cond is not None, converged=None if ver is None else ver['converged'],

@@ -13,14 +13,15 @@ from .core import MixedModelError, MixedModelWarning
 from .formula import parse_formula, formula_terms
 from .design import lme4_name, _codes, offset_values, OFFSET
 from .rsyntax import translate
-from .objective import lambdas
+from .objective import lambdas, conditioned_X
 from fastcore.basics import patch
 from .core import needs_fit, blas_limit
-from .fit import LinearMixedModel
+from .fit import LinearMixedModel, term_covariances
+from .optimum import Conditioning
 from .progress import tracked
 
 # %% auto #0
-__all__ = ['bootstrap', 'selected_columns', 'n_workers', 'parallel_map', 'boot_ci']
+__all__ = ['bootstrap', 'selected_columns', 'ResponseBlocks', 'n_workers', 'parallel_map', 'boot_start', 'boot_ci']
 
 # %% ../nbs/07_predict.ipynb #61a67286
 def _population_only(re_form):
@@ -212,6 +213,78 @@ def _response(self, y):
     return y
 
 # %% ../nbs/07_predict.ipynb #29f59459
+class ResponseBlocks:
+    """The blocks of the same Z and X with another response, for blocks of one X (a model's blocks and its conditioned blocks).
+
+    Parameters
+    ----------
+    As : list of Blocks
+        Blocks with the rows' Z (`Zs`), of one X (the same `R0`, `sw`, `offset`).
+    X : np.ndarray
+        n × p, the fixed-effects matrix as the blocks take it (rows scaled by √w under prior weights).
+
+    Call it with the new response y (length n) for the list of shallow copies of `As` with new `beta0`, `xz` (r'Z_j in
+    the last row) and `xx` (Q'r and r'r in the last row and column).
+    """
+    def __init__(self, As, X):
+        if any(A.Zs is None for A in As):
+            raise MixedModelError("these blocks were made from sums (Blocks.from_sums), without the rows: another response needs a new pass over the rows")
+        Q, R0 = conditioned_X(X)
+        self.As, self.X, self.Q = As, X, Q
+        self.Xp = np.linalg.solve(R0, Q.T) if X.shape[1] else np.zeros((0, len(X)))   # X⁺ = R₀⁻¹Q'
+        self.Zt = [[Z.T.tocsr() for Z in A.Zs] for A in As]
+
+    def __call__(self, y):
+        A0 = self.As[0]
+        if A0.offset is not None: y = y - A0.offset
+        if A0.sw is not None: y = y * A0.sw
+        beta0 = self.Xp @ y
+        r = y - self.X @ beta0
+        Qr, rr = self.Q.T @ r, r @ r
+        out = []
+        for A, Zt in zip(self.As, self.Zt):
+            new = copy.copy(A)
+            new.beta0, new.xz, new.xx = beta0, [], A.xx.copy()
+            for M, Z in zip(A.xz, Zt):
+                M = M.copy(); M[-1] = Z @ r; new.xz.append(M)                      # Q'Z_j kept, r'Z_j new
+            new.xx[:-1, -1] = new.xx[-1, :-1] = Qr
+            new.xx[-1, -1] = rr
+            out.append(new)
+        return out
+
+# %% ../nbs/07_predict.ipynb #f16cebba
+class _StartMapped(Conditioning):
+    """The model's `Conditioning`, remembering the last θ it mapped to the conditioned basis and the answer: every
+    bootstrap replicate's `fit` maps the same start (`boot_start`), which costs two QR decompositions per term."""
+    def __init__(self, cond):
+        self.__dict__.update(cond.__dict__)
+        self._last = (None, None)
+
+    def to_conditioned(self, theta):
+        last = self._last                                   # read once: refits in threads replace it whole
+        if last[0] is None or not np.array_equal(last[0], theta):
+            last = self._last = (np.array(theta, float), super().to_conditioned(theta))
+        return last[1].copy()
+
+def _refit_basis(self):
+    "(the Conditioning or None, `ResponseBlocks` of the model's blocks and its conditioned blocks): what every refit shares."
+    X = self.design.X if self.A.sw is None else self.design.X * self.A.sw[:, None]
+    cond, Ac = self._conditioned(True)
+    return None if cond is None else _StartMapped(cond), ResponseBlocks([self.A] if cond is None else [self.A, Ac], X)
+
+def _refit(self, y, frame=True, **kw):
+    "The model fitted to the checked response y: new blocks of y only, the design's y (and its frame's response column, if `frame`)."
+    d = self.design
+    cond, new_blocks = self._cached('refit', lambda: _refit_basis(self))
+    blocks = new_blocks(y)
+    if frame and d.formula.response in d.frame.columns: new_d = dataclasses.replace(d, y=y, frame=d.frame.assign(**{d.formula.response: y}))
+    else: new_d = dataclasses.replace(d, y=y)
+    new = self._unfitted_copy(design=new_d, A=blocks[0])
+    if cond is not None: new._cond = (cond, blocks[1], blocks[0])    # the fit finds its conditioned blocks made
+    else: new.__dict__.pop('_cond', None)
+    return new.fit(**kw)
+
+# %% ../nbs/07_predict.ipynb #6288cd5c
 @patch
 @needs_fit
 def refit(self: LinearMixedModel, y, **kw):
@@ -222,18 +295,15 @@ def refit(self: LinearMixedModel, y, **kw):
     y : array-like
         The new response, `nobs` finite values, not all equal.
     **kw
-        Passed on to `fit` (e.g. the optimizer's settings).
+        Passed on to `fit`: e.g. `start` (default lme4's θ₀, as a fresh fit — lme4's `refit` starts at the fitted θ̂,
+        `start=m.theta`), or the optimizer's settings.
 
     Returns
     -------
     LinearMixedModel
-        A new fitted model sharing this one's X, terms and downdate plans; this model is unchanged.
+        A new fitted model sharing this one's X, terms, Z's blocks and downdate plans; this model is unchanged.
     """
-    y, d = _response(self, y), self.design
-    frame = d.frame.assign(**{d.formula.response: y}) if d.formula.response in d.frame.columns else d.frame
-    new_d = dataclasses.replace(d, y=y, frame=frame)
-    A = self.A.with_xy(d.X, y)                                   # Z's blocks and the downdate plans are shared
-    return self._unfitted_copy(design=new_d, A=A).fit(**kw)
+    return _refit(self, _response(self, y), **kw)
 
 # %% ../nbs/07_predict.ipynb #93a8dd82
 _STATE = None                              # what a worker's fn gets as its state (inherited by fork, or set by _init)
@@ -306,15 +376,34 @@ def _pars(r):
     "The default statistic of a replicate: lme4's parameters `pars` (a module-level function, so spawned workers can unpickle it)."
     return r.pars
 
+def _pars_values(r):
+    "`pars`'s values as an array, in its order (`_vc_pars`'s: per term each SD, then its correlations with the later columns), without the Series or the names."
+    out = []
+    for g, t, S, sd, C in term_covariances(r):
+        for j in range(t.p): out += [sd[j], *C[j + 1:, j]]
+    return np.array(out + [r.sigma, *r._beta])
+
+def boot_start(self):
+    """Where each replicate's optimizer starts: θ̂, as lme4's `refit`, with a component on its bound (θ = 0) at
+    lme4's θ₀ instead, where the criterion's slope in it vanishes and L-BFGS-B would stay."""
+    d = self.design
+    return np.where(self.theta > d.theta_lower, self.theta, d.theta0)
+
 def _refit_one(state, y):
     "One bootstrap replicate: fun of the refit to y (NaN and failed=True where the refit fails), and whether it is singular."
-    m, fun, names = state
+    m, fun, names, start = state
     try:
-        with warnings.catch_warnings(), blas_limit(m.blas_threads):
-            warnings.simplefilter('ignore', MixedModelWarning)
-            r = m.refit(y, blas_threads=m.blas_threads)
-        return fun(r).reindex(names).to_numpy(float), bool(r.is_singular), False
+        own = fun is not _pars                                  # a user's fun may read the frame or the notes
+        r = _refit(m, _response(m, y), frame=own, start=start, blas_threads=m.blas_threads, flat=own)
+        v = _pars_values(r) if fun is _pars else fun(r).reindex(names).to_numpy(float)
+        return v, bool(r.is_singular), False
     except MixedModelError: return np.full(len(names), np.nan), False, True
+
+def _refit_quiet(state, y):
+    "`_refit_one` with the refit's notes silenced and BLAS limited (what the serial loop sets once around all of them)."
+    with warnings.catch_warnings(), blas_limit(state[0].blas_threads):
+        warnings.simplefilter('ignore', MixedModelWarning)
+        return _refit_one(state, y)
 
 # %% ../nbs/07_predict.ipynb #fadc381e
 @patch
@@ -344,12 +433,16 @@ def bootstrap(self: LinearMixedModel, nsim=1000, seed=None, progress=True, fun=N
     nsim, rng = _check_nsim(nsim), np.random.default_rng(seed)
     fun = fun or _pars
     lams, mu, names = lambdas(self.design, self.theta), _mean(self), fun(self).index
-    state = (self, fun, names)
+    if fun is _pars and len(_pars_values(self)) != len(names): fun = lambda r: r.pars      # repeated names: the Series' own
+    state = (self, fun, names, boot_start(self))
     if n_workers(n_jobs) == 1:
-        res = [_refit_one(state, _simulate_one(self, rng, lams, mu)) for _ in tracked(range(nsim), 'bootstrap', enabled=progress)]
+        with warnings.catch_warnings(), blas_limit(self.blas_threads):
+            warnings.simplefilter('ignore', MixedModelWarning)
+            res = [_refit_one(state, _simulate_one(self, rng, lams, mu)) for _ in tracked(range(nsim), 'bootstrap', enabled=progress)]
     else:
+        self._cached('refit', lambda: _refit_basis(self))                  # made once, before the workers fork
         ys = [_simulate_one(self, rng, lams, mu) for _ in range(nsim)]      # the serial stream's draws, in its order
-        res = parallel_map(_refit_one, ys, state, n_jobs, 'bootstrap', progress)
+        res = parallel_map(_refit_quiet, ys, state, n_jobs, 'bootstrap', progress)
     out = pd.DataFrame(np.array([r[0] for r in res]).reshape(nsim, len(names)), columns=names)
     out.attrs.update(singular=int(sum(r[1] for r in res)), failed=int(sum(r[2] for r in res)), nsim=nsim, seed=seed)
     return out

@@ -97,7 +97,9 @@ def test_refit_equals_lmer(m):
     y = m.simulate(1, seed=7)['sim_1']
     r, l = m.refit(y), lmer(SLEEP, load('sleepstudy').assign(Reaction=y))
     assert abs(r.objective - l.objective) <= 1e-10 * abs(l.objective)
-    np.testing.assert_allclose(r.pars.to_numpy(), l.pars.to_numpy(), rtol=1e-8)
+    # refit's blocks differ from lmer's in the last digits (only y's part is recomputed), and L-BFGS-B's path at this
+    # flat optimum amplifies that to ~6e-8 relative in the SDs: the same optimum, not the same arithmetic
+    np.testing.assert_allclose(r.pars.to_numpy(), l.pars.to_numpy(), rtol=1e-6)
     assert m.objective == pytest.approx(lmer(SLEEP, load('sleepstudy')).objective, rel=1e-12)   # the original is untouched
 
 
