@@ -764,7 +764,7 @@ def pirls(P, theta, beta, u=None, fixed_beta=True, tol=1e-12, xtol=1e-10, maxit=
     PirlsResult
         The mode, and the parts of the Laplace deviance read off the factor at the mode.
     """
-    f, lk, y, wt = P.family, P.family.link, P.y, P.wt
+    lk = P.family.link
     lams = lambdas(P.terms, theta)
     beta, u = np.asarray(beta, float), (np.zeros(P.q) if u is None else np.asarray(u, float))
     Xb = P.X @ beta if fixed_beta else None                             # Xβ, once when β is held
