@@ -488,7 +488,13 @@ for _name in ('plot_caterpillar', 'plot_shrinkage', 'plot_Z', 'plot_Lambda', '_r
 @needs_fit
 def L(self: GeneralizedLinearMixedModel):
     """The blocked Cholesky factor at θ̂ with W the PIRLS weights at the mode: LL' = [Λ'Z'WZΛ + I, Λ'Z'WX; ·, X'WX]
-    (and the working response's row), as the linear model's `L` with the weights; `vcov_rx` reads its R_X."""
+    (and the working response's row), as the linear model's `L` with the weights; `vcov_rx` reads its R_X.
+
+    Returns
+    -------
+    dict
+        The factor's blocks, keyed as `update_L` keys them.
+    """
     F, P = _fitted(self), self.problem
     w, z = P.working(F.r.eta, F.r.mu)
     return update_L(P.blocks(w, P.X, z), F.theta)
@@ -579,7 +585,22 @@ class GlmmProfile:
         return self._ci[level]
 
     def plot(self, parm=None, ax=None, level=0.95):
-        "ζ against each parameter of this profile: `plots.profile_plot(prof, ...)`."
+        """ζ against each parameter of this profile, with the interval at `level` marked (`plots.profile_plot`).
+
+        Parameters
+        ----------
+        parm : str or list of str, optional
+            The parameters drawn (default all).
+        ax : matplotlib axes or array of axes, optional
+            Where to draw.
+        level : float
+            The confidence level of the interval marked.
+
+        Returns
+        -------
+        matplotlib.figure.Figure or Axes
+            The new figure, or `ax` when given.
+        """
         return plots.profile_plot(self, parm, ax, level)
 
     def __repr__(self): return f"GlmmProfile of {len(self.parm)} parameters ({len(self.table)} points)"
@@ -654,7 +675,13 @@ def _refusal(name, why):
     method.__name__, method.__doc__ = name, f"Not available for a GLMM: {why}; raises `MixedModelError` saying so."
     return method
 
-for _name, _why in NOT_FOR_GLMM.items(): setattr(GeneralizedLinearMixedModel, _name, _refusal(_name, _why))
+def _refused_attribute(self, name):
+    "A name of `NOT_FOR_GLMM` gives a method that raises `MixedModelError` saying why; any other missing name, AttributeError."
+    why = NOT_FOR_GLMM.get(name)
+    if why is None: raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    return _refusal(name, why).__get__(self)
+
+GeneralizedLinearMixedModel.__getattr__ = _refused_attribute      # on the instance only: not methods of the class's API
 
 # %% ../nbs/15c_glmm_inference.ipynb #08b60f7d
 from .glmm import Family, Link, LINKS, FAMILIES, negative_binomial, family_of

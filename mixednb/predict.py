@@ -385,7 +385,13 @@ def _pars_values(r):
 
 def boot_start(self):
     """Where each replicate's optimizer starts: θ̂, as lme4's `refit`, with a component on its bound (θ = 0) at
-    lme4's θ₀ instead, where the criterion's slope in it vanishes and L-BFGS-B would stay."""
+    lme4's θ₀ instead, where the criterion's slope in it vanishes and L-BFGS-B would stay.
+
+    Returns
+    -------
+    numpy.ndarray
+        θ to start from, in the model's parameterization.
+    """
     d = self.design
     return np.where(self.theta > d.theta_lower, self.theta, d.theta0)
 
