@@ -301,10 +301,11 @@ def setulb_loop(fg, x0, lower, maxiter=500, ftol=1e-12, gtol=1e-10, maxls=40, m=
     """
     lower = np.asarray(lower, float)
     fin = np.isfinite(lower)
-    if not _setulb_new():
+    def by_minimize():
         from scipy.optimize import minimize
         return minimize(fg, x0, jac=True, method='L-BFGS-B', bounds=[(l if f else None, None) for l, f in zip(lower, fin)],
                         options=dict(ftol=ftol, gtol=gtol, maxiter=maxiter, maxls=maxls, maxcor=m)).x
+    if not _setulb_new(): return by_minimize()
     from scipy.optimize import _lbfgsb
     n, low = len(lower), np.where(fin, lower, 0.0)
     x = np.where(fin, np.maximum(np.asarray(x0, float), low), np.asarray(x0, float)).astype(np.float64)
@@ -315,7 +316,10 @@ def setulb_loop(fg, x0, lower, maxiter=500, ftol=1e-12, gtol=1e-10, maxls=40, m=
     nbd, up, factr, it = fin.astype(np.int32), np.zeros(n), ftol / np.finfo(float).eps, 0
     while True:
         g = np.asarray(g, np.float64)
-        _lbfgsb.setulb(m, x, low, up, nbd, f, g, factr, gtol, wa, iwa, task, lsave, isave, dsave, maxls, ln_task)
+        try: _lbfgsb.setulb(m, x, low, up, nbd, f, g, factr, gtol, wa, iwa, task, lsave, isave, dsave, maxls, ln_task)
+        except TypeError:                                    # a scipy whose private routine takes other arguments:
+            if it or task[0] != 0: raise                     # nothing evaluated yet, so the public path starts afresh
+            return by_minimize()
         if task[0] == 3: f, g = fg(x.copy())                # f and g wanted at x
         elif task[0] == 1:                                   # an iteration ended
             it += 1
