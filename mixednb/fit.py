@@ -17,7 +17,7 @@ from .gradient import criterion_and_gradient
 from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb, decorrelated_starts, same, refined_criterion
 
 # %% auto #0
-__all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'cheap_gradient', 'term_covariances']
+__all__ = ['CONTROL', 'lmer', 'optimize', 'LinearMixedModel', 'interpolating_terms', 'cheap_gradient', 'term_covariances']
 
 # %% ../nbs/03_fit.ipynb #d1278576
 _NOT_YET = {'verbose': "a progress trace (see optsum['path'] after the fit)"}
@@ -348,7 +348,16 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
     if not verified and (s['status'] in (nlopt.MAXEVAL_REACHED, 'maxeval') or s['feval'] >= ctl['maxeval']):
         self._note(stacklevel=4, msg=f"the optimizer stopped at its evaluation limit ({s['feval']} evaluations) before converging: "
                    "the estimates may be off; see `check_convergence()`")
-    if ver is not None and not ver['converged']:
+    cached = self.__dict__.get('_interpolating')
+    if cached is None or cached[0] is not self.design: cached = self._interpolating = (self.design, interpolating_terms(self.design))
+    unbounded = cached[1] if not self.REML else []
+    if unbounded:
+        big = float(np.max(np.abs(self.theta)))
+        self._note(stacklevel=4, msg=f"the ML criterion has no minimum: the fixed effects and {', '.join(str(t.bar) for t in unbounded)} have "
+                   f"as many independent columns as there are rows ({self.design.n}), so they reproduce y exactly and the deviance "
+                   f"falls without bound as σ → 0 and θ grows (the fit stopped at θ up to {big:.2g}, σ̂ = {self.sigma:.2g}); the "
+                   "estimates are at best a local optimum: fit by REML, or drop a term or a fixed effect")
+    elif ver is not None and not ver['converged']:
         i = int(np.argmax(np.abs(ver['check']['scaled'])))
         what = ("the criterion still falls when a component leaves its bound" if ver['check']['better'] is not None
                 else f"the gradient is not 0 (scaled {ver['check']['scaled'][i]:.2g} for θ[{i}])")
@@ -365,6 +374,37 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
                    f"{self.design.n} rows); σ̂ and the SDs are not determined: simplify the random effects")
     singular = self._singular_terms()
     if singular: self._note(f"boundary (singular) fit: {singular} at the boundary (θ = 0); see the summary", stacklevel=4)
+
+# %% ../nbs/03_fit.ipynb #37a1a082
+def interpolating_terms(d, nmax=3000):
+    """The smallest set of random-effects terms S with rank[X Z_S] = n > rank(Z_S): with them the fixed and random
+    effects reproduce y, and the ML deviance has no minimum (it falls without bound as σ → 0).
+
+    Parameters
+    ----------
+    d : Design
+        The model's design.
+    nmax : int
+        Models with more rows are not examined (the ranks are of dense n-row matrices).
+
+    Returns
+    -------
+    list of ReTerm
+        The terms of S (empty where there is none, or n > `nmax`).
+    """
+    import itertools
+    n = d.n
+    if n > nmax or d.X.shape[1] + sum(t.q for t in d.terms) < n: return []
+    def unit(M):
+        s = np.linalg.norm(M, axis=0)
+        return M[:, s > 0] / s[s > 0]
+    Z = [unit(np.hstack([np.eye(t.nlev)[t.codes] * t.X[:, [j]] for j in range(t.p)])) for t in d.terms]
+    X = unit(d.X)
+    for k in range(1, len(Z) + 1):
+        for S in itertools.combinations(range(len(Z)), k):
+            ZS = np.hstack([Z[i] for i in S])
+            if np.linalg.matrix_rank(np.hstack([X, ZS])) == n and np.linalg.matrix_rank(ZS) < n: return [d.terms[i] for i in S]
+    return []
 
 # %% ../nbs/03_fit.ipynb #60c20c14
 def cheap_gradient(A):
@@ -467,13 +507,17 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
             f0 = tr.best[0]
             _first_optimizer(tr, Ac, s, d.theta_lower, optimizer, opt_kw)
             if tr.best[0] < f0: ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1]
-        theta_c = np.maximum(tr.best[1], d.theta_lower)
-        flat = flat_terms(tr.f, theta_c, Ac.terms, tr.best[0], moves=tr.moves(ctl['gtol'])) if ctl['check'] and ctl['flat'] else []
-        flat_s = ctl['check'] and ctl['flat'] and not flat and flat_sigma(tr.f, theta_c, tr.best[0])
+        for _ in range(2):
+            theta_c, fc = np.maximum(tr.best[1], d.theta_lower), tr.best[0]
+            flat = flat_terms(tr.f, theta_c, Ac.terms, fc, moves=tr.moves(ctl['gtol'])) if ctl['check'] and ctl['flat'] else []
+            flat_s = ctl['check'] and ctl['flat'] and not flat and flat_sigma(tr.f, theta_c, fc)
+            if tr.best[0] >= fc - 1e-10 * max(1.0, abs(fc)): break     # a probe that went lower: the search goes on from there
+            ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1]
         _set_user_theta(self, cond, theta_c, Ac)
     self.optsum = dict(info, feval=tr.nf, geval=g.n, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),
                        conditioned=cond is not None, converged=None if ver is None else ver['converged'],
                        restarts=0 if ver is None else ver['restarts'],
+                       stalled=None if ver is None else ver['stalled'],
                        scaled_gradient=None if ver is None else ver['check']['scaled'], path=tr.path)
     self.notes = list(self._data_notes)                                      # a refit says the fit's notes afresh
     _fit_notes(self, ver, flat, ctl, flat_s)

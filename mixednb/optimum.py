@@ -17,8 +17,8 @@ from . import objective as O
 
 # %% auto #0
 __all__ = ['term_transform', 'Conditioning', 'check_optimum', 'compressed', 'loaded', 'vanished_term_descent', 'setulb_loop',
-           'same', 'Tracker', 'lbfgsb', 'verify_and_restart', 'decorrelated_starts', 'flat_terms', 'flat_sigma',
-           'refined_criterion']
+           'same', 'Tracker', 'lbfgsb', 'rounding', 'verify_and_restart', 'decorrelated_starts', 'flat_terms',
+           'flat_sigma', 'refined_criterion']
 
 # %% ../nbs/02c_optimum.ipynb #71cfafe5
 def term_transform(t):
@@ -456,6 +456,37 @@ def _bobyqa(tr, x0, lower, step, maxeval=5000):
     try: opt.optimize(np.asarray(x0, float))
     except (nlopt.RoundoffLimited, ValueError): pass
 
+class _Scaled:
+    "The tracked criterion in coordinates u = θ / s (s > 0 per component): `f` and `grad` of u, for `lbfgsb` and `_bobyqa`."
+    def __init__(self, tr, s): self.tr, self.s = tr, s
+    def f(self, u): return self.tr.f(self.s * u)
+    def grad(self, u): return self.s * self.tr.grad(self.s * u)
+
+def rounding(f, theta, fval, rel=1e-12, k=4):
+    """The rounding of the criterion at θ: the largest |f(θ ⊙ (1 + δ)) − f(θ)| over `k` random relative changes δ of
+    size `rel`, which move the exact criterion by far less.
+
+    Parameters
+    ----------
+    f : callable
+        The criterion.
+    theta : numpy.ndarray
+        θ.
+    fval : float
+        f(θ).
+    rel : float
+        The size of the relative changes.
+    k : int
+        Evaluations.
+
+    Returns
+    -------
+    float
+        The estimate, in units of the criterion (0 where every change gave the same value).
+    """
+    rng = np.random.default_rng(0)                                # the same changes every time: a fit is reproducible
+    return max(abs(f(theta * (1 + rel * rng.choice([-1.0, 1.0], len(theta)))) - fval) for _ in range(k))
+
 def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
     """Check the optimum at θ and restart until it passes or `restarts` rounds are spent.
 
@@ -479,10 +510,11 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
     Returns
     -------
     (numpy.ndarray, dict)
-        The best θ and a record: converged, rounds, the last check.
+        The best θ and a record: converged, rounds, the last check, and stalled (a round lowered the criterion by no
+        more than its `rounding`, and the search ended there).
     """
     lower = np.asarray(lower, float)
-    x = np.maximum(np.asarray(theta, float), lower)
+    x, before, stalled = np.maximum(np.asarray(theta, float), lower), None, False
     for rnd in range(restarts + 1):
         fx = tr.best[0] if np.array_equal(x, tr.best[1]) else None     # known: no second evaluation
         chk = check_optimum(tr.f, tr.grad, x, lower, fval=fx, gtol=gtol)
@@ -494,12 +526,16 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
         if chk['ok'] and terms is not None:
             down = vanished_term_descent(tr.f, tr.grad, x, terms, chk['fval'])
             if down is not None: chk = dict(chk, ok=False, better=down)
-        if chk['ok'] or rnd == restarts: break
+        if chk['ok']: break
+        if before is not None and chk['better'] is None and before - chk['fval'] <= rounding(tr.f, x, chk['fval']):
+            stalled = True; chk = dict(chk, ok=True); break                # both optimizers found nothing lower
+        if rnd == restarts: break
         start = chk['better'][0] if chk['better'] is not None else x
-        lbfgsb(tr, start, lower)
-        _bobyqa(tr, np.maximum(tr.best[1], lower), lower, step=0.05 * max(0.1, float(np.max(np.abs(tr.best[1])))))
+        sc, before = _Scaled(tr, np.maximum(np.abs(start), 1.0)), chk['fval']
+        lbfgsb(sc, start / sc.s, lower / sc.s)
+        _bobyqa(sc, np.maximum(tr.best[1], lower) / sc.s, lower / sc.s, step=0.05)
         x = np.maximum(tr.best[1], lower)
-    return x, dict(converged=chk['ok'], restarts=rnd, check=chk)
+    return x, dict(converged=chk['ok'], restarts=rnd, check=chk, stalled=stalled)
 
 # %% ../nbs/02c_optimum.ipynb #1d6d4a85
 def decorrelated_starts(theta, terms, tol=0.05):
