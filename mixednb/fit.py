@@ -363,6 +363,10 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
                 else f"the gradient is not 0 (scaled {ver['check']['scaled'][i]:.2g} for θ[{i}])")
         self._note(stacklevel=4, msg=f"the optimizer did not reach a verified optimum after {ver['restarts']} restarts: {what}; the estimates "
                    "may be off: try control={'restarts': 10}, optimizer='cobyqa', or start= from a simpler model's θ")
+    if ver is not None and ver['stalled'] and ver['stalled'] > 1e-8 * max(1.0, abs(self.objective)):
+        self._note(stacklevel=4, msg=f"the criterion is computed to only ±{ver['stalled']:.1g} near θ̂ (θ up to "
+                   f"{float(np.max(np.abs(self.theta))):.2g}, σ̂ = {self.sigma:.2g}: digits lost to cancellation), and the "
+                   "optimum is verified to that precision only: the SDs and σ̂ may be off in their last digits")
     for t in flat:
         self._note(stacklevel=4, msg=f"{t.bar}: the criterion does not change with this term's variance (θ doubled or halved fits as well): "
                    f"the data cannot identify it; is '{t.group}' also a fixed effect, or does another term duplicate it? "
@@ -468,7 +472,7 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
     optimizer : {'auto', 'lbfgsb', 'bobyqa', 'cobyqa'}
         The first optimizer: 'auto' (default) chooses L-BFGS-B with the exact gradient when the gradient costs little
         (`cheap_gradient`), BOBYQA otherwise; 'bobyqa' and 'cobyqa' are derivative-free (see `optimize`). Restarts use
-        L-BFGS-B, then BOBYQA.
+        L-BFGS-B, then BOBYQA, in coordinates scaled to θ (`verify_and_restart`).
     blas_threads : int or None
         BLAS threads during the fit (default 1); None leaves BLAS as it is.
     start : array-like, optional
@@ -486,9 +490,10 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
     -------
     LinearMixedModel
         The model itself, fitted. `optsum` records the run: evaluations of the criterion (``feval``) and of its
-        gradient (``geval``), ``converged``, ``restarts``, the scaled gradient at θ̂, and the ``path`` of (θ,
-        criterion) per evaluation in the basis the optimizer used. Notes (evaluation limit, no verified optimum,
-        unidentifiable terms, singular fit) are warned and kept in `notes`.
+        gradient (``geval``), ``converged``, ``restarts``, ``stalled`` (the search ended where a round found nothing
+        lower than the criterion's rounding), the scaled gradient at θ̂, and the ``path`` of (θ,
+        criterion) per evaluation in the basis the optimizer used. Notes (evaluation limit, no verified optimum, an ML
+        criterion without a minimum, unidentifiable terms, singular fit) are warned and kept in `notes`.
     """
     ctl, d = _control(control, kw), self.design
     cond, Ac = self._conditioned(ctl['conditioning'])

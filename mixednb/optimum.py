@@ -510,8 +510,8 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
     Returns
     -------
     (numpy.ndarray, dict)
-        The best θ and a record: converged, rounds, the last check, and stalled (a round lowered the criterion by no
-        more than its `rounding`, and the search ended there).
+        The best θ and a record: converged, rounds, the last check, and stalled (where a round lowered the criterion by
+        no more than its `rounding` and the search ended there, that rounding; else False).
     """
     lower = np.asarray(lower, float)
     x, before, stalled = np.maximum(np.asarray(theta, float), lower), None, False
@@ -527,8 +527,8 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
             down = vanished_term_descent(tr.f, tr.grad, x, terms, chk['fval'])
             if down is not None: chk = dict(chk, ok=False, better=down)
         if chk['ok']: break
-        if before is not None and chk['better'] is None and before - chk['fval'] <= rounding(tr.f, x, chk['fval']):
-            stalled = True; chk = dict(chk, ok=True); break                # both optimizers found nothing lower
+        if before is not None and chk['better'] is None and before - chk['fval'] <= (noise := rounding(tr.f, x, chk['fval'])):
+            stalled = noise; chk = dict(chk, ok=True); break               # both optimizers found nothing lower
         if rnd == restarts: break
         start = chk['better'][0] if chk['better'] is not None else x
         sc, before = _Scaled(tr, np.maximum(np.abs(start), 1.0)), chk['fval']
