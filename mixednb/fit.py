@@ -348,14 +348,16 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
     if not verified and (s['status'] in (nlopt.MAXEVAL_REACHED, 'maxeval') or s['feval'] >= ctl['maxeval']):
         self._note(stacklevel=4, msg=f"the optimizer stopped at its evaluation limit ({s['feval']} evaluations) before converging: "
                    "the estimates may be off; see `check_convergence()`")
-    cached = self.__dict__.get('_interpolating')
-    if cached is None or cached[0] is not self.design: cached = self._interpolating = (self.design, interpolating_terms(self.design))
-    unbounded = cached[1] if not self.REML else []
+    unbounded = []
+    if not self.REML and (self.design.n <= 300 or not verified or np.max(np.abs(self.theta), initial=0.0) > 1e2):   # small, or θ ran away
+        cached = self.__dict__.get('_interpolating')
+        if cached is None or cached[0] is not self.design: cached = self._interpolating = (self.design, interpolating_terms(self.design))
+        unbounded = cached[1]
     if unbounded:
         big = float(np.max(np.abs(self.theta)))
         self._note(stacklevel=4, msg=f"the ML criterion has no minimum: the fixed effects and {', '.join(str(t.bar) for t in unbounded)} have "
                    f"as many independent columns as there are rows ({self.design.n}), so they reproduce y exactly and the deviance "
-                   f"falls without bound as σ → 0 and θ grows (the fit stopped at θ up to {big:.2g}, σ̂ = {self.sigma:.2g}); the "
+                   f"falls without bound as σ → 0 and θ grows (this fit ended at θ up to {big:.2g}, σ̂ = {self.sigma:.2g}); the "
                    "estimates are at best a local optimum: fit by REML, or drop a term or a fixed effect")
     elif ver is not None and not ver['converged']:
         i = int(np.argmax(np.abs(ver['check']['scaled'])))
