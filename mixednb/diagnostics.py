@@ -11,7 +11,9 @@ from fastcore.basics import patch
 from .core import needs_fit
 from .fit import LinearMixedModel
 from .objective import lambdas
-from .satterthwaite import hessian, jacobian
+from .satterthwaite import jacobian
+from .gradient import criterion_and_gradient
+from .optimum import refined_criterion
 
 # %% auto #0
 __all__ = []
@@ -25,7 +27,7 @@ def _embed(x, free, th):
 @patch
 @needs_fit
 def check_convergence(self: LinearMixedModel, tol=1e-6):
-    """Gradient, Hessian and Newton step of the criterion in θ at the optimum, and whether the fit has converged.
+    """Gradient, Hessian and Newton step of the criterion at the optimum, and whether the fit has converged.
 
     Parameters
     ----------
@@ -35,22 +37,31 @@ def check_convergence(self: LinearMixedModel, tol=1e-6):
     Returns
     -------
     dict
-        `gradient` g and `hessian_eigenvalues` of the criterion in the free components of θ̂ (numerical
-        derivatives), `newton_step` H⁻¹g (NaN unless H is positive definite), `predicted_decrease`,
-        `free` (boolean mask of θ: False for components at their bound 0) and `converged` (H positive definite
-        and the predicted decrease below `tol`; True when no component is free).
+        `gradient` g (exact) and `hessian_eigenvalues` of the criterion (central differences of g) in u = θ*/s, the free
+        components of θ̂ in the basis the fit optimized (θ* = θ where the fit was not conditioned), each divided by
+        s = max(|θ*|, 1); `u` (the point), `criterion` (the criterion as a function of u), `newton_step` H⁻¹g (NaN
+        unless H is positive definite), `predicted_decrease`, `free` (boolean mask of θ: False for components at
+        their bound 0) and `converged` (H positive definite and the predicted decrease below `tol`; True when no
+        component is free).
     """
-    th, lo = self.theta, self.design.theta_lower
+    _, A, th = self._basis
+    th, lo = np.asarray(th, float), self.design.theta_lower
     free = ~((lo == 0) & (th < 1e-4))
-    f = lambda x: self.objective_at(_embed(x, free, th))
-    x = th[free]
-    g = jacobian(lambda z: np.atleast_1d(f(z)), x)[0] if x.size else np.zeros(0)
-    H = hessian(f, x) if x.size else np.zeros((0, 0))
+    s = np.maximum(np.abs(th[free]), 1.0)
+    crit, grad = criterion_and_gradient(A, self.REML)
+    crit = refined_criterion(crit, A, self.REML)
+    f = lambda u: crit(_embed(s * np.asarray(u, float), free, th))
+    gu = lambda u: grad(_embed(s * np.asarray(u, float), free, th))[free] * s
+    x = th[free] / s
+    g = gu(x) if x.size else np.zeros(0)
+    H = jacobian(gu, x) if x.size else np.zeros((0, 0))
+    H = (H + H.T) / 2
     ev = np.linalg.eigvalsh(H) if x.size else np.zeros(0)
     step = np.linalg.solve(H, g) if x.size and ev.min() > 0 else np.full(x.size, np.nan)
     decrease = float(g @ step / 2) if x.size else 0.0
     ok = bool(x.size == 0 or (ev.min() > 0 and decrease < tol))
-    return dict(converged=ok, gradient=g, hessian_eigenvalues=ev, newton_step=step, predicted_decrease=decrease, free=free)
+    return dict(converged=ok, gradient=g, hessian_eigenvalues=ev, newton_step=step, predicted_decrease=decrease, free=free,
+                u=x, criterion=f)
 
 # %% ../nbs/11_diagnostics.ipynb #4c2ea7a3
 @patch
