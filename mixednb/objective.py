@@ -457,7 +457,7 @@ class DowndatePlan:
     def __init__(self, left, right):
         self.left, self.right, self.dense = left, right, left.dense and right.dense
         self.pairs = None                                       # a PairPlan, for scalar terms (see `_plans`)
-        self._nnz = None                                        # of the sparse product, known after the first one
+        self._nnz = None                                        # (key, bound): entries the product can have, from the patterns
 
     def product(self, Fi, Fj):
         """L_i1L_j1': a dense array (dense plan) or a CSR matrix (sparse plan) of q_i × q_j.
@@ -473,12 +473,17 @@ class DowndatePlan:
         """
         if self.dense: return Fi[1] @ Fi[1].T if Fi is Fj else Fi[1] @ Fj[1].T
         (m, n), Ai, Bt = (Fi[0].shape[0], Fj[0].shape[0]), Fi[0], Fj[0].T.tocsr()
-        if self._nnz is None: self._nnz = (Ai @ Bt).nnz
-        idx = np.int64 if max(self._nnz, Ai.nnz, Bt.nnz) >= 2 ** 31 or np.int64 in (Ai.indices.dtype, Bt.indices.dtype) else np.int32
+        key = (m, n, Ai.nnz, Bt.nnz)
+        if self._nnz is None or self._nnz[0] != key:            # the patterns' bound, not a product's nnz (see below)
+            I = lambda a: a.astype(np.int64, copy=False)
+            self._nnz = key, int(_st.csr_matmat_maxnnz(m, n, I(Ai.indptr), I(Ai.indices), I(Bt.indptr), I(Bt.indices)))
+        nnz = self._nnz[1]
+        idx = np.int64 if max(nnz, Ai.nnz, Bt.nnz) >= 2 ** 31 or np.int64 in (Ai.indices.dtype, Bt.indices.dtype) else np.int32
         Ai, Bt = _with_index(Ai, idx), _with_index(Bt, idx)
-        Cp, Cj, Cx = np.empty(m + 1, idx), np.empty(self._nnz, idx), np.empty(self._nnz)
+        Cp, Cj, Cx = np.empty(m + 1, idx), np.empty(nnz, idx), np.empty(nnz)
         _st.csr_matmat(m, n, Ai.indptr, Ai.indices, Ai.data, Bt.indptr, Bt.indices, Bt.data, Cp, Cj, Cx)
-        return sp.csr_matrix((Cx, Cj, Cp), shape=(m, n))
+        k = int(Cp[-1])                                         # SMMP keeps only the sums that are not exactly 0
+        return sp.csr_matrix((Cx[:k], Cj[:k], Cp), shape=(m, n))
 
 def subtract(M, P):
     """M − P in place, for a C-ordered dense M and P dense or CSR (whose entries are added into M without a dense copy).

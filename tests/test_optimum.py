@@ -249,3 +249,24 @@ def test_fits_in_two_threads_leave_blas_as_found_and_match_serial():
     # Satterthwaite's df run under the fit's limit too, and leave BLAS as found
     serial[0].coef_table()
     assert blas() == before
+
+
+def test_start_with_a_vanished_first_term_then_moving_away():
+    """A start= whose first term's λ is 0 makes the first sparse products of the later terms' blocks all zero sums;
+    the products after it (θ moved off 0) must not be sized by them. Until 2026-11-26 they were: a fit from such a start
+    wrote past its arrays (`free(): invalid size`). Here the fit from that start reaches the default fit's optimum, and
+    objective() recomputed from scratch at its θ agrees."""
+    rng = np.random.default_rng(122)
+    n, ng, nh = 105, 35, 12
+    g, h = np.repeat(np.arange(ng), 3), rng.integers(0, nh, n)
+    x = rng.normal(size=n)
+    y = 1 + 0.5 * x + rng.normal(size=ng)[g] + 0.7 * rng.normal(size=ng)[g] * x + rng.normal(size=nh)[h] + 0.3 * rng.normal(size=nh)[h] * x + 0.5 * rng.normal(size=n)
+    df = pd.DataFrame(dict(y=y, x=x, g=[f"g{i}" for i in g], h=[f"h{i}" for i in h]))
+    form = "y ~ x + (x | g) + (x | h)"
+    m = LinearMixedModel(form, df).fit()
+    assert m.design.terms[0].group == 'g' and m.A.plans                 # g first (more levels); h's products are planned
+    start = np.array(m.theta); start[:3] = 0.0                         # the first term vanished
+    for _ in range(3):                                                 # fresh blocks each time: the first product is at the start
+        s = LinearMixedModel(form, df).fit(start=start)
+        assert abs(s.objective - m.objective) <= 1e-8 * abs(m.objective)
+        assert abs(objective(Blocks(design(form, df)), s.theta, True) - s.objective) <= 1e-8 * abs(s.objective)
