@@ -8,7 +8,7 @@ Docs: https://mixednb.github.io/mixednb/diagnostics.html.md"""
 from __future__ import annotations
 import numpy as np, pandas as pd
 from fastcore.basics import patch
-from .core import needs_fit
+from .core import needs_fit, blas_limit
 from .fit import LinearMixedModel
 from .objective import lambdas
 from .satterthwaite import jacobian
@@ -53,8 +53,9 @@ def check_convergence(self: LinearMixedModel, tol=1e-6):
     f = lambda u: crit(_embed(s * np.asarray(u, float), free, th))
     gu = lambda u: grad(_embed(s * np.asarray(u, float), free, th))[free] * s
     x = th[free] / s
-    g = gu(x) if x.size else np.zeros(0)
-    H = jacobian(gu, x) if x.size else np.zeros((0, 0))
+    with blas_limit(getattr(self, 'blas_threads', 1)):                     # the fit's BLAS setting: the same rounding
+        g = gu(x) if x.size else np.zeros(0)
+        H = jacobian(gu, x) if x.size else np.zeros((0, 0))
     H = (H + H.T) / 2
     ev = np.linalg.eigvalsh(H) if x.size else np.zeros(0)
     step = np.linalg.solve(H, g) if x.size and ev.min() > 0 else np.full(x.size, np.nan)
