@@ -21,8 +21,8 @@ __all__ = ['REFINE_TOL', 'block_crossprod', 'Blocks', 'tri_solve', 'conditioned_
            'amalgamation', 'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal',
            'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand',
            'times_blocks', 'Factor', 'schur_error', 'schur_bound', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
-           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'ldL2_bound',
-           'ldL2_error', 'refined_factor', 'cond_cov_u']
+           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'refined_xx',
+           'ldL2_bound', 'ldL2_error', 'refined_factor', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -1429,8 +1429,8 @@ def update_L(A: Blocks, theta, keep_products=False, of=None):
     L.R0, L.ldW, L.terms = A.R0, A.ldW, A.terms                          # X = QR₀: the X rows are Q's; Σ log wᵢ
     B = A if of is None else of
     tol = REFINE_TOL * A.n                                                # digits lost (see below): made from the rows
-    if schur_bound(A, theta) > tol and schur_error(M, A.xx, A.n) > tol and B.rows is not None: M = refined_schur(B, L, theta)
-    L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
+    if schur_bound(A, theta) > tol and schur_error(M, A.xx, A.n) > tol and B.rows is not None: L['X', 'X'] = refined_xx(B, L, theta)
+    else: L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
     return L
 
 # %% ../nbs/02_objective.ipynb #97abd3c4
@@ -1654,6 +1654,19 @@ def _back_substitute(L, k, C):
         U[j] = solve_Lt(L[j, j], np.asarray(r))
     return U
 
+def _schur_rows(A, L, theta):
+    "(R, U) of `refined_schur`: U = L_ZZ⁻ᵀL_XZ' per block row of L, R = [Q r] − ZΛU (n × (p + 1))."
+    k = len(L.terms)
+    U = _back_substitute(L, k, [L['X', j].T for j in range(k)])
+    Ut = U
+    if isinstance(L.terms[0], Amalgamated):                            # per model term (see `u_hat`)
+        Ut = _by_term(L.terms, [u.reshape(m.nlev, m.p, -1) for m, u in zip(L.terms, U)],
+                      lambda V, o, p: V[:, o:o + p].reshape(-1, V.shape[-1]))
+    R = A.rows.copy()
+    for Z, t, lam, u in zip(A.Zs, A.terms, lambdas(A.terms, theta), Ut):
+        R -= Z @ (lam @ u.reshape(t.nlev, t.p, -1)).reshape(t.q, -1)     # b = Λu level by level
+    return R, U
+
 def refined_schur(A, L, theta):
     """S = [Q r]'V⁻¹[Q r] as R'R + U'U, from the rows: U = L_ZZ⁻ᵀL_XZ', R = [Q r] − ZΛU.
 
@@ -1671,16 +1684,29 @@ def refined_schur(A, L, theta):
     np.ndarray
         S, (p + 1) × (p + 1).
     """
-    k = len(L.terms)
-    U = _back_substitute(L, k, [L['X', j].T for j in range(k)])
-    Ut = U
-    if isinstance(L.terms[0], Amalgamated):                            # per model term (see `u_hat`)
-        Ut = _by_term(L.terms, [u.reshape(m.nlev, m.p, -1) for m, u in zip(L.terms, U)],
-                      lambda V, o, p: V[:, o:o + p].reshape(-1, V.shape[-1]))
-    R = A.rows.copy()
-    for Z, t, lam, u in zip(A.Zs, A.terms, lambdas(A.terms, theta), Ut):
-        R -= Z @ (lam @ u.reshape(t.nlev, t.p, -1)).reshape(t.q, -1)     # b = Λu level by level
+    R, U = _schur_rows(A, L, theta)
     return R.T @ R + sum(u.T @ u for u in U)
+
+def _lower_of_qr(*blocks):
+    "The lower-triangular factor with a positive diagonal of B'B, B the blocks stacked: the transposed R of B's QR (no B'B formed)."
+    Rf = np.linalg.qr(np.vstack(blocks), mode='r')
+    return (Rf * np.where(np.diag(Rf) < 0, -1.0, 1.0)[:, None]).T
+
+def refined_xx(A, L, theta):
+    """L_XX, the Cholesky factor of `refined_schur`'s S, as the transposed R of a QR decomposition of [R; U] (S not formed).
+
+    Parameters
+    ----------
+    A, L, theta
+        As for `refined_schur`.
+
+    Returns
+    -------
+    np.ndarray
+        (p + 1) × (p + 1), lower triangular with a positive diagonal.
+    """
+    R, U = _schur_rows(A, L, theta)
+    return _lower_of_qr(R, *U)
 
 # %% ../nbs/02_objective.ipynb #d5a860cf
 def _term_Z(A, j, of=None):
@@ -1744,8 +1770,7 @@ def refined_factor(A, j, lams, L, of=None):
     U = _back_substitute(L, j, [dense(L[j, m]).T for m in range(j)])
     R = np.asarray(Zs[j] @ Lambda(A.terms[j], lams[j]).toarray())
     for m in range(j): R -= Zs[m] @ (Lambda(A.terms[m], lams[m]) @ U[m])
-    Rf = np.linalg.qr(np.vstack([R, *U, np.eye(R.shape[1])]), mode='r')
-    return (Rf * np.sign(np.diag(Rf))[:, None]).T
+    return _lower_of_qr(R, *U, np.eye(R.shape[1]))
 
 # %% ../nbs/02_objective.ipynb #bcb64342
 def _inv_col(L, k, i, D):
