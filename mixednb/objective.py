@@ -1347,7 +1347,9 @@ def schur_bound(A, theta):
     """A bound of `schur_error` from θ alone, so that the common evaluation pays one dot product: ε(p + n)(1 + |θ|²·d),
     d the largest trace of a level's block Z_ℓ'Z_ℓ of any term.
 
-    Each sᵢᵢ = wᵢ'V⁻¹wᵢ ≥ aᵢᵢ/λ_max(V), and λ_max(V) = 1 + λ_max(Λ'Z'ZΛ) ≤ 1 + Σ_t |θ_t|² max_ℓ tr Z_tℓ'Z_tℓ.
+    Each pivot lᵢᵢ² of S = W'V⁻¹W (W = [Q r]) is at least that of W'W/λ_max(V) (S ⪰ W'W/λ_max(V), and pivots, Schur
+    complements, keep the order), and W'W = diag(1, …, 1, r'r) has pivots aᵢᵢ; λ_max(V) = 1 + λ_max(Λ'Z'ZΛ) ≤
+    1 + Σ_t |θ_t|² max_ℓ tr Z_tℓ'Z_tℓ.
 
     Parameters
     ----------
