@@ -1656,17 +1656,41 @@ def _back_substitute(L, k, C):
         U[j] = solve_Lt(L[j, j], np.asarray(r))
     return U
 
-def _schur_rows(A, L, theta):
-    "(R, U) of `refined_schur`: U = L_ZZ⁻ᵀL_XZ' per block row of L, R = [Q r] − ZΛU (n × (p + 1))."
-    k = len(L.terms)
+def _forward_substitute(L, k, C):
+    "Y with L_ZZ Y = C, block row by block row from the first (C per block row of L's Z part, as `_back_substitute`'s)."
+    Y = [None] * k
+    for j in range(k):
+        r = C[j]
+        for m in range(j): r = r - dense(operand(L[j, m]) @ Y[m])
+        Y[j] = solve_L(L[j, j], np.asarray(r))
+    return Y
+
+def _schur_rows(A, L, theta, steps=1):
+    """(R, U) of `refined_schur`: U = L_ZZ⁻ᵀL_XZ' per block row of L, R = [Q r] − ZΛU (n × (p + 1)); then `steps`
+    rounds of iterative refinement of U from the rows: U += (L_ZZL_ZZ')⁻¹(Λ'Z'R − U), R updated."""
+    k, lams = len(L.terms), lambdas(A.terms, theta)
+    merged = isinstance(L.terms[0], Amalgamated)
+    def per_term(U):                                                    # L's block rows → the model's terms (see `u_hat`)
+        if not merged: return U
+        return _by_term(L.terms, [u.reshape(m.nlev, m.p, -1) for m, u in zip(L.terms, U)],
+                        lambda V, o, p: V[:, o:o + p].reshape(-1, V.shape[-1]))
+    def ZLu(U):                                                         # ZΛU, b = Λu level by level
+        return sum(Z @ (lam @ u.reshape(t.nlev, t.p, -1)).reshape(t.q, -1) for Z, t, lam, u in zip(A.Zs, A.terms, lams, per_term(U)))
+    def LZ(R):                                                          # Λ'Z'R in L's block rows
+        G = [(lam.T @ np.asarray(Z.T @ R).reshape(t.nlev, t.p, -1)).reshape(t.q, -1) for Z, t, lam in zip(A.Zs, A.terms, lams)]
+        if not merged: return G
+        out = []
+        for m in L.terms:
+            V = np.zeros((m.nlev, m.p, R.shape[1]))
+            for i, o, p in m.parts: V[:, o:o + p] = G[i].reshape(m.nlev, p, -1)
+            out.append(V.reshape(m.q, -1))
+        return out
     U = _back_substitute(L, k, [L['X', j].T for j in range(k)])
-    Ut = U
-    if isinstance(L.terms[0], Amalgamated):                            # per model term (see `u_hat`)
-        Ut = _by_term(L.terms, [u.reshape(m.nlev, m.p, -1) for m, u in zip(L.terms, U)],
-                      lambda V, o, p: V[:, o:o + p].reshape(-1, V.shape[-1]))
-    R = A.rows.copy()
-    for Z, t, lam, u in zip(A.Zs, A.terms, lambdas(A.terms, theta), Ut):
-        R -= Z @ (lam @ u.reshape(t.nlev, t.p, -1)).reshape(t.q, -1)     # b = Λu level by level
+    R = A.rows - ZLu(U)
+    for _ in range(steps):
+        D = _back_substitute(L, k, _forward_substitute(L, k, [g - u for g, u in zip(LZ(R), U)]))
+        U = [u + d for u, d in zip(U, D)]
+        R = R - ZLu(D)
     return R, U
 
 def refined_schur(A, L, theta):
