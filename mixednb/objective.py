@@ -20,9 +20,9 @@ __all__ = ['REFINE_TOL', 'block_crossprod', 'Blocks', 'tri_solve', 'conditioned_
            'PairPlan', 'Scattered', 'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas',
            'amalgamation', 'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal',
            'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand',
-           'times_blocks', 'Factor', 'schur_error', 'schur_bound', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
-           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'refined_xx',
-           'ldL2_bound', 'ldL2_error', 'refined_factor', 'cond_cov_u']
+           'times_blocks', 'ldL2_bound', 'ldL2_error', 'Factor', 'schur_error', 'schur_bound', 'update_L', 'logdet',
+           'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat',
+           'refined_schur', 'refined_xx', 'refined_factor', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -1256,6 +1256,33 @@ def times_blocks(M, B):
     np.matmul(M.reshape(r, -1, p).transpose(1, 0, 2), B, out=out.transpose(1, 0, 2))   # written in place (no copy back)
     return out.reshape(r, -1)
 
+# %% ../nbs/02_objective.ipynb #87fb4702
+def ldL2_bound(A, j, lam):
+    "A bound of `ldL2_error` of term j's block from its λ alone: ε q_j (1 + ‖λ‖²_F d_j), d_j the largest trace of a level's Z_j'Z_j."
+    d = A._z(('trace_max', j), lambda: float(np.trace(A.diag[j], axis1=1, axis2=2).max(initial=0.0)))
+    return float(np.finfo(float).eps * A.terms[j].q * (1.0 + float(np.sum(lam * lam)) * d))
+
+def ldL2_error(A, j, lam, Ljj):
+    """The error log|L_jj|² may carry from the subtractions that made it: ε Σ aᵢᵢ/lᵢᵢ², a = diag(Λ_j'A_jjΛ_j + I).
+
+    Parameters
+    ----------
+    A : Blocks
+    j : int
+        The term.
+    lam : np.ndarray
+        Its λ.
+    Ljj : np.ndarray
+        Its diagonal block of L, dense.
+
+    Returns
+    -------
+    float
+        The estimate.
+    """
+    a = np.einsum('ai,lab,bi->li', lam, A.diag[j], lam).ravel() + 1.0
+    return float(np.finfo(float).eps * np.sum(a / np.diag(Ljj) ** 2))
+
 # %% ../nbs/02_objective.ipynb #e529a987
 def _sub(M, Lim, Ljm):
     "M − L_im L_jm' for one earlier block column m, whatever the blocks' kinds."
@@ -1743,32 +1770,6 @@ def _term_Z(A, j, of=None):
     parts = [(of.Zs[i].tocoo(), maps[i]) for i, _, _ in t.parts]
     r = np.concatenate([c.row for c, _ in parts]); c = np.concatenate([m[c.col] for c, m in parts])
     return sp.csc_matrix((np.concatenate([c.data for c, _ in parts]), (r, c)), shape=(of.n, t.q))
-
-def ldL2_bound(A, j, lam):
-    "A bound of `ldL2_error` of term j's block from its λ alone: ε q_j (1 + ‖λ‖²_F d_j), d_j the largest trace of a level's Z_j'Z_j."
-    d = A._z(('trace_max', j), lambda: float(np.trace(A.diag[j], axis1=1, axis2=2).max(initial=0.0)))
-    return float(np.finfo(float).eps * A.terms[j].q * (1.0 + float(np.sum(lam * lam)) * d))
-
-def ldL2_error(A, j, lam, Ljj):
-    """The error log|L_jj|² may carry from the subtractions that made it: ε Σ aᵢᵢ/lᵢᵢ², a = diag(Λ_j'A_jjΛ_j + I).
-
-    Parameters
-    ----------
-    A : Blocks
-    j : int
-        The term.
-    lam : np.ndarray
-        Its λ.
-    Ljj : np.ndarray
-        Its diagonal block of L, dense.
-
-    Returns
-    -------
-    float
-        The estimate.
-    """
-    a = np.einsum('ai,lab,bi->li', lam, A.diag[j], lam).ravel() + 1.0
-    return float(np.finfo(float).eps * np.sum(a / np.diag(Ljj) ** 2))
 
 def refined_factor(A, j, lams, L, of=None):
     """L_jj of a later term j from the rows: the R of a QR decomposition of [R; U_1; …; I], R = Z_jΛ_j − Σ Z_mΛ_mU_m.
