@@ -25,7 +25,9 @@ none (was 2), --seed 2 none, --seed 3 2 (was 4), --seed 4 none (was 1: an `(x ||
 was 5e-5 off), --seed 5 none, --seed 6 2. The four left are σ plateaus, not rounding: seed 3's `(x | g) + (x | h)`
 of 24 rows by REML (8.7e-7 and 1.3e-6 apart) and seed 6's `(x || g)` of 8 rows by ML (1.4e-7 and 1.7e-7): both
 fits' criteria agree with the 60-digit values to 6e-14, and the fits end on the same plateau (the criterion falls
-toward θ → ∞), one at θ ~10× the other's and 10⁻⁷–10⁻⁶ lower."""
+toward θ → ∞), one at θ ~10× the other's and 10⁻⁷–10⁻⁶ lower. On a tree of main at d99494e (restarts in scaled
+coordinates, 02c) with this branch's objective.py, seeds 1 to 6: none (main alone: seed 3 three, the two `(1 | g/h)`
+rounding pairs among them, seed 1 one, seed 6 one)."""
 import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
