@@ -1790,8 +1790,10 @@ def refined_factor(A, j, lams, L, of=None):
     Returns
     -------
     np.ndarray or None
-        L_jj, lower triangular with a positive diagonal; None for blocks without rows (`Blocks.from_sums`).
+        L_jj, lower triangular with a positive diagonal; None for blocks without rows (`Blocks.from_sums`) or where the
+        stacked matrix would have more than 5·10⁷ entries.
     """
+    if (A.n + sum(t.q for t in A.terms[:j + 1])) * A.terms[j].q > 5e7: return None     # the dense stack: at most 5·10⁷ entries
     Zs = [_term_Z(A, m, of) for m in range(j + 1)]
     if any(Z is None for Z in Zs): return None
     U = _back_substitute(L, j, [dense(L[j, m]).T for m in range(j)])
