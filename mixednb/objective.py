@@ -20,8 +20,9 @@ __all__ = ['REFINE_TOL', 'block_crossprod', 'Blocks', 'tri_solve', 'conditioned_
            'PairPlan', 'Scattered', 'first_product', 'first_column', 'Amalgamated', 'positions', 'lambdas',
            'amalgamation', 'amalgamated', 'blockdiag', 'Lambda', 'small_chol', 'small_tri_inv', 'BlockDiagonal',
            'block_kind', 'dense', 'diag_of', 'solve_Lt', 'solve_L', 'inv_L', 'level_crossprod', 'operand',
-           'times_blocks', 'Factor', 'schur_error', 'schur_bound', 'update_L', 'logdet', 'ldRX2', 'pwrss', 'deviance',
-           'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat', 'refined_schur', 'cond_cov_u']
+           'times_blocks', 'ldL2_bound', 'ldL2_error', 'Factor', 'schur_error', 'schur_bound', 'update_L', 'logdet',
+           'ldRX2', 'pwrss', 'deviance', 'criterion', 'objective', 'gamma_hat', 'beta_hat', 'RX_inv', 'u_hat',
+           'refined_schur', 'refined_xx', 'refined_factor', 'cond_cov_u']
 
 # %% ../nbs/02_objective.ipynb #9da58e40
 def block_crossprod(term):
@@ -1260,6 +1261,33 @@ def times_blocks(M, B):
     np.matmul(M.reshape(r, -1, p).transpose(1, 0, 2), B, out=out.transpose(1, 0, 2))   # written in place (no copy back)
     return out.reshape(r, -1)
 
+# %% ../nbs/02_objective.ipynb #87fb4702
+def ldL2_bound(A, j, lam):
+    "A bound of `ldL2_error` of term j's block from its λ alone: ε q_j (1 + ‖λ‖²_F d_j), d_j the largest trace of a level's Z_j'Z_j."
+    d = A._z(('trace_max', j), lambda: float(np.trace(A.diag[j], axis1=1, axis2=2).max(initial=0.0)))
+    return float(np.finfo(float).eps * A.terms[j].q * (1.0 + float(np.sum(lam * lam)) * d))
+
+def ldL2_error(A, j, lam, Ljj):
+    """The error log|L_jj|² may carry from the subtractions that made it: ε Σ aᵢᵢ/lᵢᵢ², a = diag(Λ_j'A_jjΛ_j + I).
+
+    Parameters
+    ----------
+    A : Blocks
+    j : int
+        The term.
+    lam : np.ndarray
+        Its λ.
+    Ljj : np.ndarray
+        Its diagonal block of L, dense.
+
+    Returns
+    -------
+    float
+        The estimate.
+    """
+    a = np.einsum('ai,lab,bi->li', lam, A.diag[j], lam).ravel() + 1.0
+    return float(np.finfo(float).eps * np.sum(a / np.diag(Ljj) ** 2))
+
 # %% ../nbs/02_objective.ipynb #e529a987
 def _sub(M, Lim, Ljm):
     "M − L_im L_jm' for one earlier block column m, whatever the blocks' kinds."
@@ -1272,19 +1300,27 @@ def _dense_blocks(B):
     M[i, :, i, :] = B
     return M.reshape(l * p, l * p)
 
-def _diag_block(A, j, t, lams, L, F, keep=None):
-    "Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor (or the second term's `sparse_block.SparseFactor`, when chosen); F: the first column's L_i1 (`first_column`)."
+def _diag_block(A, j, t, lams, L, F, keep=None, of=None):
+    """Downdated Λ'A_jjΛ + I of a term j > 0, dense, and its Cholesky factor (or the second term's `sparse_block.SparseFactor`, when chosen); F: the first column's L_i1 (`first_column`).
+    Where the factor may have lost digits (`ldL2_bound`, `ldL2_error`), it is made again from the rows (`refined_factor`); `of`: the model's blocks when A is amalgamated."""
     lam = lams[j]
     P = first_product(A, j, j, F)
     if keep is not None and P.shape[0] ** 2 <= 1e7: keep[j, j] = P
-    if j == 1:                                           # the second term's block may be of the sparse kind
+    check = t.q ** 2 <= 1e7 and ldL2_bound(A, j, lam) > REFINE_TOL * A.n      # digits may be lost (see "Digits lost to cancellation")
+    if j == 1 and not check:                             # the second term's block may be of the sparse kind
         from mixednb.sparse_block import factor_block
         if (S := factor_block(A, j, lam, P)) is not None: return S
     M = np.diag(lam[0, 0] ** 2 * A.diag[j].ravel()) if t.p == 1 else _dense_blocks(lam.T @ A.diag[j] @ lam)
     M[np.diag_indices_from(M)] += 1.0
     M = subtract(M, P)
     for m in range(1, j): M = _sub(M, L[j, m], L[j, m])
-    return _chol(M, f"block of L for term {t.bar}")
+    if not check: return _chol(M, f"block of L for term {t.bar}")
+    try: Ljj = _chol(M, f"block of L for term {t.bar}")
+    except MixedModelError: Ljj = None
+    if Ljj is not None and ldL2_error(A, j, lam, Ljj) <= REFINE_TOL * A.n: return Ljj
+    R = refined_factor(A, j, lams, L, of)
+    if R is None and Ljj is None: raise MixedModelError(f"block of L for term {t.bar} is not positive definite")
+    return Ljj if R is None else R
 
 # %% ../nbs/02_objective.ipynb #c2160c41
 class Factor(dict):
@@ -1315,7 +1351,8 @@ class Factor(dict):
 REFINE_TOL = 1e-12
 
 def schur_error(S, xx, n):
-    """The error the criterion may carry from the downdate S = A_XX − Σ L_Xj L_Xj': ε Σ wᵢ aᵢᵢ/sᵢᵢ (w = 1 for X's columns, n for y's).
+    """The error the criterion may carry from the downdate S = A_XX − Σ L_Xj L_Xj': ε Σ wᵢ aᵢᵢ/lᵢᵢ² (lᵢᵢ² S's Cholesky
+    pivots, w = 1 for X's columns, n for y's).
 
     Parameters
     ----------
@@ -1329,18 +1366,22 @@ def schur_error(S, xx, n):
     Returns
     -------
     float
-        The estimate (inf where a diagonal element of S is not positive).
+        The estimate (inf where S is not positive definite).
     """
-    s, a = np.diag(S), np.diag(xx)
-    if not np.all(s > 0): return np.inf
-    w = np.ones(len(s)); w[-1] = n
-    return float(np.finfo(float).eps * (w @ (a / s)))
+    a = np.diag(xx)
+    if not np.all(np.diag(S) > 0): return np.inf
+    try: l2 = np.diag(np.linalg.cholesky(S)) ** 2
+    except np.linalg.LinAlgError: return np.inf
+    w = np.ones(len(a)); w[-1] = n
+    return float(np.finfo(float).eps * (w @ (a / l2)))
 
 def schur_bound(A, theta):
     """A bound of `schur_error` from θ alone, so that the common evaluation pays one dot product: ε(p + n)(1 + |θ|²·d),
     d the largest trace of a level's block Z_ℓ'Z_ℓ of any term.
 
-    Each sᵢᵢ = wᵢ'V⁻¹wᵢ ≥ aᵢᵢ/λ_max(V), and λ_max(V) = 1 + λ_max(Λ'Z'ZΛ) ≤ 1 + Σ_t |θ_t|² max_ℓ tr Z_tℓ'Z_tℓ.
+    Each pivot lᵢᵢ² of S = W'V⁻¹W (W = [Q r]) is at least that of W'W/λ_max(V) (S ⪰ W'W/λ_max(V), and pivots, Schur
+    complements, keep the order), and W'W = diag(1, …, 1, r'r) has pivots aᵢᵢ; λ_max(V) = 1 + λ_max(Λ'Z'ZΛ) ≤
+    1 + Σ_t |θ_t|² max_ℓ tr Z_tℓ'Z_tℓ.
 
     Parameters
     ----------
@@ -1407,7 +1448,7 @@ def update_L(A: Blocks, theta, keep_products=False, of=None):
             L.first = {i: F[i][1] for i in range(1, k) if F[i][1] is not None}
             L['X', 0] = times_blocks(A.xz[0], B1)
             continue
-        L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F, L.products)
+        L[j, j] = Ljj = _diag_block(A, j, t, lams, L, F, L.products, of)
         for i in range(j + 1, k):
             P = first_product(A, i, j, F)
             if L.products is not None and np.prod(P.shape) <= 1e7: L.products[i, j] = P
@@ -1422,8 +1463,8 @@ def update_L(A: Blocks, theta, keep_products=False, of=None):
     L.R0, L.ldW, L.terms = A.R0, A.ldW, A.terms                          # X = QR₀: the X rows are Q's; Σ log wᵢ
     B = A if of is None else of
     tol = REFINE_TOL * A.n                                                # digits lost (see below): made from the rows
-    if schur_bound(A, theta) > tol and schur_error(M, A.xx, A.n) > tol and B.rows is not None: M = refined_schur(B, L, theta)
-    L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
+    if schur_bound(A, theta) > tol and schur_error(M, A.xx, A.n) > tol and B.rows is not None: L['X', 'X'] = refined_xx(B, L, theta)
+    else: L['X', 'X'] = _chol(M, "the fixed-effects block [X y] (is X of full rank, does y vary?)")
     return L
 
 # %% ../nbs/02_objective.ipynb #97abd3c4
@@ -1647,6 +1688,43 @@ def _back_substitute(L, k, C):
         U[j] = solve_Lt(L[j, j], np.asarray(r))
     return U
 
+def _forward_substitute(L, k, C):
+    "Y with L_ZZ Y = C, block row by block row from the first (C per block row of L's Z part, as `_back_substitute`'s)."
+    Y = [None] * k
+    for j in range(k):
+        r = C[j]
+        for m in range(j): r = r - dense(operand(L[j, m]) @ Y[m])
+        Y[j] = solve_L(L[j, j], np.asarray(r))
+    return Y
+
+def _schur_rows(A, L, theta, steps=1):
+    """(R, U) of `refined_schur`: U = L_ZZ⁻ᵀL_XZ' per block row of L, R = [Q r] − ZΛU (n × (p + 1)); then `steps`
+    rounds of iterative refinement of U from the rows: U += (L_ZZL_ZZ')⁻¹(Λ'Z'R − U), R updated."""
+    k, lams = len(L.terms), lambdas(A.terms, theta)
+    merged = isinstance(L.terms[0], Amalgamated)
+    def per_term(U):                                                    # L's block rows → the model's terms (see `u_hat`)
+        if not merged: return U
+        return _by_term(L.terms, [u.reshape(m.nlev, m.p, -1) for m, u in zip(L.terms, U)],
+                        lambda V, o, p: V[:, o:o + p].reshape(-1, V.shape[-1]))
+    def ZLu(U):                                                         # ZΛU, b = Λu level by level
+        return sum(Z @ (lam @ u.reshape(t.nlev, t.p, -1)).reshape(t.q, -1) for Z, t, lam, u in zip(A.Zs, A.terms, lams, per_term(U)))
+    def LZ(R):                                                          # Λ'Z'R in L's block rows
+        G = [(lam.T @ np.asarray(Z.T @ R).reshape(t.nlev, t.p, -1)).reshape(t.q, -1) for Z, t, lam in zip(A.Zs, A.terms, lams)]
+        if not merged: return G
+        out = []
+        for m in L.terms:
+            V = np.zeros((m.nlev, m.p, R.shape[1]))
+            for i, o, p in m.parts: V[:, o:o + p] = G[i].reshape(m.nlev, p, -1)
+            out.append(V.reshape(m.q, -1))
+        return out
+    U = _back_substitute(L, k, [L['X', j].T for j in range(k)])
+    R = A.rows - ZLu(U)
+    for _ in range(steps):
+        D = _back_substitute(L, k, _forward_substitute(L, k, [g - u for g, u in zip(LZ(R), U)]))
+        U = [u + d for u, d in zip(U, D)]
+        R = R - ZLu(D)
+    return R, U
+
 def refined_schur(A, L, theta):
     """S = [Q r]'V⁻¹[Q r] as R'R + U'U, from the rows: U = L_ZZ⁻ᵀL_XZ', R = [Q r] − ZΛU.
 
@@ -1664,16 +1742,69 @@ def refined_schur(A, L, theta):
     np.ndarray
         S, (p + 1) × (p + 1).
     """
-    k = len(L.terms)
-    U = _back_substitute(L, k, [L['X', j].T for j in range(k)])
-    Ut = U
-    if isinstance(L.terms[0], Amalgamated):                            # per model term (see `u_hat`)
-        Ut = _by_term(L.terms, [u.reshape(m.nlev, m.p, -1) for m, u in zip(L.terms, U)],
-                      lambda V, o, p: V[:, o:o + p].reshape(-1, V.shape[-1]))
-    R = A.rows.copy()
-    for Z, t, lam, u in zip(A.Zs, A.terms, lambdas(A.terms, theta), Ut):
-        R -= Z @ (lam @ u.reshape(t.nlev, t.p, -1)).reshape(t.q, -1)     # b = Λu level by level
+    R, U = _schur_rows(A, L, theta)
     return R.T @ R + sum(u.T @ u for u in U)
+
+def _lower_of_qr(*blocks):
+    "The lower-triangular factor with a positive diagonal of B'B, B the blocks stacked: the transposed R of B's QR (no B'B formed)."
+    Rf = np.linalg.qr(np.vstack(blocks), mode='r')
+    return (Rf * np.where(np.diag(Rf) < 0, -1.0, 1.0)[:, None]).T
+
+def refined_xx(A, L, theta):
+    """L_XX, the Cholesky factor of `refined_schur`'s S, as the transposed R of a QR decomposition of [R; U] (S not formed).
+
+    Parameters
+    ----------
+    A, L, theta
+        As for `refined_schur`.
+
+    Returns
+    -------
+    np.ndarray
+        (p + 1) × (p + 1), lower triangular with a positive diagonal.
+    """
+    R, U = _schur_rows(A, L, theta)
+    return _lower_of_qr(R, *U)
+
+# %% ../nbs/02_objective.ipynb #d5a860cf
+def _term_Z(A, j, of=None):
+    "Z of the factor's term j: A's own, or for amalgamated blocks the model's terms' Z (of `of`) merged; None without rows."
+    if A.Zs is not None: return A.Zs[j]
+    if of is None or of.Zs is None: return None
+    maps, t = _merged_z(of)[3], A.terms[j]
+    parts = [(of.Zs[i].tocoo(), maps[i]) for i, _, _ in t.parts]
+    r = np.concatenate([c.row for c, _ in parts]); c = np.concatenate([m[c.col] for c, m in parts])
+    return sp.csc_matrix((np.concatenate([c.data for c, _ in parts]), (r, c)), shape=(of.n, t.q))
+
+def refined_factor(A, j, lams, L, of=None):
+    """L_jj of a later term j from the rows: the R of a QR decomposition of [R; U_1; …; I], R = Z_jΛ_j − Σ Z_mΛ_mU_m.
+
+    Parameters
+    ----------
+    A : Blocks
+        The factor's blocks.
+    j : int
+        The later term (≥ 1).
+    lams : list of np.ndarray
+        Every term's λ.
+    L : Factor
+        The blocks of L's first j block columns and L_jm, m < j.
+    of : Blocks, optional
+        The model's blocks when A is their amalgamated form (for the rows of Z).
+
+    Returns
+    -------
+    np.ndarray or None
+        L_jj, lower triangular with a positive diagonal; None for blocks without rows (`Blocks.from_sums`) or where the
+        stacked matrix would have more than 5·10⁷ entries.
+    """
+    if (A.n + sum(t.q for t in A.terms[:j + 1])) * A.terms[j].q > 5e7: return None     # the dense stack: at most 5·10⁷ entries
+    Zs = [_term_Z(A, m, of) for m in range(j + 1)]
+    if any(Z is None for Z in Zs): return None
+    U = _back_substitute(L, j, [dense(L[j, m]).T for m in range(j)])
+    R = np.asarray(Zs[j] @ Lambda(A.terms[j], lams[j]).toarray())
+    for m in range(j): R -= Zs[m] @ (Lambda(A.terms[m], lams[m]) @ U[m])
+    return _lower_of_qr(R, *U, np.eye(R.shape[1]))
 
 # %% ../nbs/02_objective.ipynb #bcb64342
 def _inv_col(L, k, i, D):
