@@ -365,7 +365,7 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
                 else f"the gradient is not 0 (scaled {ver['check']['scaled'][i]:.2g} for θ[{i}])")
         self._note(stacklevel=4, msg=f"the optimizer did not reach a verified optimum after {ver['restarts']} restarts: {what}; the estimates "
                    "may be off: try control={'restarts': 10}, optimizer='cobyqa', or start= from a simpler model's θ")
-    if ver is not None and ver['stalled'] and ver['stalled'] > 1e-8 * max(1.0, abs(self.objective)):
+    if not unbounded and ver is not None and ver['stalled'] and ver['stalled'] > 1e-8 * max(1.0, abs(self.objective)):
         self._note(stacklevel=4, msg=f"the criterion is computed to only ±{ver['stalled']:.1g} near θ̂ (θ up to "
                    f"{float(np.max(np.abs(self.theta))):.2g}, σ̂ = {self.sigma:.2g}: digits lost to cancellation), and the "
                    "optimum is verified to that precision only: the SDs and σ̂ may be off in their last digits")
