@@ -38,7 +38,15 @@ def used_columns(pf: ParsedFormula, data: pd.DataFrame):
         The labels of the columns of `data` the formula uses, in the order of `data.columns`, as `translate` reads
         each expression with R's meaning; a name that is not a column raises `MixedModelError`, with the closest one.
     """
-    cols, where = list(map(str, data.columns)), f"formula '{pf.formula}'"
+    return _used(pf, _labels(data))
+
+def _labels(frame):
+    "`list(frame.columns)`, read in one conversion (iterating a pandas Index of str converts label by label)."
+    return frame.columns.to_numpy().tolist()
+
+def _used(pf, labels):
+    "`used_columns` of the data's column labels `labels` (a list)."
+    cols, where = list(map(str, labels)), f"formula '{pf.formula}'"
     need = set(translate(pf.response, cols, where).columns) | set(translate(pf.fixed, cols, where).columns)
     for o in pf.offsets: need |= set(translate(o, cols, where).columns)
     for b in pf.bars:
@@ -46,7 +54,7 @@ def used_columns(pf: ParsedFormula, data: pd.DataFrame):
         for f in b.factors:
             if f not in cols: raise unknown_column(f, cols, where)
             need.add(f)
-    return [c for c in data.columns if str(c) in need]
+    return [c for c, n in zip(labels, cols) if n in need]
 
 # %% ../nbs/01_design.ipynb #81891f31
 class Columns(dict):
@@ -58,17 +66,24 @@ class Columns(dict):
         The frame; a column replaced in it must be replaced here too.
     known : dict, optional
         Columns already looked up, by label.
+    labels : list, optional
+        The frame's column labels, when known (reading them off a pandas Index of str costs ~25 µs each time).
     """
-    def __init__(self, frame, known=None):
+    def __init__(self, frame, known=None, labels=None):
         super().__init__(known or {})
-        self.frame, self._names = frame, None
+        self.frame, self._labels, self._names = frame, labels, None
     def __missing__(self, c):
         s = self[c] = self.frame[c]
         return s
     @property
+    def labels(self):
+        "The frame's column labels, a list."
+        if self._labels is None: self._labels = _labels(self.frame)
+        return self._labels
+    @property
     def names(self):
         "The frame's column labels as str, a list."
-        if self._names is None: self._names = list(map(str, self.frame.columns))
+        if self._names is None: self._names = list(map(str, self.labels))
         return self._names
 
 def _columns(frame, cols):
@@ -103,8 +118,8 @@ def _model_frame(pf, data, extra=(), na_action='omit'):
     "`model_frame`'s frame and rows dropped, and the frame's `Columns` (those read for the checks, when no row was dropped)."
     if not isinstance(data, pd.DataFrame): raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if len(data) == 0: raise MixedModelError("data is an empty DataFrame (0 rows)")
-    cols = used_columns(pf, data) + [c for c in extra if c in data.columns]
-    names = list(data.columns)
+    names = _labels(data)
+    cols = _used(pf, names) + [c for c in extra if c in data.columns]
     if len(set(names)) < len(names): frame = data.loc[:, cols].copy()
     elif cols == names: frame = data.copy(deep=False)     # a new frame; its columns are replaced, never written into
     else:                                                  # by position: label look-ups in a str Index are slow
@@ -122,7 +137,7 @@ def _model_frame(pf, data, extra=(), na_action='omit'):
     for c, index, m in missing: miss = m if miss is None else miss | m
     if miss is not None: frame = frame.loc[~miss]   # keeps the caller's row labels, for fitted values and residuals
     if len(frame) == 0: raise MixedModelError(f"no rows left after removing missing values in {cols}")
-    return frame, 0 if miss is None else int(miss.sum()), Columns(frame, seen if miss is None else None)
+    return frame, 0 if miss is None else int(miss.sum()), Columns(frame, seen if miss is None else None, cols)
 
 def _missing_and_infinite(s):
     """(missing, infinite) of one column as numpy bool arrays, None where the dtype cannot hold them: read off the
@@ -132,6 +147,7 @@ def _missing_and_infinite(s):
     if isinstance(t, np.dtype) and t.kind in 'iub': return None, None                 # numpy ints and bools: never missing
     if isinstance(t, np.dtype) and t.kind == 'f':
         v = s.to_numpy()
+        if np.isfinite(v).all(): return None, None                                       # the usual case: one pass
         return np.isnan(v), np.isinf(v)
     m = s.isna().to_numpy()
     if pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t):
@@ -184,7 +200,7 @@ def response(pf: ParsedFormula, frame, cols=None):
         y, of length n; a non-numeric or constant response raises `MixedModelError`.
     """
     name, y = pf.response, response_values(pf, frame, cols)
-    if np.ptp(y) == 0: raise MixedModelError(f"response '{name}' has no variance: every value is {y[0]:g}")
+    if y.max() == y.min(): raise MixedModelError(f"response '{name}' has no variance: every value is {y[0]:g}")
     return y
 
 # %% ../nbs/01_design.ipynb #9c3fd423
@@ -233,7 +249,7 @@ def model_columns(expr, frame, contrasts=None, data=None, cols=None):
     """
     cols, contrasts = _columns(frame, cols), contrasts or {}
     tr = translate(expr, cols.names, contrasts=contrasts, data=data)
-    coding = {c: 'poly' for c, n in zip(frame.columns, cols.names) if n in tr.columns and c not in contrasts and _ordered(cols[c].dtype)}
+    coding = {c: 'poly' for c, n in zip(cols.labels, cols.names) if n in tr.columns and c not in contrasts and _ordered(cols[c].dtype)}
     if coding: tr = translate(expr, cols.names, contrasts={**coding, **contrasts}, data=data)    # ordered factors: R's poly
     _check_matrices(frame, tr, contrasts or {})
     plain = _plain_columns(tr, frame, cols)
@@ -410,23 +426,25 @@ def full_rank_columns(X, tol=1e-7):
         The kept column indices, increasing; zero columns are never kept.
     """
     keep, Qs = [], np.empty((X.shape[1], X.shape[0]))            # the kept directions as rows, filled in place
+    norm = lambda v: np.sqrt(v.dot(v))                             # `np.linalg.norm` of a vector, without its checks
     for j in range(X.shape[1]):
         v = np.array(X[:, j], dtype=float)
-        nrm = np.linalg.norm(v)
+        nrm = norm(v)
         if nrm == 0: continue
         Q = Qs[:len(keep)]
         r = v - (Q @ v) @ Q
         r = r - (Q @ r) @ Q
-        if np.linalg.norm(r) > tol * nrm:
-            Qs[len(keep)] = r / np.linalg.norm(r); keep.append(j)
+        rn = norm(r)
+        if rn > tol * nrm:
+            Qs[len(keep)] = r / rn; keep.append(j)
     return keep
 
 # %% ../nbs/01_design.ipynb #dd7a0c6a
 def _codes(s: pd.Series):
     "Integer codes and string level labels of one column, levels in R's order, unused levels dropped."
     if isinstance(s.dtype, pd.CategoricalDtype):           # unused categories dropped by a count of the codes (O(n))
-        codes, cats = s.array.codes.astype(np.int64), s.cat.categories
-        used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+        codes, cats = s.array.codes.astype(np.int64), s.dtype.categories
+        used = np.bincount(codes + 1, minlength=len(cats) + 1)[1:] > 0           # a missing value (−1) counts in bin 0
         if not used.all():
             new = np.cumsum(used) - 1
             codes = np.where(codes >= 0, new[np.maximum(codes, 0)], -1)
@@ -868,9 +886,9 @@ def design(formula, data, weights=None, offset=None, contrasts=None, subset=None
     whole = as_pandas(data)                                   # R evaluates scale() here, before any row is removed
     data = _subset(_with_arguments(whole, weights, offset), subset)
     frame, n_dropped, cols = _model_frame(pf, data, extra=[WEIGHTS, OFFSET], na_action=na_action)   # each column looked up once
-    for c in (WEIGHTS, OFFSET): cols.pop(c, None)
     w = frame.pop(WEIGHTS).to_numpy() if weights is not None else None
     off = frame.pop(OFFSET).to_numpy() if offset is not None else None
+    if weights is not None or offset is not None: cols = Columns(frame, {c: s for c, s in cols.items() if c not in (WEIGHTS, OFFSET)})
     off = offset_values(pf, frame, off)
     frame, notes = object_numbers(frame, skip={f for b in pf.bars for f in b.factors}, cols=cols)
     y = response(pf, frame, cols)
@@ -903,7 +921,7 @@ def object_numbers(frame, skip=(), cols=None):
         The frame and the notes.
     """
     notes, cols = [], _columns(frame, cols)
-    for c in frame.columns:
+    for c in cols.labels:
         if c in skip or cols[c].dtype != object: continue
         v = cols[c].dropna()
         if len(v) and all(isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_)) for x in v):
