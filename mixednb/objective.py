@@ -51,6 +51,14 @@ def _kron_identity(nlev, T):
     cols = (np.arange(nlev)[:, None, None] * p + np.arange(p)[None, None, :]).repeat(p, axis=1).ravel()
     return sp.csr_matrix((np.tile(np.asarray(T, float).ravel(), nlev), cols, np.arange(0, nlev * p * p + 1, p)), shape=(nlev * p, nlev * p))
 
+def _zt_times(Z, M):
+    """Z'M for a sparse Z and a dense M, as `Z.T @ M`: for a CSC Z and M of several columns, scipy's own kernel
+    (`csr_matvecs` on Z's arrays, the call `Z.T @ M` ends in) without making Z.T (~10× the product on a small model)."""
+    if getattr(Z, 'format', None) != 'csc' or M.ndim != 2 or M.shape[1] < 2 or M.dtype != np.float64 or Z.dtype != np.float64: return Z.T @ M
+    out = np.zeros((Z.shape[1], M.shape[1]))
+    _st.csr_matvecs(Z.shape[1], Z.shape[0], M.shape[1], Z.indptr, Z.indices, Z.data, M.ravel(), out.ravel())
+    return out
+
 def _transformed_Z(Z, term):
     "The block of Z of `term` (its columns already transformed), Z's pattern with the new values where Z has `Z_of`'s (n·p entries), else `Z_of`."
     n, p = term.X.shape
@@ -102,7 +110,7 @@ class Blocks:
         self.p, self._xy = X.shape[1], (X, y)                                          # kept (not copied) for `rows`
         self.__dict__.pop('_rows', None)
         Xy, self.R0, self.beta0 = self._basis_rows(X, y)
-        self.xz = [np.asarray((Z.T @ Xy).T) for Z in self.Zs]                           # [Q y]'Z_j, dense
+        self.xz = [np.asarray(_zt_times(Z, Xy).T) for Z in self.Zs]                    # [Q y]'Z_j, dense
         self.xx = Xy.T @ Xy                                                            # [Q y]'[Q y]
 
     def _basis_rows(self, X, y):
