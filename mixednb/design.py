@@ -592,11 +592,14 @@ def Z_of(term: ReTerm):
     n, p = term.X.shape
     idx = np.int32 if max(n * p, term.q) < 2 ** 31 else np.int64     # scipy's own index type: the arrays are not converted
     order = np.argsort(term.codes, kind='stable')                  # rows level by level, increasing within a level
-    lev, counts = term.codes[order], np.bincount(term.codes, minlength=term.nlev)
-    start = (np.cumsum(counts) - counts)[lev]
-    at = ((p - 1) * start + np.arange(n))[:, None] + counts[lev][:, None] * np.arange(p)   # column jp+k of level j
-    indices, data = np.empty(n * p, idx), np.empty(n * p)
-    indices[at] = order[:, None]; data[at] = term.X[order]
+    counts = np.bincount(term.codes, minlength=term.nlev)
+    if p == 1: indices, data = order.astype(idx), term.X[order, 0]                   # one column per level: rows in order
+    else:
+        lev = term.codes[order]
+        start = (np.cumsum(counts) - counts)[lev]
+        at = ((p - 1) * start + np.arange(n))[:, None] + counts[lev][:, None] * np.arange(p)   # column jp+k of level j
+        indices, data = np.empty(n * p, idx), np.empty(n * p)
+        indices[at] = order[:, None]; data[at] = term.X[order]
     indptr = np.zeros(term.q + 1, idx)
     np.cumsum(np.repeat(counts, p), out=indptr[1:])
     return sp.csc_matrix((data, indices, indptr), shape=(n, term.q))
