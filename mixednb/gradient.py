@@ -433,13 +433,13 @@ class OneTerm:
         self.p, self.l, self.A11, self.xz, self.xx = t.p, t.nlev, A.diag[0], A.xz[0], A.xx
         (self.rows, self.cols, self.at), = self.layout = _layout(A.terms)        # where θ goes in λ (block-diagonal if merged)
         self.lam, self.I = np.zeros((t.p, t.p)), np.eye(t.p)
-        self.flat, self.own = self.rows * t.p + self.cols, np.array_equal(self.at, np.arange(len(self.at)))   # λ's places of θ, flat; θ in order
+        self.flat, self.own = self.rows * t.p + self.cols, not isinstance(t, Amalgamated)   # λ's places of θ, flat; θ the term's own, in order
         self.xzT = self.xz.reshape(-1, t.p).T                                     # [Q y]'Z₁ by the term's columns
         nu = A.n - pX if reml else A.n
-        self.w = np.append(np.full(pX, 1.0 if reml else 0.0), float(nu))                  # weights of 2 log L_jj in the Q/y block
+        self.w = np.array([1.0 if reml else 0.0] * pX + [float(nu)])                      # weights of 2 log L_jj in the Q/y block
         self.sw = np.sqrt(self.w)[:, None]
         self.n, self.pX, self.reml, self.ldW = A.n, pX, reml, A.ldW
-        self.ldR0 = 2 * np.log(np.diag(A.R0)).sum() if pX else 0.0                         # 2 Σ log R₀ᵢᵢ of ldRX2
+        self.ldR0 = 2 * np.log(A.R0.diagonal()).sum() if pX else 0.0                       # 2 Σ log R₀ᵢᵢ of ldRX2
         self.theta = None
 
     def f(self, theta):
