@@ -670,12 +670,21 @@ class Design:
         return sp.hstack([Z_of(t) for t in self.terms], format='csc')
     @property
     def theta_lower(self):
-        "Lower bounds of θ (numpy.ndarray): 0 for λ's diagonal elements, −∞ for the others."
-        return np.concatenate([np.where(r == c, 0., -np.inf) for r, c in (theta_positions(t.p) for t in self.terms)])
+        "Lower bounds of θ (numpy.ndarray, a new one each time): 0 for λ's diagonal elements, −∞ for the others."
+        return self._diagonal()[1].copy()
     @property
     def theta0(self):
-        "The starting θ (numpy.ndarray): every λ the identity."
-        return np.concatenate([np.where(r == c, 1., 0.) for r, c in (theta_positions(t.p) for t in self.terms)])
+        "The starting θ (numpy.ndarray, a new one each time): every λ the identity."
+        return self._diagonal()[2].copy()
+    def _diagonal(self):
+        """(the terms' p, θ₀, the lower bounds), made again only when the terms' sizes change (a fit reads the bounds
+        six or seven times, and each making costs a handful of numpy calls)."""
+        key = tuple(t.p for t in self.terms)
+        kept = self.__dict__.get('_bounds')
+        if kept is None or kept[0] != key:
+            diag = np.concatenate([r == c for r, c in (theta_positions(p) for p in key)]) if key else np.zeros(0, bool)
+            kept = self._bounds = (key, np.where(diag, 0., -np.inf), np.where(diag, 1., 0.))
+        return kept
     def split_theta(self, theta):
         """θ cut into the terms' slices.
 
