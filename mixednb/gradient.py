@@ -507,10 +507,10 @@ def criterion_and_gradient(A: Blocks, reml=True):
         one term (or terms on one grouping factor only), else by a `GradientWorkspace` (made at the first gradient)
         where `dense_gradient_fits`, else by `gradient`.
     """
-    k, fits, last, ws = len(A.terms), dense_gradient_fits(A), [None, None], []
     if len(amalgamated(A).terms) == 1:
         one = OneTerm(A, reml)
         return one.f, one.g
+    k, fits, last, ws = len(A.terms), dense_gradient_fits(A), [None, None], []
     def f(theta):
         theta = np.array(theta, float)
         L = update_L(A, theta, keep_products=not fits)
