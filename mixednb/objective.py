@@ -59,6 +59,33 @@ def _zt_times(Z, M):
     _st.csr_matvecs(Z.shape[1], Z.shape[0], M.shape[1], Z.indptr, Z.indices, Z.data, M.ravel(), out.ravel())
     return out
 
+class _Later(list):
+    """A list whose items are made on first use, by `make()`: the conditioned blocks' Z, which a fit reads only to
+    refine digits (`refined_schur`), a refit or `predict` when asked. Copied or pickled, it is the plain list.
+
+    Parameters
+    ----------
+    make : callable
+        () → the items (picklable, e.g. a `functools.partial` of a module's function).
+    """
+    def __init__(self, make): super().__init__(); self._make = make
+    def _made(self):
+        if self._make is not None:
+            make, self._make = self._make, None
+            self.extend(make())
+        return self
+    def __iter__(self): return list.__iter__(self._made())
+    def __reversed__(self): return list.__reversed__(self._made())
+    def __len__(self): return list.__len__(self._made())
+    def __getitem__(self, i): return list.__getitem__(self._made(), i)
+    def __eq__(self, other): return list.__eq__(self._made(), other)
+    def __reduce_ex__(self, protocol): return list, (list(self),)
+    __hash__ = None
+
+def _transformed_Zs(Zs, terms):
+    "`_transformed_Z` of each block of Z and its transformed term."
+    return [_transformed_Z(Z, t) for Z, t in zip(Zs, terms)]
+
 def _transformed_Z(Z, term):
     "The block of Z of `term` (its columns already transformed), Z's pattern with the new values where Z has `Z_of`'s (n·p entries), else `Z_of`."
     n, p = term.X.shape
@@ -237,7 +264,7 @@ class Blocks:
             new = copy.copy(self)
             new.__dict__.pop('plans', None); new._zcache = {}
             new.terms = [dataclasses.replace(t, X=t.X @ Tt) for t, Tt in zip(self.terms, T)]
-            new.Zs = None if self.Zs is None else [_transformed_Z(Z, t) for Z, t in zip(self.Zs, new.terms)]
+            new.Zs = None if self.Zs is None else _Later(functools.partial(_transformed_Zs, self.Zs, new.terms))
             new.diag = [Tt.T @ D @ Tt for D, Tt in zip(self.diag, T)]
             K = [_kron_identity(t.nlev, Tt) for t, Tt in zip(self.terms, T)] if self.off else []
             new.off = {(i, j): (K[i].T @ M @ K[j]).tocsr() for (i, j), M in self.off.items()}
