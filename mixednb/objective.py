@@ -6,7 +6,7 @@ Docs: https://mixednb.github.io/mixednb/objective.html.md"""
 
 # %% ../nbs/02_objective.ipynb #29856bd2
 from __future__ import annotations
-import dataclasses, functools
+import dataclasses, functools, threading
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import _sparsetools as _st                  # SMMP with the output preallocated (see `DowndatePlan`)
@@ -68,11 +68,13 @@ class _Later(list):
     make : callable
         () → the items (picklable, e.g. a `functools.partial` of a module's function).
     """
+    _lock = threading.Lock()
     def __init__(self, make): super().__init__(); self._make = make
     def _made(self):
         if self._make is not None:
-            make, self._make = self._make, None
-            self.extend(make())
+            items = self._make()                          # threads reading at once may each make them; one fills the list
+            with self._lock:
+                if self._make is not None: self.extend(items); self._make = None
         return self
     def __iter__(self): return list.__iter__(self._made())
     def __reversed__(self): return list.__reversed__(self._made())
