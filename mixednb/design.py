@@ -175,7 +175,8 @@ def response_values(pf: ParsedFormula, frame, cols=None):
     """
     name = pf.response
     s = _columns(frame, cols)[name] if name in frame.columns else pd.Series(evaluate_response(name, frame), index=frame.index)
-    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+    t = s.dtype
+    if not (isinstance(t, np.dtype) and t.kind in 'iuf') and (not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)):
         raise MixedModelError(f"response '{name}' must be numeric, not {s.dtype}")
     y = s.to_numpy(dtype=float)
     if not np.isfinite(y).all():
@@ -431,10 +432,12 @@ def full_rank_columns(X, tol=1e-7):
         v = np.array(X[:, j], dtype=float)
         nrm = norm(v)
         if nrm == 0: continue
-        Q = Qs[:len(keep)]
-        r = v - (Q @ v) @ Q
-        r = r - (Q @ r) @ Q
-        rn = norm(r)
+        if keep:                                                   # nothing to project out of the first kept column
+            Q = Qs[:len(keep)]
+            r = v - (Q @ v) @ Q
+            r = r - (Q @ r) @ Q
+            rn = norm(r)
+        else: r, rn = v, nrm
         if rn > tol * nrm:
             Qs[len(keep)] = r / rn; keep.append(j)
     return keep
@@ -482,7 +485,7 @@ def grouping_factor(frame, factors, cols=None):
         comb = codes * len(l2) + c2
         uniq, codes = np.unique(comb, return_inverse=True)
         labels = [f"{labels[u // len(l2)]}:{l2[u % len(l2)]}" for u in uniq]
-    return codes.astype(np.int64), labels
+    return codes.astype(np.int64, copy=False), labels
 
 # %% ../nbs/01_design.ipynb #9b2caf51
 @dataclass
