@@ -95,10 +95,14 @@ def blas_limit(n=1):
     with _BLAS['lock']:
         if _BLAS['depth'] == 0:
             if _BLAS['controller'] is None: _BLAS['controller'] = ThreadpoolController()    # the library scan, once
-            _BLAS['limits'] = _BLAS['controller'].limit(limits=n, user_api='blas')
+            _BLAS['limits'] = [(lc, lc.get_num_threads()) for lc in _BLAS['controller'].lib_controllers if lc.user_api == 'blas']
+            for lc, k in _BLAS['limits']:
+                if k != n: lc.set_num_threads(n)
         _BLAS['depth'] += 1
     try: yield
     finally:
         with _BLAS['lock']:
             _BLAS['depth'] -= 1
-            if _BLAS['depth'] == 0: _BLAS['limits'].restore_original_limits(); _BLAS['limits'] = None
+            if _BLAS['depth'] == 0:
+                for lc, k in _BLAS['limits']: lc.set_num_threads(k)                  # the counts the first caller found
+                _BLAS['limits'] = None

@@ -16,7 +16,7 @@ from .rsyntax import translate, evaluate_response, evaluate_condition, alias, un
 from .formula import parse_formula, ParsedFormula
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'OFFSET', 'CODINGS', 'used_columns', 'model_frame', 'response_values', 'response', 'lme4_name',
+__all__ = ['WEIGHTS', 'OFFSET', 'CODINGS', 'used_columns', 'Columns', 'model_frame', 'response_values', 'response', 'lme4_name',
            'model_columns', 'plain_column', 'ColumnSpec', 'full_rank_columns', 'grouping_factor', 'ReTerm',
            'theta_positions', 'lambda_of', 'Z_of', 'Design', 'term_of', 'check_contrasts', 'as_pandas', 'design',
            'object_numbers', 'offset_values']
@@ -38,7 +38,15 @@ def used_columns(pf: ParsedFormula, data: pd.DataFrame):
         The labels of the columns of `data` the formula uses, in the order of `data.columns`, as `translate` reads
         each expression with R's meaning; a name that is not a column raises `MixedModelError`, with the closest one.
     """
-    cols, where = list(map(str, data.columns)), f"formula '{pf.formula}'"
+    return _used(pf, _labels(data))
+
+def _labels(frame):
+    "`list(frame.columns)`, read in one conversion (iterating a pandas Index of str converts label by label)."
+    return frame.columns.to_numpy().tolist()
+
+def _used(pf, labels):
+    "`used_columns` of the data's column labels `labels` (a list)."
+    cols, where = list(map(str, labels)), f"formula '{pf.formula}'"
     need = set(translate(pf.response, cols, where).columns) | set(translate(pf.fixed, cols, where).columns)
     for o in pf.offsets: need |= set(translate(o, cols, where).columns)
     for b in pf.bars:
@@ -46,7 +54,41 @@ def used_columns(pf: ParsedFormula, data: pd.DataFrame):
         for f in b.factors:
             if f not in cols: raise unknown_column(f, cols, where)
             need.add(f)
-    return [c for c in data.columns if str(c) in need]
+    return [c for c, n in zip(labels, cols) if n in need]
+
+# %% ../nbs/01_design.ipynb #81891f31
+class Columns(dict):
+    """A frame's columns as Series by label, each looked up on first use and then kept (for one design's reads).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The frame; a column replaced in it must be replaced here too.
+    known : dict, optional
+        Columns already looked up, by label.
+    labels : list, optional
+        The frame's column labels, when known (reading them off a pandas Index of str costs ~25 µs each time).
+    """
+    def __init__(self, frame, known=None, labels=None):
+        super().__init__(known or {})
+        self.frame, self._labels, self._names = frame, labels, None
+    def __missing__(self, c):
+        s = self[c] = self.frame[c]
+        return s
+    @property
+    def labels(self):
+        "The frame's column labels, a list."
+        if self._labels is None: self._labels = _labels(self.frame)
+        return self._labels
+    @property
+    def names(self):
+        "The frame's column labels as str, a list."
+        if self._names is None: self._names = list(map(str, self.labels))
+        return self._names
+
+def _columns(frame, cols):
+    "`cols` if it holds `frame`'s columns, else a new `Columns` of `frame`."
+    return cols if cols is not None and cols.frame is frame else Columns(frame)
 
 # %% ../nbs/01_design.ipynb #e887dc19
 def model_frame(pf: ParsedFormula, data, extra=(), na_action='omit'):
@@ -70,17 +112,22 @@ def model_frame(pf: ParsedFormula, data, extra=(), na_action='omit'):
     n_dropped : int
         The number of rows removed for missing values.
     """
+    return _model_frame(pf, data, extra, na_action)[:2]
+
+def _model_frame(pf, data, extra=(), na_action='omit'):
+    "`model_frame`'s frame and rows dropped, and the frame's `Columns` (those read for the checks, when no row was dropped)."
     if not isinstance(data, pd.DataFrame): raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if len(data) == 0: raise MixedModelError("data is an empty DataFrame (0 rows)")
-    cols = used_columns(pf, data) + [c for c in extra if c in data.columns]
-    names = list(data.columns)
+    names = _labels(data)
+    cols = _used(pf, names) + [c for c in extra if c in data.columns]
     if len(set(names)) < len(names): frame = data.loc[:, cols].copy()
     elif cols == names: frame = data.copy(deep=False)     # a new frame; its columns are replaced, never written into
     else:                                                  # by position: label look-ups in a str Index are slow
         pos = {c: j for j, c in enumerate(names)}
         frame = data.take([pos[c] for c in cols], axis=1)
-    missing, miss = [], None
+    missing, miss, seen = [], None, {}
     for c, s in frame.items():
+        seen[c] = s
         m, inf = _missing_and_infinite(s)
         if inf is not None and inf.any(): raise MixedModelError(f"column '{c}' has infinite values (first at row {s.index[inf][0]!r})")
         if m is not None and m.any(): missing.append((c, s.index, m))
@@ -90,7 +137,7 @@ def model_frame(pf: ParsedFormula, data, extra=(), na_action='omit'):
     for c, index, m in missing: miss = m if miss is None else miss | m
     if miss is not None: frame = frame.loc[~miss]   # keeps the caller's row labels, for fitted values and residuals
     if len(frame) == 0: raise MixedModelError(f"no rows left after removing missing values in {cols}")
-    return frame, 0 if miss is None else int(miss.sum())
+    return frame, 0 if miss is None else int(miss.sum()), Columns(frame, seen if miss is None else None, cols)
 
 def _missing_and_infinite(s):
     """(missing, infinite) of one column as numpy bool arrays, None where the dtype cannot hold them: read off the
@@ -100,6 +147,7 @@ def _missing_and_infinite(s):
     if isinstance(t, np.dtype) and t.kind in 'iub': return None, None                 # numpy ints and bools: never missing
     if isinstance(t, np.dtype) and t.kind == 'f':
         v = s.to_numpy()
+        if np.isfinite(v).all(): return None, None                                       # the usual case: one pass
         return np.isnan(v), np.isinf(v)
     m = s.isna().to_numpy()
     if pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t):
@@ -107,7 +155,7 @@ def _missing_and_infinite(s):
     return m, None
 
 # %% ../nbs/01_design.ipynb #241bdee4
-def response_values(pf: ParsedFormula, frame):
+def response_values(pf: ParsedFormula, frame, cols=None):
     """The response's values on `frame`'s rows (float), checked numeric and finite (not yet for variance: a part of
     the rows, as a Dask partition, may be constant).
 
@@ -117,6 +165,8 @@ def response_values(pf: ParsedFormula, frame):
         The parsed formula; its `response` is a column of `frame` or an R expression of columns (`evaluate_response`).
     frame : pandas.DataFrame
         The rows.
+    cols : Columns, optional
+        `frame`'s columns as looked up so far.
 
     Returns
     -------
@@ -124,15 +174,16 @@ def response_values(pf: ParsedFormula, frame):
         y on those rows; a non-numeric or non-finite response raises `MixedModelError`.
     """
     name = pf.response
-    s = frame[name] if name in frame.columns else pd.Series(evaluate_response(name, frame), index=frame.index)
-    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+    s = _columns(frame, cols)[name] if name in frame.columns else pd.Series(evaluate_response(name, frame), index=frame.index)
+    t = s.dtype
+    if not (isinstance(t, np.dtype) and t.kind in 'iuf') and (not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)):
         raise MixedModelError(f"response '{name}' must be numeric, not {s.dtype}")
     y = s.to_numpy(dtype=float)
     if not np.isfinite(y).all():
         raise MixedModelError(f"response '{name}' is not finite at row {frame.index[~np.isfinite(y)][0]!r} (a log of 0 or a negative number?)")
     return y
 
-def response(pf: ParsedFormula, frame):
+def response(pf: ParsedFormula, frame, cols=None):
     """The response vector y (float), validated.
 
     Parameters
@@ -141,14 +192,16 @@ def response(pf: ParsedFormula, frame):
         The parsed formula; its `response` is a column of `frame` or an R expression of columns (`evaluate_response`).
     frame : pandas.DataFrame
         The model frame.
+    cols : Columns, optional
+        `frame`'s columns as looked up so far.
 
     Returns
     -------
     numpy.ndarray
         y, of length n; a non-numeric or constant response raises `MixedModelError`.
     """
-    name, y = pf.response, response_values(pf, frame)
-    if np.ptp(y) == 0: raise MixedModelError(f"response '{name}' has no variance: every value is {y[0]:g}")
+    name, y = pf.response, response_values(pf, frame, cols)
+    if y.max() == y.min(): raise MixedModelError(f"response '{name}' has no variance: every value is {y[0]:g}")
     return y
 
 # %% ../nbs/01_design.ipynb #9c3fd423
@@ -170,7 +223,7 @@ def lme4_name(name):
     return re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
 
 # %% ../nbs/01_design.ipynb #abe09cb8
-def model_columns(expr, frame, contrasts=None, data=None):
+def model_columns(expr, frame, contrasts=None, data=None, cols=None):
     """Dense model matrix of the one-sided formula `expr` on `frame`, lme4 column names, and formulaic's spec.
 
     Parameters
@@ -183,6 +236,8 @@ def model_columns(expr, frame, contrasts=None, data=None):
         Column → coding (`check_contrasts`); ordered factors default to 'poly'.
     data : pandas.DataFrame, optional
         The whole data, before rows are removed, where `scale()` and `center()` find their centre and scale (as R).
+    cols : Columns, optional
+        `frame`'s columns as looked up so far.
 
     Returns
     -------
@@ -193,36 +248,37 @@ def model_columns(expr, frame, contrasts=None, data=None):
     spec : ColumnSpec
         The recipe for the same columns, to build them again on new data.
     """
-    names, contrasts = list(map(str, frame.columns)), contrasts or {}
-    tr = translate(expr, names, contrasts=contrasts, data=data)
-    coding = {c: 'poly' for c in frame.columns if str(c) in tr.columns and c not in contrasts and _ordered(frame[c].dtype)}
-    if coding: tr = translate(expr, names, contrasts={**coding, **contrasts}, data=data)    # ordered factors: R's poly
+    cols, contrasts = _columns(frame, cols), contrasts or {}
+    tr = translate(expr, cols.names, contrasts=contrasts, data=data)
+    coding = {c: 'poly' for c, n in zip(cols.labels, cols.names) if n in tr.columns and c not in contrasts and _ordered(cols[c].dtype)}
+    if coding: tr = translate(expr, cols.names, contrasts={**coding, **contrasts}, data=data)    # ordered factors: R's poly
     _check_matrices(frame, tr, contrasts or {})
-    plain = _plain_columns(tr, frame)
+    plain = _plain_columns(tr, frame, cols)
     if plain is not None: return (*plain, ColumnSpec(None, tr, frame))              # formulaic's recipe made when asked
     try: mm = model_matrix(tr.python, _aliased(frame, tr), na_action="raise", context=tr.context)
     except Exception as e: raise MixedModelError(f"cannot build the columns of '{expr}': {e}") from None
     spec = ColumnSpec(mm.model_spec, tr)
     return mm.to_numpy(dtype=float), spec.names(mm.columns), spec
 
-def _plain_columns(tr, frame):
+def _plain_columns(tr, frame, cols=None):
     """(X, names) of an expression that is an intercept (or 0) and bare numeric columns joined by `+`, without formulaic
     (the columns formulaic would give: the intercept first, then the columns in order); None for anything else."""
     toks = tr.python.replace(' ', '').split('+')
     if not tr.python.strip() or tr.context or len(set(toks)) < len(toks): return None
     one = '1' in toks or '0' not in toks
-    cols = [t for t in toks if t not in ('0', '1')]
-    if not all(c in tr.columns and alias(c) == c for c in cols) or len(cols) != len(tr.columns): return None
-    series = [frame[c] for c in cols]                        # each column fetched once (a pandas look-up is ~20 µs)
+    names = [t for t in toks if t not in ('0', '1')]
+    if not all(c in tr.columns and alias(c) == c for c in names) or len(names) != len(tr.columns): return None
+    cols = _columns(frame, cols)
+    series = [cols[c] for c in names]                        # each column looked up once (`Columns`)
     for v in series:
         t = v.dtype
         if isinstance(t, np.dtype) and t.kind in 'iuf': continue                        # numpy numbers: plain
         if (isinstance(t, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
                 or pd.api.types.is_complex_dtype(t)): return None
-    X = np.empty((len(frame), one + len(cols)))
+    X = np.empty((len(frame), one + len(names)))
     if one: X[:, 0] = 1.0
     for j, v in enumerate(series): X[:, one + j] = v.to_numpy(dtype=float)
-    return X, ['(Intercept)'] * one + cols
+    return X, ['(Intercept)'] * one + names
 
 def _ordered(t):
     "Whether the dtype t is an ordered categorical (an R ordered factor: `poly` contrasts by default)."
@@ -371,23 +427,27 @@ def full_rank_columns(X, tol=1e-7):
         The kept column indices, increasing; zero columns are never kept.
     """
     keep, Qs = [], np.empty((X.shape[1], X.shape[0]))            # the kept directions as rows, filled in place
+    norm = lambda v: np.sqrt(v.dot(v))                             # `np.linalg.norm` of a vector, without its checks
     for j in range(X.shape[1]):
         v = np.array(X[:, j], dtype=float)
-        nrm = np.linalg.norm(v)
+        nrm = norm(v)
         if nrm == 0: continue
-        Q = Qs[:len(keep)]
-        r = v - (Q @ v) @ Q
-        r = r - (Q @ r) @ Q
-        if np.linalg.norm(r) > tol * nrm:
-            Qs[len(keep)] = r / np.linalg.norm(r); keep.append(j)
+        if keep:                                                   # nothing to project out of the first kept column
+            Q = Qs[:len(keep)]
+            r = v - (Q @ v) @ Q
+            r = r - (Q @ r) @ Q
+            rn = norm(r)
+        else: r, rn = v, nrm
+        if rn > tol * nrm:
+            Qs[len(keep)] = r / rn; keep.append(j)
     return keep
 
 # %% ../nbs/01_design.ipynb #dd7a0c6a
 def _codes(s: pd.Series):
     "Integer codes and string level labels of one column, levels in R's order, unused levels dropped."
     if isinstance(s.dtype, pd.CategoricalDtype):           # unused categories dropped by a count of the codes (O(n))
-        codes, cats = s.array.codes.astype(np.int64), s.cat.categories
-        used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+        codes, cats = s.array.codes.astype(np.int64), s.dtype.categories
+        used = np.bincount(codes + 1, minlength=len(cats) + 1)[1:] > 0           # a missing value (−1) counts in bin 0
         if not used.all():
             new = np.cumsum(used) - 1
             codes = np.where(codes >= 0, new[np.maximum(codes, 0)], -1)
@@ -399,7 +459,7 @@ def _codes(s: pd.Series):
     codes = pd.Categorical(s, categories=uniq).codes.astype(np.int64)
     return codes, [str(u) for u in uniq]
 
-def grouping_factor(frame, factors):
+def grouping_factor(frame, factors, cols=None):
     """Codes (0..ℓ-1) and level labels of the grouping factor made of the columns `factors`.
 
     Parameters
@@ -408,6 +468,8 @@ def grouping_factor(frame, factors):
         The model frame.
     factors : tuple of str
         One column, or several for the interaction `a:b`.
+    cols : Columns, optional
+        `frame`'s columns as looked up so far.
 
     Returns
     -------
@@ -416,13 +478,14 @@ def grouping_factor(frame, factors):
     levels : list of str
         The ℓ level labels in R's order; for an interaction, the combinations that occur, as `'a-level:b-level'`.
     """
-    codes, labels = _codes(frame[factors[0]])
+    cols = _columns(frame, cols)
+    codes, labels = _codes(cols[factors[0]])
     for f in factors[1:]:
-        c2, l2 = _codes(frame[f])
+        c2, l2 = _codes(cols[f])
         comb = codes * len(l2) + c2
         uniq, codes = np.unique(comb, return_inverse=True)
         labels = [f"{labels[u // len(l2)]}:{l2[u % len(l2)]}" for u in uniq]
-    return codes.astype(np.int64), labels
+    return codes.astype(np.int64, copy=False), labels
 
 # %% ../nbs/01_design.ipynb #9b2caf51
 @dataclass
@@ -530,13 +593,18 @@ def Z_of(term: ReTerm):
         The term's block of Z: for row r in level j, columns jp, …, jp+p-1 hold the term's columns on row r.
     """
     n, p = term.X.shape
+    idx = np.int32 if max(n * p, term.q) < 2 ** 31 else np.int64     # scipy's own index type: the arrays are not converted
     order = np.argsort(term.codes, kind='stable')                  # rows level by level, increasing within a level
-    lev, counts = term.codes[order], np.bincount(term.codes, minlength=term.nlev)
-    start = np.cumsum(counts) - counts
-    at = (p * start[lev] + np.arange(n) - start[lev])[:, None] + counts[lev][:, None] * np.arange(p)   # column jp+k of level j
-    indices, data = np.empty(n * p, np.int64), np.empty(n * p)
-    indices[at] = order[:, None]; data[at] = term.X[order]
-    indptr = np.concatenate([[0], np.cumsum(np.repeat(counts, p))])
+    counts = np.bincount(term.codes, minlength=term.nlev)
+    if p == 1: indices, data = order.astype(idx), term.X[order, 0]                   # one column per level: rows in order
+    else:
+        lev = term.codes[order]
+        start = (np.cumsum(counts) - counts)[lev]
+        at = ((p - 1) * start + np.arange(n))[:, None] + counts[lev][:, None] * np.arange(p)   # column jp+k of level j
+        indices, data = np.empty(n * p, idx), np.empty(n * p)
+        indices[at] = order[:, None]; data[at] = term.X[order]
+    indptr = np.zeros(term.q + 1, idx)
+    np.cumsum(np.repeat(counts, p), out=indptr[1:])
     return sp.csc_matrix((data, indices, indptr), shape=(n, term.q))
 
 # %% ../nbs/01_design.ipynb #284be2c6
@@ -605,12 +673,21 @@ class Design:
         return sp.hstack([Z_of(t) for t in self.terms], format='csc')
     @property
     def theta_lower(self):
-        "Lower bounds of θ (numpy.ndarray): 0 for λ's diagonal elements, −∞ for the others."
-        return np.concatenate([np.where(r == c, 0., -np.inf) for r, c in (theta_positions(t.p) for t in self.terms)])
+        "Lower bounds of θ (numpy.ndarray, a new one each time): 0 for λ's diagonal elements, −∞ for the others."
+        return self._diagonal()[1].copy()
     @property
     def theta0(self):
-        "The starting θ (numpy.ndarray): every λ the identity."
-        return np.concatenate([np.where(r == c, 1., 0.) for r, c in (theta_positions(t.p) for t in self.terms)])
+        "The starting θ (numpy.ndarray, a new one each time): every λ the identity."
+        return self._diagonal()[2].copy()
+    def _diagonal(self):
+        """(the terms' p, θ₀, the lower bounds), made again only when the terms' sizes change (a fit reads the bounds
+        six or seven times, and each making costs a handful of numpy calls)."""
+        key = tuple(t.p for t in self.terms)
+        kept = self.__dict__.get('_bounds')
+        if kept is None or kept[0] != key:
+            diag = np.concatenate([r == c for r, c in (theta_positions(p) for p in key)]) if key else np.zeros(0, bool)
+            kept = self._bounds = (key, np.where(diag, 0., -np.inf), np.where(diag, 1., 0.))
+        return kept
     def split_theta(self, theta):
         """θ cut into the terms' slices.
 
@@ -644,7 +721,7 @@ class Design:
         return f"Design({self.formula.formula!r}: n={self.n}, p={self.p} {self.xnames}, q={self.q}, θ has {len(self.theta0)} elements; {ts})"
 
 # %% ../nbs/01_design.ipynb #8a069c3e
-def term_of(bar, frame, contrasts=None, data=None, allow_n=False):
+def term_of(bar, frame, contrasts=None, data=None, allow_n=False, cols=None):
     """The ReTerm of one bar on the model frame, with lme4's identifiability checks.
 
     Parameters
@@ -657,6 +734,8 @@ def term_of(bar, frame, contrasts=None, data=None, allow_n=False):
         As for `model_columns`.
     allow_n : bool
         glmer's check (lme4's `allow.n`): as many levels and random effects as rows are allowed, not more.
+    cols : Columns, optional
+        `frame`'s columns as looked up so far.
 
     Returns
     -------
@@ -664,8 +743,9 @@ def term_of(bar, frame, contrasts=None, data=None, allow_n=False):
         The term's grouping factor, columns and spec; a term with no columns, a single level, as many levels as
         rows or as many random effects as rows (more than, with `allow_n`) raises `MixedModelError`.
     """
-    codes, levels = grouping_factor(frame, bar.factors)
-    X, cnames, spec = model_columns(bar.expr, frame, contrasts, data)
+    cols = _columns(frame, cols)
+    codes, levels = grouping_factor(frame, bar.factors, cols)
+    X, cnames, spec = model_columns(bar.expr, frame, contrasts, data, cols)
     if X.shape[1] == 0: raise MixedModelError(f"random-effects term {bar} has no columns")
     t = ReTerm(bar, codes, levels, X, cnames, spec)
     n = len(frame)
@@ -820,24 +900,25 @@ def design(formula, data, weights=None, offset=None, contrasts=None, subset=None
     if na_action not in ('omit', 'fail'): raise MixedModelError(f"na_action must be 'omit' or 'fail', not {na_action!r}")
     whole = as_pandas(data)                                   # R evaluates scale() here, before any row is removed
     data = _subset(_with_arguments(whole, weights, offset), subset)
-    frame, n_dropped = model_frame(pf, data, extra=[WEIGHTS, OFFSET], na_action=na_action)
+    frame, n_dropped, cols = _model_frame(pf, data, extra=[WEIGHTS, OFFSET], na_action=na_action)   # each column looked up once
     w = frame.pop(WEIGHTS).to_numpy() if weights is not None else None
     off = frame.pop(OFFSET).to_numpy() if offset is not None else None
+    if weights is not None or offset is not None: cols = Columns(frame, {c: s for c, s in cols.items() if c not in (WEIGHTS, OFFSET)})
     off = offset_values(pf, frame, off)
-    frame, notes = object_numbers(frame, skip={f for b in pf.bars for f in b.factors})
-    y = response(pf, frame)
+    frame, notes = object_numbers(frame, skip={f for b in pf.bars for f in b.factors}, cols=cols)
+    y = response(pf, frame, cols)
     coding = check_contrasts(contrasts, data)
-    X, xnames, spec = model_columns(pf.fixed, frame, coding, whole)
+    X, xnames, spec = model_columns(pf.fixed, frame, coding, whole, cols)
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
     keep = full_rank_columns(X)
     dropped = [xnames[j] for j in range(len(xnames)) if j not in keep]
     X, xnames = X[:, keep], [xnames[j] for j in keep]
     _check_rows(len(y), X.shape[1], n_dropped, xnames)
-    terms = sorted((term_of(b, frame, coding, whole, allow_n) for b in pf.bars), key=lambda t: -t.nlev)
+    terms = sorted((term_of(b, frame, coding, whole, allow_n, cols) for b in pf.bars), key=lambda t: -t.nlev)
     return Design(pf, y, X, xnames, terms, n_dropped, dropped, spec, frame, w, off,
                   offset if isinstance(offset, str) else (OFFSET if offset is not None else None), notes)
 
-def object_numbers(frame, skip=()):
+def object_numbers(frame, skip=(), cols=None):
     """Columns of object dtype that hold only numbers, as float (what they are in R), with a note for each.
 
     Parameters
@@ -846,18 +927,20 @@ def object_numbers(frame, skip=()):
         The model frame (a copy: it is changed in place).
     skip : collection of str
         Columns left alone (grouping factors: their labels are levels whatever they hold).
+    cols : Columns, optional
+        `frame`'s columns as looked up so far (a converted column is replaced there too).
 
     Returns
     -------
     (pandas.DataFrame, list of str)
         The frame and the notes.
     """
-    notes = []
-    for c in frame.columns:
-        if c in skip or frame[c].dtype != object: continue
-        v = frame[c].dropna()
+    notes, cols = [], _columns(frame, cols)
+    for c in cols.labels:
+        if c in skip or cols[c].dtype != object: continue
+        v = cols[c].dropna()
         if len(v) and all(isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_)) for x in v):
-            frame[c] = frame[c].astype(float)
+            frame[c] = cols[c] = cols[c].astype(float)
             notes.append(f"column '{c}' holds numbers stored with object dtype: used as numbers, not as a factor with "
                          f"{v.nunique()} levels (pd.to_numeric converts the column and silences this note)")
     return frame, notes

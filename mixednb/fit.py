@@ -202,7 +202,7 @@ class LinearMixedModel:
         "Whether `fit()` has run (a model made by `at_theta` from a fitted one counts as fitted), a bool."
         return self.optsum is not None
 
-    _AT_THETA = ('objective', '_pwrss', '_beta', '_bhat', '_Lc', '_basis', '_cache')
+    _AT_THETA = ('objective', '_pwrss', '_beta', '_Lc', '_basis', '_cache')
 
     def _set_theta_later(self, theta):
         "Set θ; the factorization there (`_set_theta`) is made when one of its results is first read (a fit replaces it unread)."
@@ -218,7 +218,7 @@ class LinearMixedModel:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _set_theta(self, theta, conditioned=None):
-        """Factor at θ, read the criterion, β̂, σ̂ and b̂ off the factor, and start a fresh cache.
+        """Factor at θ, read the criterion, β̂ and σ̂ off the factor, and start a fresh cache (b̂ is read off on first use, `_bhat`).
 
         `conditioned` = (Conditioning, its blocks, θ*): factor in the conditioned basis instead (the same numbers in
         exact arithmetic; see "The numbers from the conditioned basis"); `L` in the data's basis is made on first use."""
@@ -229,9 +229,16 @@ class LinearMixedModel:
         k = len(A.terms)
         self.objective, self._pwrss = criterion(L, A.n, A.p, k, self.REML), pwrss(L)
         self._beta = beta_hat(L) + A.beta0                   # β̂ − β₀ is the fit of the shifted response y − Xβ₀
-        b = [(lam @ u.reshape(t.nlev, t.p).T).T for t, lam, u in zip(A.terms, lambdas(A.terms, th), u_hat(L, k))]
-        self._bhat = b if cond is None else [bc @ T.T for bc, T in zip(b, cond.T)]     # b = T b* per level
         self._cache = {}
+
+    @property
+    def _bhat(self):
+        "b̂ per term as (ℓ, p) arrays, Λû read off the factor at θ: made when first asked for (ranef, fitted values), kept for this θ."
+        def make():
+            cond, A, th = self._basis
+            b = [(lam @ u.reshape(t.nlev, t.p).T).T for t, lam, u in zip(A.terms, lambdas(A.terms, th), u_hat(self._Lc, len(A.terms)))]
+            return b if cond is None else [bc @ T.T for bc, T in zip(b, cond.T)]     # b = T b* per level
+        return self._cached('bhat', make)
 
     @property
     def L(self):

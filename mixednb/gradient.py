@@ -433,11 +433,13 @@ class OneTerm:
         self.p, self.l, self.A11, self.xz, self.xx = t.p, t.nlev, A.diag[0], A.xz[0], A.xx
         (self.rows, self.cols, self.at), = self.layout = _layout(A.terms)        # where θ goes in λ (block-diagonal if merged)
         self.lam, self.I = np.zeros((t.p, t.p)), np.eye(t.p)
+        self.flat, self.own = self.rows * t.p + self.cols, not isinstance(t, Amalgamated)   # λ's places of θ, flat; θ the term's own, in order
+        self.xzT = self.xz.reshape(-1, t.p).T                                     # [Q y]'Z₁ by the term's columns
         nu = A.n - pX if reml else A.n
-        self.w = np.append(np.full(pX, 1.0 if reml else 0.0), float(nu))                  # weights of 2 log L_jj in the Q/y block
+        self.w = np.array([1.0 if reml else 0.0] * pX + [float(nu)])                      # weights of 2 log L_jj in the Q/y block
         self.sw = np.sqrt(self.w)[:, None]
         self.n, self.pX, self.reml, self.ldW = A.n, pX, reml, A.ldW
-        self.ldR0 = 2 * np.log(np.diag(A.R0)).sum() if pX else 0.0                         # 2 Σ log R₀ᵢᵢ of ldRX2
+        self.ldR0 = 2 * np.log(A.R0.diagonal()).sum() if pX else 0.0                       # 2 Σ log R₀ᵢᵢ of ldRX2
         self.theta = None
 
     def f(self, theta):
@@ -453,7 +455,7 @@ class OneTerm:
         float
         """
         theta = np.array(theta, float)
-        lam = self.lam; lam[self.rows, self.cols] = theta[self.at]
+        lam = self.lam; lam.reshape(-1)[self.flat] = theta if self.own else theta[self.at]
         M = lam.T @ self.A11 @ lam; M += self.I
         D = small_chol(M)
         Di = small_tri_inv(D)
@@ -484,8 +486,8 @@ class OneTerm:
         SR1 = S @ E
         m = len(S)
         S11 = Di.transpose(0, 2, 1) @ Di + E.reshape(m, l, p).transpose(1, 2, 0) @ SR1.reshape(m, l, p).transpose(1, 0, 2)
-        G = (self.A11 @ (lam @ S11)).sum(0) - self.xz.reshape(-1, p).T @ SR1.reshape(-1, p)
-        return 2 * _theta_pick([G], self.layout)
+        G = (self.A11 @ (lam @ S11)).sum(0) - self.xzT @ SR1.reshape(-1, p)
+        return 2 * G.reshape(-1)[self.flat] if self.own else 2 * _theta_pick([G], self.layout)
 
 # %% ../nbs/02b_gradient.ipynb #91f0a074
 def criterion_and_gradient(A: Blocks, reml=True):
@@ -505,10 +507,10 @@ def criterion_and_gradient(A: Blocks, reml=True):
         one term (or terms on one grouping factor only), else by a `GradientWorkspace` (made at the first gradient)
         where `dense_gradient_fits`, else by `gradient`.
     """
-    k, fits, last, ws = len(A.terms), dense_gradient_fits(A), [None, None], []
     if len(amalgamated(A).terms) == 1:
         one = OneTerm(A, reml)
         return one.f, one.g
+    k, fits, last, ws = len(A.terms), dense_gradient_fits(A), [None, None], []
     def f(theta):
         theta = np.array(theta, float)
         L = update_L(A, theta, keep_products=not fits)

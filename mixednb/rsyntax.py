@@ -421,18 +421,19 @@ def translate(expr, columns, where=None, contrasts=None, data=None):
         The Python text, the columns used and the calls (see `Translation`); an unknown column, a function
         that is not in `FUNCTIONS` or an operator with no meaning raises `MixedModelError` naming it.
     """
-    columns = list(columns)
-    where = where or f"'{expr}'"
-    codings = contrasts or {}
-    if re.search(r"scale|center|poly|dummy", expr) or not all(isinstance(k, str) for k in codings.values()):
-        return _translate(expr, tuple(columns), where, codings, data)          # reads the data, or a contrast matrix
-    tr = _kept(expr, tuple(columns), where, tuple(sorted(codings.items())))
-    return Translation(tr.source, tr.python, list(tr.columns), dict(tr.calls), dict(tr.context))   # the caller's own copy
+    columns, codings = list(columns), contrasts or {}
+    return _plain(expr, columns, codings) or _translate(expr, columns, where or f"'{expr}'", codings, data)
 
-@functools.lru_cache(maxsize=1024)
-def _kept(expr, columns, where, codings):
-    "`translate` of an expression that reads no data and names no contrast matrix: kept per (expression, columns, codings)."
-    return _translate(expr, columns, where, dict(codings), None)
+_PLAIN = re.compile(r"\s*(?:[01]|[A-Za-z]\w*)(?:\s*\+\s*(?:[01]|[A-Za-z]\w*))*\s*", re.A)
+
+def _plain(expr, columns, contrasts):
+    """`_translate`'s Translation of an expression that is `0`, `1` and columns joined by `+`, each its own `alias` and
+    with no coding given (the same text, columns and no calls), made without tokens and checks; None for any other."""
+    if _PLAIN.fullmatch(expr) is None: return None
+    parts = [t.strip() for t in expr.split('+')]
+    names, known = [t for t in parts if t not in ('0', '1')], set(map(str, columns))
+    if not all(c in known and c not in contrasts and alias(c) == c for c in names): return None
+    return Translation(expr, ' + '.join(parts), list(dict.fromkeys(names)))
 
 def _translate(expr, columns, where, contrasts, data):
     "`translate`'s work."

@@ -1,4 +1,4 @@
-"""The fast setup path (issues 9 and 11): the model frame read off numpy values, the parse and translation caches,
+"""The fast setup path (issues 9 and 11): the model frame read off numpy values, nothing kept per formula between calls,
 Z's CSC arrays written directly, and the factorization at θ₀ made only when read. Expected values come from pandas'
 own row-wise checks, scipy's triplet constructor and dense formulas, not from the code under test."""
 import warnings
@@ -96,3 +96,17 @@ def test_unfitted_model_criterion_at_theta0_is_the_dense_one():
     assert abs(m.objective - crit) < 1e-8 * abs(crit)
     f = LinearMixedModel('Reaction ~ Days + (Days | Subject)', load('sleepstudy')).fit()
     assert abs(f.objective - 1743.62827195995) < 1e-6 and f.optsum['geval'] < f.optsum['feval']
+
+def test_nothing_is_kept_per_formula_or_data_between_fits():
+    "A user's first fit of a formula costs what the hundredth does: the only caches on the fit's path are keyed on sizes."
+    import importlib
+    allowed = {('design', '_triangle'), ('objective', 'positions'), ('objective', '_bd_pattern')}   # keyed on p, (ℓ, p)
+    kept = set()
+    for name in ('formula', 'rsyntax', 'design', 'objective', 'gradient', 'optimum', 'fit'):
+        mod = importlib.import_module(f'mixednb.{name}')
+        kept |= {(name, k) for k, v in vars(mod).items() if hasattr(v, 'cache_info') and getattr(v, '__module__', '') == mod.__name__}
+    assert kept <= allowed, f"caches on the fit's path: {sorted(kept - allowed)}"
+    f = 'Reaction ~ Days + (Days | Subject)'
+    cols = ['Reaction', 'Days', 'Subject']
+    assert translate('1 + Days', cols).columns == ['Days'] and translate('1 + Days', cols + ['x']).columns == ['Days']
+    assert parse_formula(f) is not parse_formula(f)
