@@ -1300,7 +1300,23 @@ def times_blocks(M, B):
 
 # %% ../nbs/02_objective.ipynb #87fb4702
 def ldL2_bound(A, j, lam):
-    "A bound of `ldL2_error` of term j's block from its λ alone: ε q_j (1 + ‖λ‖²_F d_j), d_j the largest trace of a level's Z_j'Z_j."
+    """A bound of `ldL2_error` of term j's block from its λ alone: ε q_j (1 + ‖λ‖²_F d_j), d_j the largest trace of a
+    level's Z_j'Z_j (one dot product an evaluation, so that the common path pays nothing more).
+
+    Parameters
+    ----------
+    A : Blocks
+        The model's blocks.
+    j : int
+        The term.
+    lam : np.ndarray
+        Its p_j × p_j λ.
+
+    Returns
+    -------
+    float
+        The bound, in units of the criterion.
+    """
     d = A._z(('trace_max', j), lambda: float(np.trace(A.diag[j], axis1=1, axis2=2).max(initial=0.0)))
     return float(np.finfo(float).eps * A.terms[j].q * (1.0 + float(np.sum(lam * lam)) * d))
 
