@@ -11,7 +11,7 @@ import numpy as np, pandas as pd
 import nlopt
 from fastcore.basics import patch
 from .core import MixedModelError, MixedModelWarning, needs_fit, blas_limit, warn
-from .design import Design, design
+from .design import Design, design, Z_of
 from .objective import Blocks, update_L, criterion, objective, beta_hat, RX_inv, u_hat, lambdas, cond_cov_u, pwrss, amalgamated
 from .gradient import criterion_and_gradient
 from .optimum import Conditioning, Tracker, verify_and_restart, flat_terms, flat_sigma, lbfgsb, decorrelated_starts, same, refined_criterion
@@ -411,7 +411,7 @@ def interpolating_terms(d, nmax=3000):
     def unit(M):
         s = np.linalg.norm(M, axis=0)
         return M[:, s > 0] / s[s > 0]
-    Z = [unit(np.hstack([np.eye(t.nlev)[t.codes] * t.X[:, [j]] for j in range(t.p)])) for t in d.terms]
+    Z = [unit(Z_of(t).toarray()) for t in d.terms]
     X = unit(d.X)
     for k in range(1, len(Z) + 1):
         for S in itertools.combinations(range(len(Z)), k):
