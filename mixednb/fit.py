@@ -372,7 +372,7 @@ def _fit_notes(self, ver, flat, ctl, flat_s=False):
                 else f"the gradient is not 0 (scaled {ver['check']['scaled'][i]:.2g} for θ[{i}])")
         self._note(stacklevel=4, msg=f"the optimizer did not reach a verified optimum after {ver['restarts']} restarts: {what}; the estimates "
                    "may be off: try control={'restarts': 10}, optimizer='cobyqa', or start= from a simpler model's θ")
-    if not unbounded and ver is not None and ver['stalled'] and ver['stalled'] > 1e-8 * max(1.0, abs(self.objective)):
+    if not unbounded and ver is not None and ver['stalled'] is not None and ver['stalled'] > 1e-8 * max(1.0, abs(self.objective)):
         self._note(stacklevel=4, msg=f"the criterion is computed to only ±{ver['stalled']:.1g} near θ̂ (θ up to "
                    f"{float(np.max(np.abs(self.theta))):.2g}, σ̂ = {self.sigma:.2g}: digits lost to cancellation), and the "
                    "optimum is verified to that precision only: the SDs and σ̂ may be off in their last digits")
@@ -521,11 +521,11 @@ def fit(self: LinearMixedModel, optimizer='auto', blas_threads=1, start=None, co
             f0 = tr.best[0]
             _first_optimizer(tr, Ac, s, d.theta_lower, optimizer, opt_kw)
             if tr.best[0] < f0: ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1]
-        for _ in range(2):
+        for rnd in range(3):                                     # at most two searches from a probe's lower point
             theta_c, fc = np.maximum(tr.best[1], d.theta_lower), tr.best[0]
             flat = flat_terms(tr.f, theta_c, Ac.terms, fc, moves=tr.moves(ctl['gtol'])) if ctl['check'] and ctl['flat'] else []
             flat_s = ctl['check'] and ctl['flat'] and not flat and flat_sigma(tr.f, theta_c, fc)
-            if tr.best[0] >= fc - 1e-10 * max(1.0, abs(fc)): break     # a probe that went lower: the search goes on from there
+            if rnd == 2 or tr.best[0] >= fc - 1e-10 * max(1.0, abs(fc)): break   # θ̂, its check and its notes: one point
             ver = verify_and_restart(tr, tr.best[1], d.theta_lower, ctl['restarts'], ctl['gtol'], Ac.terms)[1]
         _set_user_theta(self, cond, theta_c, Ac)
     self.optsum = dict(info, feval=tr.nf, geval=g.n, seconds=time.perf_counter() - tr.t0, theta0=np.asarray(d.theta0 if start is None else start, float),

@@ -511,10 +511,10 @@ def verify_and_restart(tr, theta, lower, restarts=2, gtol=1e-3, terms=None):
     -------
     (numpy.ndarray, dict)
         The best θ and a record: converged, rounds, the last check, and stalled (where a round lowered the criterion by
-        no more than its `rounding` and the search ended there, that rounding; else False).
+        no more than its `rounding` and the search ended there, that rounding, possibly 0.0; else None).
     """
     lower = np.asarray(lower, float)
-    x, before, stalled = np.maximum(np.asarray(theta, float), lower), None, False
+    x, before, stalled = np.maximum(np.asarray(theta, float), lower), None, None
     for rnd in range(restarts + 1):
         fx = tr.best[0] if np.array_equal(x, tr.best[1]) else None     # known: no second evaluation
         chk = check_optimum(tr.f, tr.grad, x, lower, fval=fx, gtol=gtol)
